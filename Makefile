@@ -1,0 +1,62 @@
+# Cổng Dịch vụ công — the two commands: `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PORT ?= 8000
+VENV ?= .venv
+PY := $(VENV)/bin/python
+UV_VERSION := 0.13.8
+
+# A Python >= 3.12: $(PYTHON) if given, else python3.13/3.12 on PATH, else pyenv's.
+PYTHON ?= $(shell for c in python3.13 python3.12 python3 \
+	$$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.1[2-9]*/bin/python 2>/dev/null | sort -rV); do \
+	command -v $$c >/dev/null 2>&1 && $$c -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null \
+	&& { command -v $$c; break; }; done)
+
+.PHONY: help run test lint install messages lock chromium demo bench clean
+
+help:
+	@echo "make run   - set up and serve the portal with demo data at http://127.0.0.1:$(PORT)"
+	@echo "make test  - set up and run the whole test suite (lint first)"
+	@echo "make lock  - re-lock dependencies after editing pyproject.toml"
+
+$(VENV)/.installed: requirements.lock
+	@if [ -z "$(PYTHON)" ]; then echo "Python 3.12+ is required: install python3.12 (e.g. 'apt-get install python3.12 python3.12-venv' or 'pyenv install 3.12') or pass PYTHON=/path/to/python3.12"; exit 1; fi
+	@echo "Using $(PYTHON) ($$($(PYTHON) --version))"
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet uv==$(UV_VERSION)
+	$(VENV)/bin/uv pip sync --quiet --python $(PY) --require-hashes requirements.lock
+	touch $@
+
+install: $(VENV)/.installed
+
+messages: install
+	@if command -v msgfmt >/dev/null; then $(PY) manage.py compilemessages --ignore=.venv -v 0; \
+	else echo "msgfmt not found: using the committed .mo files"; fi
+
+run: install messages
+	DEBUG=true $(PY) manage.py migrate --no-input -v 0
+	DEBUG=true $(PY) manage.py load_catalogue
+	DEBUG=true $(PY) manage.py seed_demo
+	DEBUG=true $(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(PY) manage.py makemigrations --check --dry-run -v 0
+	$(PY) manage.py check --fail-level WARNING
+
+chromium:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    echo "Installing Debian's chromium for the browser tests"; \
+	    (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver fonts-dejavu-core) >/dev/null; \
+	  else echo "chromium is missing (apt-get install chromium chromium-driver): browser tests will be skipped"; fi; \
+	fi
+
+test: install lint messages chromium
+	$(VENV)/bin/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+lock:
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.12 -o requirements.lock
+
+clean:
+	rm -rf $(VENV) var/portal.sqlite3 var/media test-artifacts

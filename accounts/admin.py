@@ -1,0 +1,64 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from .models import Notification, OutgoingEmail, User
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    ordering = ["email"]
+    list_display = ["email", "full_name", "applicant_type", "is_staff", "is_active", "date_joined"]
+    list_filter = ["is_staff", "is_superuser", "is_active", "applicant_type"]
+    search_fields = ["email", "full_name", "citizen_id", "tax_code", "phone"]
+    readonly_fields = ["last_login", "date_joined", "activated_at"]
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        (
+            _("Applicant"),
+            {
+                "fields": (
+                    "full_name",
+                    "applicant_type",
+                    "phone",
+                    "date_of_birth",
+                    "citizen_id",
+                    "address",
+                    "organisation_name",
+                    "tax_code",
+                    "language",
+                )
+            },
+        ),
+        (
+            _("Permissions"),
+            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
+        ),
+        (_("Dates"), {"fields": ("last_login", "date_joined", "activated_at")}),
+    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+
+
+@admin.register(OutgoingEmail)
+class OutgoingEmailAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "to", "subject", "status", "attempts", "sent_at"]
+    list_filter = ["status"]
+    search_fields = ["to", "subject"]
+    readonly_fields = [f.name for f in OutgoingEmail._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "user", "title", "read_at"]
+    search_fields = ["user__email", "title"]
+    raw_id_fields = ["user"]
+    readonly_fields = ["created_at", "user", "title", "body", "link", "read_at"]
+
+    def has_add_permission(self, request):
+        return False

@@ -1,0 +1,137 @@
+"""Users (citizens, organisations, staff), their notifications and the email outbox."""
+
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .constants import ApplicantType, EmailStatus
+
+citizen_id_validator = RegexValidator(
+    r"^\d{12}$", _("A citizen ID (CCCD) number has exactly 12 digits.")
+)
+tax_code_validator = RegexValidator(
+    r"^\d{10}(-\d{3})?$", _("A tax code has 10 digits, optionally followed by -NNN.")
+)
+phone_validator = RegexValidator(
+    r"^\+?[0-9 .]{9,15}$", _("Enter a phone number of 9 to 15 digits.")
+)
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def _create_user(self, email: str, password: str | None, **extra) -> "User":
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra) -> "User":
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra) -> "User":
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self._create_user(email, password, **extra)
+
+
+class User(AbstractUser):
+    """A person who signs in: a citizen, an organisation's representative or agency staff."""
+
+    username = None  # type: ignore[assignment]
+    first_name = None  # type: ignore[assignment]
+    last_name = None  # type: ignore[assignment]
+    email = models.EmailField(_("email address"), unique=True)
+    full_name = models.CharField(_("full name"), max_length=150, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True, validators=[phone_validator])
+    date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
+    citizen_id = models.CharField(
+        _("citizen ID number (CCCD)"), max_length=12, blank=True, validators=[citizen_id_validator]
+    )
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    applicant_type = models.CharField(
+        _("applicant type"), max_length=20, choices=ApplicantType, default=ApplicantType.PERSON
+    )
+    organisation_name = models.CharField(_("organisation name"), max_length=255, blank=True)
+    tax_code = models.CharField(
+        _("tax code"), max_length=14, blank=True, validators=[tax_code_validator]
+    )
+    language = models.CharField(_("language"), max_length=8, default="vi")
+    activated_at = models.DateTimeField(_("activated at"), null=True, blank=True, editable=False)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    objects = UserManager()  # type: ignore[misc]
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    def get_full_name(self) -> str:
+        return self.full_name or self.email
+
+    def get_short_name(self) -> str:
+        return self.full_name or self.email
+
+
+class Notification(models.Model):
+    """A message on the personal page (Trang cá nhân), mirroring the emails."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    created_at = models.DateTimeField(auto_now_add=True)
+    title = models.CharField(_("title"), max_length=255)
+    body = models.TextField(_("body"), blank=True)
+    link = models.CharField(_("link"), max_length=500, blank=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "read_at"]),
+            models.Index(fields=["user", "-created_at"]),
+        ]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class OutgoingEmail(models.Model):
+    """The email outbox: a row per email, written in the same transaction as the action.
+
+    A Celery task sends it after commit; if the broker was down, the periodic sweep queues it
+    again. The row is locked while sending and marked sent, so it is delivered once.
+    """
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    user = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="emails"
+    )
+    to = models.EmailField(_("to"))
+    subject = models.CharField(_("subject"), max_length=255)
+    body_text = models.TextField(_("text body"))
+    body_html = models.TextField(_("HTML body"), blank=True)
+    status = models.CharField(max_length=10, choices=EmailStatus, default=EmailStatus.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    last_queued_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "last_queued_at"])]
+        verbose_name = _("outgoing email")
+        verbose_name_plural = _("outgoing emails")
+
+    def __str__(self) -> str:
+        return f"{self.to}: {self.subject}"

@@ -1,0 +1,154 @@
+"""Writes for accounts: profiles, notifications and the email outbox."""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from .constants import EmailStatus
+from .models import Notification, OutgoingEmail, User
+
+logger = logging.getLogger(__name__)
+
+# An email queued longer ago than this and still pending is queued again by the sweep.
+OUTBOX_REQUEUE_AFTER = timedelta(minutes=2)
+
+
+def _enqueue(email_id: int) -> None:
+    """Hand one outbox row to Celery; a broker outage only delays it (the sweep retries)."""
+    from .tasks import send_email
+
+    OutgoingEmail.objects.filter(pk=email_id).update(last_queued_at=timezone.now())
+    try:
+        send_email.delay(email_id)
+    except Exception:  # broker unreachable: the row stays pending for outbox_sweep
+        logger.warning("broker unavailable; email %s left for the outbox sweep", email_id)
+
+
+def email_queue_message(
+    *, to: str, subject: str, body_text: str, body_html: str = "", user: User | None = None
+) -> OutgoingEmail:
+    """Store an already rendered email in the outbox and send it after the transaction commits.
+
+    Side effects: one `OutgoingEmail` row; a Celery task queued on commit (never on rollback).
+    """
+    email = OutgoingEmail.objects.create(
+        to=to,
+        subject=subject.strip().replace("\n", " ")[:255],
+        body_text=body_text,
+        body_html=body_html,
+        user=user,
+    )
+    transaction.on_commit(lambda: _enqueue(email.pk))
+    return email
+
+
+def email_render(*, template: str, context: dict, language: str) -> tuple[str, str, str]:
+    """Render `templates/emails/<template>{_subject.txt,.txt,.html}` in `language`."""
+    ctx = {"SITE_URL": settings.SITE_URL, "PORTAL_NAME": settings.PORTAL_NAME, **context}
+    with translation.override(language):
+        subject = render_to_string(f"emails/{template}_subject.txt", ctx).strip()
+        text = render_to_string(f"emails/{template}.txt", ctx)
+        html = render_to_string(f"emails/{template}.html", ctx)
+    return subject, text, html
+
+
+def user_notify(
+    *, user: User, template: str, context: dict, link: str = "", email: bool = True
+) -> Notification:
+    """Tell a user about an event: a notification on the personal page and (by default) an email.
+
+    Both are rendered in the user's language. The email is sent by Celery after commit.
+    """
+    subject, text, html = email_render(
+        template=template, context={"user": user, "link": link, **context}, language=user.language
+    )
+    notification = Notification.objects.create(user=user, title=subject, body=text, link=link)
+    if email:
+        email_queue_message(
+            to=user.email, subject=subject, body_text=text, body_html=html, user=user
+        )
+    return notification
+
+
+def user_account_activated(*, user: User) -> None:
+    """After the email address is confirmed: tell the user the account is active and how to sign in.
+
+    Sent once per user: the first confirmation stamps `activated_at` (under a row lock); a later
+    confirmation (an email change) sends nothing. The email never contains a password.
+    """
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        if locked.activated_at is not None:
+            return
+        locked.activated_at = timezone.now()
+        locked.save(update_fields=["activated_at"])
+        user_notify(
+            user=locked,
+            template="account_activated",
+            context={"login_url": settings.SITE_URL + "/accounts/login/"},
+            link="/me/",
+        )
+
+
+def notification_mark_read(*, user: User, notification_id: int) -> Notification:
+    """Mark one of the user's notifications read. Raises DoesNotExist for anyone else's."""
+    notification = Notification.objects.get(pk=notification_id, user=user)
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])
+    return notification
+
+
+def email_deliver(*, email_id: int) -> bool:
+    """Send one outbox email over the configured backend, at most once.
+
+    Locks the row so concurrent workers cannot both send it. Returns False when it was already
+    sent. Raises the backend's exception (SMTP, socket) so the task can retry with backoff.
+    """
+    with transaction.atomic():
+        email = OutgoingEmail.objects.select_for_update().get(pk=email_id)
+        if email.status == EmailStatus.SENT:
+            return False
+        message = EmailMultiAlternatives(
+            subject=email.subject,
+            body=email.body_text,
+            to=[email.to],
+            from_email=settings.DEFAULT_FROM_EMAIL,
+        )
+        if email.body_html:
+            message.attach_alternative(email.body_html, "text/html")
+        try:
+            message.send()
+        except Exception as exc:  # recorded, then re-raised outside the block for the retry
+            email.attempts += 1
+            email.last_error = str(exc)[:1000]
+            email.save(update_fields=["attempts", "last_error"])
+            error: Exception | None = exc
+        else:
+            error = None
+            email.status = EmailStatus.SENT
+            email.sent_at = timezone.now()
+            email.attempts += 1
+            email.last_error = ""
+            email.save(update_fields=["status", "sent_at", "attempts", "last_error"])
+    if error is not None:
+        raise error
+    return True
+
+
+def outbox_requeue_stale() -> int:
+    """Queue again every pending email whose task may have been lost (broker down, worker died)."""
+    cutoff = timezone.now() - OUTBOX_REQUEUE_AFTER
+    ids = list(
+        OutgoingEmail.objects.filter(status=EmailStatus.PENDING)
+        .exclude(last_queued_at__gt=cutoff)
+        .values_list("pk", flat=True)[:500]
+    )
+    for pk in ids:
+        _enqueue(pk)
+    return len(ids)

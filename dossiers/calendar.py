@@ -1,0 +1,72 @@
+"""Working days (DESIGN §4): no Saturdays, Sundays or Vietnamese public holidays, plus the
+extra days off and make-up working days staff enter in admin."""
+
+from datetime import date, timedelta
+from functools import lru_cache
+
+import holidays
+
+from .constants import CalendarDayKind
+
+
+@lru_cache(maxsize=32)
+def _public_holidays(year: int) -> frozenset[date]:
+    return frozenset(holidays.country_holidays("VN", years=year).keys())
+
+
+def _exceptions(start: date, end: date) -> tuple[set[date], set[date]]:
+    from .models import CalendarDay
+
+    days_off: set[date] = set()
+    working: set[date] = set()
+    for day, kind in CalendarDay.objects.filter(date__range=(start, end)).values_list(
+        "date", "kind"
+    ):
+        (days_off if kind == CalendarDayKind.DAY_OFF else working).add(day)
+    return days_off, working
+
+
+def is_working_day(
+    day: date, days_off: set[date] | None = None, working: set[date] | None = None
+) -> bool:
+    if days_off is None or working is None:
+        days_off, working = _exceptions(day, day)
+    if day in working:
+        return True
+    if day in days_off or day in _public_holidays(day.year):
+        return False
+    return day.weekday() < 5
+
+
+def add_working_days(start: date, days: int) -> date:
+    """The date `days` working days after `start`, counted from the day after it.
+
+    One query for the calendar exceptions in the whole window.
+    """
+    # Generous window: Tết can close ~9 consecutive days; weekends take 2 of every 7.
+    horizon = start + timedelta(days=days * 2 + 30)
+    days_off, working = _exceptions(start, horizon)
+    current, remaining = start, days
+    while remaining > 0:
+        current += timedelta(days=1)
+        if current > horizon:
+            horizon = current + timedelta(days=60)
+            extra_off, extra_work = _exceptions(current, horizon)
+            days_off |= extra_off
+            working |= extra_work
+        if is_working_day(current, days_off, working):
+            remaining -= 1
+    return current
+
+
+def working_days_between(start: date, end: date) -> int:
+    """Working days after `start` up to and including `end` (0 when end <= start)."""
+    if end <= start:
+        return 0
+    days_off, working = _exceptions(start, end)
+    count, current = 0, start
+    while current < end:
+        current += timedelta(days=1)
+        if is_working_day(current, days_off, working):
+            count += 1
+    return count

@@ -1,0 +1,95 @@
+"""Dossier statuses and the one transition table (DESIGN §3): the only way a status changes."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+
+class DossierStatus(models.TextChoices):
+    DRAFT = "draft", pgettext_lazy("dossier status", "Draft")
+    SUBMITTED = "submitted", _("Awaiting receipt")
+    RECEIVED = "received", pgettext_lazy("dossier status", "Received")
+    PROCESSING = "processing", _("Processing")
+    SUPPLEMENT_REQUESTED = "supplement_requested", _("Supplement requested")
+    SUPPLEMENTED = "supplemented", pgettext_lazy("dossier status", "Supplemented")
+    AWAITING_PAYMENT = "awaiting_payment", _("Awaiting fee payment")
+    APPROVED = "approved", _("Result ready")
+    RETURNED = "returned", _("Result returned")
+    REJECTED = "rejected", pgettext_lazy("dossier status", "Rejected")
+    WITHDRAWN = "withdrawn", pgettext_lazy("dossier status", "Withdrawn")
+
+
+class Role(models.TextChoices):
+    CITIZEN = "citizen", _("Applicant")
+    STAFF = "staff", _("Staff")
+    SYSTEM = "system", _("System")
+
+
+S = DossierStatus
+
+# (from, to) -> the role allowed to make the move.
+TRANSITIONS: dict[tuple[str, str], str] = {
+    (S.DRAFT, S.SUBMITTED): Role.CITIZEN,
+    (S.SUBMITTED, S.RECEIVED): Role.STAFF,
+    (S.SUBMITTED, S.SUPPLEMENT_REQUESTED): Role.STAFF,
+    (S.SUBMITTED, S.REJECTED): Role.STAFF,
+    (S.RECEIVED, S.PROCESSING): Role.STAFF,
+    (S.PROCESSING, S.SUPPLEMENT_REQUESTED): Role.STAFF,
+    (S.PROCESSING, S.AWAITING_PAYMENT): Role.STAFF,
+    (S.PROCESSING, S.APPROVED): Role.STAFF,
+    (S.PROCESSING, S.REJECTED): Role.STAFF,
+    (S.SUPPLEMENT_REQUESTED, S.SUPPLEMENTED): Role.CITIZEN,
+    (S.SUPPLEMENTED, S.RECEIVED): Role.STAFF,
+    (S.SUPPLEMENTED, S.PROCESSING): Role.STAFF,
+    # Confirmed by staff (receipt checked) or by the payment gateway (system).
+    (S.AWAITING_PAYMENT, S.PROCESSING): Role.SYSTEM,
+    (S.APPROVED, S.RETURNED): Role.STAFF,
+    # A citizen may withdraw any dossier that has no result yet.
+    **{
+        (status, S.WITHDRAWN): Role.CITIZEN
+        for status in (
+            S.SUBMITTED,
+            S.RECEIVED,
+            S.PROCESSING,
+            S.SUPPLEMENT_REQUESTED,
+            S.SUPPLEMENTED,
+            S.AWAITING_PAYMENT,
+        )
+    },
+}
+
+# Staff may also make the moves the system makes (e.g. confirm an offline payment).
+ROLE_CAN_ACT_AS = {
+    Role.STAFF: {Role.STAFF, Role.SYSTEM},
+    Role.SYSTEM: {Role.SYSTEM},
+    Role.CITIZEN: {Role.CITIZEN},
+}
+
+# The citizen has to act: shown with a clear mark in the transaction list.
+WAITING_FOR_CITIZEN = (S.SUPPLEMENT_REQUESTED, S.AWAITING_PAYMENT)
+# No further move is possible.
+FINAL = (S.RETURNED, S.REJECTED, S.WITHDRAWN)
+# The dossier has a result (counts as completed in statistics).
+COMPLETED = (S.APPROVED, S.RETURNED)
+# While waiting on the citizen the processing clock stops: never flagged overdue.
+CLOCK_STOPPED = (S.DRAFT, S.SUBMITTED, *WAITING_FOR_CITIZEN, S.SUPPLEMENTED, *FINAL, S.APPROVED)
+
+STATUS_CSS = {
+    S.SUPPLEMENT_REQUESTED: "status-waiting",
+    S.AWAITING_PAYMENT: "status-waiting",
+    S.APPROVED: "status-done",
+    S.RETURNED: "status-done",
+    S.REJECTED: "status-bad",
+    S.WITHDRAWN: "status-bad",
+}
+
+
+def allowed_targets(status: str, role: str) -> list[str]:
+    """Statuses reachable from `status` by someone acting in `role`."""
+    roles = ROLE_CAN_ACT_AS[role]
+    return [to for (frm, to), who in TRANSITIONS.items() if frm == status and who in roles]
+
+
+class CalendarDayKind(models.TextChoices):
+    DAY_OFF = "day_off", _("Extra day off")
+    WORKING_DAY = "working_day", _("Make-up working day")

@@ -1,0 +1,248 @@
+"""Dossiers (hồ sơ), their files, their history and the working-day calendar."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from procedures.models import Agency, DossierComponent, Procedure
+
+from .constants import STATUS_CSS, WAITING_FOR_CITIZEN, CalendarDayKind, DossierStatus
+
+
+class CalendarDay(models.Model):
+    """An exception to the normal working week: an extra day off or a make-up working day."""
+
+    date = models.DateField(_("date"), unique=True)
+    kind = models.CharField(_("kind"), max_length=12, choices=CalendarDayKind)
+    note = models.CharField(_("note"), max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["-date"]
+        verbose_name = _("calendar day")
+        verbose_name_plural = _("working-day calendar")
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.get_kind_display()}"
+
+
+class DossierCodeSequence(models.Model):
+    """Per-agency, per-day counter behind dossier codes; the row is locked while a code is issued."""
+
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE)
+    day = models.DateField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["agency", "day"], name="uniq_code_seq")]
+
+    def __str__(self) -> str:
+        return f"{self.agency_id} {self.day}: {self.last}"
+
+
+class DossierQuerySet(models.QuerySet):
+    def for_citizen(self, user) -> "DossierQuerySet":
+        return self.filter(applicant=user)
+
+    def for_staff(self, user) -> "DossierQuerySet":
+        """Superusers see every dossier; other staff only their agency's; others none."""
+        if user.is_superuser:
+            return self
+        membership = getattr(user, "staff_membership", None)
+        if not user.is_staff or membership is None:
+            return self.none()
+        return self.filter(agency_id=membership.agency_id)
+
+
+class Dossier(models.Model):
+    """A dossier (hồ sơ) an applicant submits for one procedure."""
+
+    procedure = models.ForeignKey(
+        Procedure, on_delete=models.PROTECT, related_name="dossiers", verbose_name=_("procedure")
+    )
+    # Copied from the procedure at creation: the receiving agency never changes under a dossier.
+    agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, related_name="dossiers", verbose_name=_("agency")
+    )
+    applicant = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="dossiers",
+        verbose_name=_("applicant"),
+    )
+    status = models.CharField(
+        _("status"), max_length=24, choices=DossierStatus, default=DossierStatus.DRAFT
+    )
+    code = models.CharField(_("dossier code"), max_length=32, unique=True, null=True, blank=True)
+    # Short secret printed on the receipt slip; an agency may require it for the public history.
+    lookup_secret = models.CharField(_("lookup secret"), max_length=8, blank=True)
+    # Idempotency key of the submit form: a double click or a resent form finds the same dossier.
+    form_token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+
+    # Applicant details for this dossier (pre-filled from the profile, editable per dossier).
+    applicant_name = models.CharField(_("applicant name"), max_length=150)
+    applicant_type = models.CharField(_("applicant type"), max_length=20, default="person")
+    organisation_name = models.CharField(_("organisation name"), max_length=255, blank=True)
+    citizen_id = models.CharField(_("citizen ID number (CCCD)"), max_length=12, blank=True)
+    tax_code = models.CharField(_("tax code"), max_length=14, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    # Answers to the procedure's declared fields, by key.
+    data = models.JSONField(_("dossier information"), default=dict, blank=True)
+
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+    received_at = models.DateTimeField(_("received"), null=True, blank=True)
+    due_date = models.DateField(_("due date"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
+    result_file = models.FileField(_("result file"), upload_to="results/%Y/%m/", blank=True)
+    result_note = models.TextField(_("result note"), blank=True)
+    rejection_reason = models.TextField(_("rejection reason"), blank=True)
+
+    objects = DossierQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["applicant", "-created_at"]),
+            models.Index(fields=["applicant", "status"]),
+            models.Index(fields=["agency", "status", "-created_at"]),
+            models.Index(fields=["status", "due_date"]),
+            models.Index(fields=["agency", "received_at"]),
+            models.Index(fields=["procedure", "received_at"]),
+        ]
+        verbose_name = _("dossier")
+        verbose_name_plural = _("dossiers")
+
+    def __str__(self) -> str:
+        return self.code or _("Dossier #%(id)s (no code yet)") % {"id": self.pk}
+
+    def get_absolute_url(self) -> str:
+        return reverse("dossiers:detail", args=[self.pk])
+
+    @property
+    def waiting_for_citizen(self) -> bool:
+        return self.status in WAITING_FOR_CITIZEN
+
+    @property
+    def status_css(self) -> str:
+        return STATUS_CSS.get(self.status, "")
+
+
+class Attachment(models.Model):
+    """One uploaded file version for a dossier component; never overwritten, only superseded."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="attachments")
+    component = models.ForeignKey(
+        DossierComponent,
+        on_delete=models.PROTECT,
+        related_name="attachments",
+        verbose_name=_("component"),
+    )
+    version = models.PositiveIntegerField(_("version"), default=1)
+    file = models.FileField(_("file"), upload_to="dossiers/%Y/%m/", max_length=255)
+    original_name = models.CharField(_("file name"), max_length=255)
+    size = models.PositiveBigIntegerField(_("size (bytes)"))
+    sha256 = models.CharField("SHA-256", max_length=64)
+    content_type = models.CharField(_("content type"), max_length=100)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+    # False once superseded by a newer version or removed from the dossier.
+    is_current = models.BooleanField(_("current"), default=True)
+    supplement_request = models.ForeignKey(
+        "SupplementRequest",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="attachments",
+    )
+
+    class Meta:
+        ordering = ["component__order", "component_id", "-version", "-id"]
+        indexes = [models.Index(fields=["dossier", "component", "is_current"])]
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self) -> str:
+        return f"{self.original_name} (v{self.version})"
+
+
+class DossierEvent(models.Model):
+    """Append-only history: every status change and notable step of a dossier."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="events")
+    created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    action = models.CharField(_("action"), max_length=40)
+    from_status = models.CharField(_("from"), max_length=24, blank=True)
+    to_status = models.CharField(_("to"), max_length=24, blank=True)
+    # What the applicant and (if public) the lookup show.
+    note = models.TextField(_("note"), blank=True)
+    # Only staff read this.
+    internal_note = models.TextField(_("internal note"), blank=True)
+    handling_unit = models.CharField(_("handling unit"), max_length=255, blank=True)
+    is_public = models.BooleanField(_("shown in public lookup"), default=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["dossier", "created_at"])]
+        verbose_name = _("history event")
+        verbose_name_plural = _("history")
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Dossier events are append-only.")
+        super().save(*args, **kwargs)
+
+
+class SupplementRequest(models.Model):
+    """A request to supplement (yêu cầu bổ sung): what to correct and by when."""
+
+    dossier = models.ForeignKey(
+        Dossier, on_delete=models.CASCADE, related_name="supplement_requests"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    message = models.TextField(_("message"))
+    components = models.ManyToManyField(
+        DossierComponent,
+        blank=True,
+        related_name="+",
+        verbose_name=_("components to replace or add"),
+    )
+    fields = models.JSONField(_("information fields to correct"), default=list, blank=True)
+    # Status when asked: decides whether the answer goes back to receipt or to processing.
+    asked_in_status = models.CharField(max_length=24)
+    deadline = models.DateField(_("deadline"))
+    answered_at = models.DateTimeField(null=True, blank=True)
+    # Answer snapshot: the applicant fields and data before the answer, to show what changed.
+    before = models.JSONField(default=dict, blank=True)
+    reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    overdue_flagged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["answered_at", "deadline"])]
+        verbose_name = _("supplement request")
+        verbose_name_plural = _("supplement requests")
+
+    def __str__(self) -> str:
+        return f"{self.dossier} — {self.created_at:%Y-%m-%d}"

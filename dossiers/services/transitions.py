@@ -1,0 +1,86 @@
+"""The one place a dossier's status changes: locked, checked against the table, audited."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from ..constants import ROLE_CAN_ACT_AS, TRANSITIONS, DossierStatus, Role
+from ..models import Dossier, DossierEvent
+
+
+class DossierError(Exception):
+    """A request the dossier's state does not allow; the message is shown to the person."""
+
+
+class TransitionRefused(DossierError):
+    pass
+
+
+@dataclass(frozen=True)
+class TransitionResult:
+    dossier: Dossier
+    event: DossierEvent
+
+
+def dossier_transition(
+    *,
+    dossier_id: int,
+    to_status: str,
+    role: str,
+    actor=None,
+    action: str = "",
+    note: str = "",
+    internal_note: str = "",
+    is_public: bool = True,
+    expected_status: str | None = None,
+    apply: Callable[[Dossier], None] | None = None,
+) -> TransitionResult:
+    """Move a dossier to `to_status`, writing the status and its history event together.
+
+    Preconditions: the move (current → `to_status`) is in `TRANSITIONS` and `role` may make it;
+    if `expected_status` is given, the dossier must still be in it (the status the person saw,
+    so two staff acting at once cannot both win).
+    Runs in a transaction with the dossier row locked (`select_for_update`). `apply` may change
+    other fields of the locked dossier before it is saved (code, due date, result…).
+    Side effects: callers schedule emails and documents with `transaction.on_commit`.
+    Raises `TransitionRefused` with a translated message when the move is not allowed.
+    """
+    with transaction.atomic():
+        dossier = (
+            Dossier.objects.select_for_update()
+            .select_related("procedure", "agency")
+            .get(pk=dossier_id)
+        )
+        current = dossier.status
+        if expected_status is not None and current != expected_status:
+            raise TransitionRefused(
+                _(
+                    "The dossier is now “%(now)s”, no longer “%(was)s”: someone else acted on it. "
+                    "Reload the page to see its current state."
+                )
+                % {"now": DossierStatus(current).label, "was": DossierStatus(expected_status).label}
+            )
+        allowed_role = TRANSITIONS.get((current, to_status))
+        if allowed_role is None or allowed_role not in ROLE_CAN_ACT_AS[role]:
+            raise TransitionRefused(
+                _("A dossier in status “%(now)s” cannot move to “%(to)s”.")
+                % {"now": DossierStatus(current).label, "to": DossierStatus(to_status).label}
+            )
+        dossier.status = to_status
+        if apply is not None:
+            apply(dossier)
+        dossier.save()
+        event = DossierEvent.objects.create(
+            dossier=dossier,
+            actor=actor,
+            action=action or to_status,
+            from_status=current,
+            to_status=to_status,
+            note=note,
+            internal_note=internal_note,
+            handling_unit=dossier.agency.name if role != Role.CITIZEN else "",
+            is_public=is_public,
+        )
+    return TransitionResult(dossier=dossier, event=event)

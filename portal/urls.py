@@ -1,0 +1,31 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from accounts import views as account_views
+
+from . import health, views
+
+urlpatterns = [
+    path("", include("procedures.urls")),
+    path("me/dossiers/", include("dossiers.urls")),
+    path("me/", include("accounts.urls")),
+    path("accounts/", include("allauth.urls")),
+    path("admin/login/", views.admin_login, name="admin_login"),
+    path("admin/", admin.site.urls),
+    path("", include("tracking.urls")),
+    path("payments/", include("payments.urls")),
+    path("healthz", health.healthz, name="healthz"),
+    path("i18n/setlang/", set_language, name="set_language"),
+]
+if settings.SANDBOX_BANK_ENABLED:
+    urlpatterns.append(path("sandbox-bank/", include("payments.sandbox.urls")))
+if settings.DEV_OUTBOX_ENABLED:
+    urlpatterns += [
+        path("dev/outbox/", account_views.dev_outbox, name="dev_outbox"),
+        path("dev/outbox/<int:pk>/", account_views.dev_outbox, name="dev_outbox_detail"),
+    ]
+
+admin.site.site_header = "Cổng Dịch vụ công — Quản trị"
+admin.site.site_title = "Cổng Dịch vụ công"

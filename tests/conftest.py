@@ -1,0 +1,183 @@
+"""Shared fixtures: private media per test, eager Celery by default, real services on demand."""
+
+import os
+import shutil
+import socket
+from pathlib import Path
+
+from django.conf import settings
+
+import pytest
+
+from portal.celery import app as celery_app
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
+
+# Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make there
+# are still plain synchronous code.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def missing_service(reason: str) -> None:
+    """Skip on a developer machine without the service; fail in CI, where it must exist."""
+    if IN_CI:
+        pytest.fail(f"required in CI: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _private_media(tmp_path, settings):
+    """Every test writes files to its own temporary private folder."""
+    media = tmp_path / "media"
+    media.mkdir()
+    settings.MEDIA_ROOT = media
+    storages = {**settings.STORAGES}
+    storages["default"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": media, "base_url": None},
+    }
+    settings.STORAGES = storages
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery():
+    """Tasks run in-process unless a test asks for the real worker."""
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = True
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture
+def postgres():
+    if not settings.IS_POSTGRES:
+        missing_service("needs PostgreSQL (set DATABASE_URL=postgres://...)")
+
+
+@pytest.fixture
+def redis_url():
+    url = settings.REDIS_URL
+    if not url:
+        missing_service("needs Redis (set REDIS_URL=redis://...)")
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_timeout=2).ping()
+    except redis.RedisError:
+        missing_service(f"Redis at {url} is not reachable")
+    return url
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_sink():
+    """A real SMTP server on loopback that keeps every message it receives."""
+    from aiosmtpd.controller import Controller
+
+    class Sink:
+        def __init__(self):
+            self.messages = []
+
+        async def handle_DATA(self, server, session, envelope):
+            self.messages.append(envelope)
+            return "250 OK"
+
+    handler = Sink()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    handler.port = controller.port
+    yield handler
+    controller.stop()
+
+
+# --- Browser ------------------------------------------------------------------------------------
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.fixture(scope="session")
+def _playwright_browser():
+    if not Path(CHROMIUM).exists():
+        missing_service("needs Debian's chromium at /usr/bin/chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(_playwright_browser, request):
+    context = _playwright_browser.new_context(
+        locale="vi-VN", viewport={"width": 1280, "height": 900}
+    )
+    context.set_default_timeout(15_000)
+    pg = context.new_page()
+    yield pg
+    if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
+        ARTIFACTS.mkdir(exist_ok=True)
+        pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}-failure.png"), full_page=True)
+    context.close()
+
+
+@pytest.hookimpl(tryfirst=True, hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    setattr(item, f"rep_{rep.when}", rep)
+
+
+@pytest.fixture
+def axe_check():
+    """Run axe-core on the current page; fail on any serious or critical violation."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
+
+    def check(pg, *, name: str = "") -> None:
+        results = axe.run(
+            pg, options={"runOnly": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]}
+        )
+        bad = [
+            v for v in results.response["violations"] if v.get("impact") in ("serious", "critical")
+        ]
+        details = "; ".join(
+            f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}" for v in bad
+        )
+        assert not bad, f"axe violations on {name or pg.url}: {details}"
+
+    return check
+
+
+@pytest.fixture
+def screenshot(request):
+    """Save a screenshot per step as a test artifact."""
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    def shot(pg, step: str) -> None:
+        pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}-{step}.png"), full_page=True)
+
+    return shot
