@@ -97,6 +97,7 @@ TEMPLATES = [
 
 # --- Database ----------------------------------------------------------------------------------
 VAR_DIR.mkdir(exist_ok=True)
+(VAR_DIR / "static").mkdir(exist_ok=True)
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'portal.sqlite3'}")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 # A restarted PostgreSQL must not break the next request: check persistent connections first.
@@ -136,20 +137,34 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- Email -------------------------------------------------------------------------------------
-EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
-vars().update(EMAIL_CONFIG)
+# EMAIL_URL: "consolemail://" (default), "smtp://user:pass@host:25", "smtp+tls://…:587",
+# "smtp+ssl://…:465". Mapped onto Django's MAILERS.
+_email = env.email_url("EMAIL_URL", default="consolemail://")
+_email_options = {}
+if _email["EMAIL_BACKEND"].endswith("smtp.EmailBackend"):
+    _email_options = {
+        "host": _email.get("EMAIL_HOST") or "localhost",
+        "port": int(_email.get("EMAIL_PORT") or 25),
+        "username": _email.get("EMAIL_HOST_USER") or "",
+        "password": _email.get("EMAIL_HOST_PASSWORD") or "",
+        "use_tls": bool(_email.get("EMAIL_USE_TLS")),
+        "use_ssl": bool(_email.get("EMAIL_USE_SSL")),
+        "timeout": 10,
+    }
+MAILERS = {"default": {"BACKEND": _email["EMAIL_BACKEND"], "OPTIONS": _email_options}}
 DEFAULT_FROM_EMAIL = env.str(
     "DEFAULT_FROM_EMAIL", default="Cổng Dịch vụ công <no-reply@example.gov.vn>"
 )
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-EMAIL_TIMEOUT = 10
 # Development only: every queued email can be read at /dev/outbox/.
 DEV_OUTBOX_ENABLED = env.bool("DEV_OUTBOX_ENABLED", default=DEBUG and not PRODUCTION)
 
 # --- Files -------------------------------------------------------------------------------------
 # Private files: never served from a public URL; only through permission-checked views.
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
-MEDIA_URL = None
+# No route serves this prefix (and the storage has no base URL): private files are reached only
+# through permission-checked views. A string (not None) keeps Django's test live server working.
+MEDIA_URL = "/private-media-is-never-served/"
 S3_BUCKET = env.str("S3_BUCKET", default="")
 if S3_BUCKET:
     _private = {

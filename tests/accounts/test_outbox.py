@@ -1,0 +1,112 @@
+"""The email outbox: sent after commit, retried while SMTP fails, never lost, never twice."""
+
+import smtplib
+from datetime import timedelta
+
+from django.core import mail
+from django.db import transaction
+from django.utils import timezone
+
+import pytest
+from kombu.exceptions import OperationalError
+
+from accounts import services, tasks
+from accounts.models import OutgoingEmail
+
+from .factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_email_is_queued_only_when_the_transaction_commits(
+    django_capture_on_commit_callbacks, mailoutbox
+):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        services.email_queue_message(to="a@example.com", subject="S", body_text="B")
+    assert len(callbacks) == 1
+    assert mailoutbox == []
+    for callback in callbacks:
+        callback()
+    assert [m.subject for m in mailoutbox] == ["S"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_task_queued_in_a_transaction_that_rolls_back_never_runs(mailoutbox):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.email_queue_message(to="a@example.com", subject="Rolled back", body_text="B")
+        raise RuntimeError("the action failed")
+    assert OutgoingEmail.objects.count() == 0
+    assert mailoutbox == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_broker_down_at_send_time_loses_nothing_and_the_sweep_sends_once(monkeypatch, mailoutbox):
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(tasks.send_email, "delay", broker_down)
+    email = services.email_queue_message(to="a@example.com", subject="Hồ sơ", body_text="B")
+    email.refresh_from_db()
+    assert email.status == "pending"
+    assert mailoutbox == []
+
+    monkeypatch.undo()
+    # A sweep right away leaves it alone (its hand-off may still be in flight)...
+    assert services.outbox_requeue_stale() == 0
+    # ...but once it is stale, the sweep queues it again and it is sent exactly once.
+    OutgoingEmail.objects.filter(pk=email.pk).update(
+        last_queued_at=timezone.now() - timedelta(minutes=5)
+    )
+    assert tasks.outbox_sweep.delay().get() == 1
+    assert [m.subject for m in mailoutbox] == ["Hồ sơ"]
+    OutgoingEmail.objects.filter(pk=email.pk).update(
+        last_queued_at=timezone.now() - timedelta(minutes=5)
+    )
+    assert services.outbox_requeue_stale() == 0
+    assert len(mailoutbox) == 1
+
+
+def test_smtp_failure_is_recorded_and_raised_for_retry_then_sent_once(monkeypatch, mailoutbox):
+    email = OutgoingEmail.objects.create(to="a@example.com", subject="S", body_text="B")
+    real_send = mail.EmailMultiAlternatives.send
+
+    def smtp_down(self, *args, **kwargs):
+        raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+
+    monkeypatch.setattr(mail.EmailMultiAlternatives, "send", smtp_down)
+    with pytest.raises(smtplib.SMTPServerDisconnected):
+        services.email_deliver(email_id=email.pk)
+    email.refresh_from_db()
+    assert (email.status, email.attempts) == ("pending", 1)
+    assert "unexpectedly closed" in email.last_error
+
+    monkeypatch.setattr(mail.EmailMultiAlternatives, "send", real_send)
+    assert services.email_deliver(email_id=email.pk) is True
+    assert services.email_deliver(email_id=email.pk) is False  # already sent: nothing happens
+    email.refresh_from_db()
+    assert (email.status, email.attempts) == ("sent", 2)
+    assert len(mailoutbox) == 1
+
+
+def test_send_task_retries_with_backoff_on_smtp_errors(monkeypatch):
+    email = OutgoingEmail.objects.create(to="a@example.com", subject="S", body_text="B")
+    calls = []
+
+    def flaky(*, email_id):
+        calls.append(email_id)
+        raise smtplib.SMTPConnectError(421, "try later")
+
+    monkeypatch.setattr(services, "email_deliver", flaky)
+    result = tasks.send_email.apply(args=[email.pk])
+    # Eager apply runs the retries in-process: 1 try + max_retries, then gives up (and the
+    # row stays pending for the sweep).
+    assert len(calls) == tasks.send_email.max_retries + 1
+    assert result.failed()
+
+
+def test_user_notify_renders_in_the_users_language(mailoutbox, django_capture_on_commit_callbacks):
+    user = UserFactory(language="en")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.user_notify(user=user, template="account_activated", context={"login_url": "/x"})
+    assert mailoutbox[0].subject == "Your account is active"
+    assert user.notifications.get().title == "Your account is active"

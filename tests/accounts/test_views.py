@@ -1,0 +1,141 @@
+"""Personal page, profile, notifications, staff second factor, health check."""
+
+from django.urls import reverse
+
+import pytest
+
+from accounts.models import Notification
+
+from .factories import StaffFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_personal_page_requires_sign_in(client):
+    response = client.get("/me/")
+    assert response.status_code == 302
+    assert response.url.startswith("/accounts/login/")
+
+
+def test_profile_rejects_a_citizen_id_that_is_not_12_digits_and_keeps_the_input(client):
+    user = UserFactory()
+    client.force_login(user)
+    response = client.post(
+        reverse("accounts:profile"),
+        {
+            "full_name": "Trần Thị Bình",
+            "applicant_type": "person",
+            "citizen_id": "12345",
+            "phone": "0912345678",
+            "address": "Huế",
+            "language": "vi",
+        },
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "12 digits" in html or "12 chữ số" in html
+    assert 'value="Trần Thị Bình"' in html
+    user.refresh_from_db()
+    assert user.full_name != "Trần Thị Bình"
+
+
+def test_profile_saves_valid_data(client):
+    user = UserFactory()
+    client.force_login(user)
+    response = client.post(
+        reverse("accounts:profile"),
+        {
+            "full_name": "Công ty ABC",
+            "applicant_type": "organisation",
+            "organisation_name": "Công ty TNHH ABC",
+            "tax_code": "0101234567",
+            "citizen_id": "001203004005",
+            "phone": "0912345678",
+            "address": "Hà Nội",
+            "language": "en",
+        },
+    )
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert (user.organisation_name, user.tax_code, user.language) == (
+        "Công ty TNHH ABC",
+        "0101234567",
+        "en",
+    )
+
+
+def test_another_users_notification_is_404(client):
+    owner, other = UserFactory(), UserFactory()
+    note = Notification.objects.create(user=owner, title="Hồ sơ đã tiếp nhận")
+    client.force_login(other)
+    response = client.post(reverse("accounts:notification_read", args=[note.pk]))
+    assert response.status_code == 404
+    note.refresh_from_db()
+    assert note.read_at is None
+
+
+def test_reading_a_notification_marks_it_read_and_follows_its_link(client):
+    user = UserFactory()
+    note = Notification.objects.create(user=user, title="T", link="/me/")
+    client.force_login(user)
+    assert client.get("/me/").context["unread_notifications"] == 1
+    response = client.post(reverse("accounts:notification_read", args=[note.pk]))
+    assert response.status_code == 302 and response.url == "/me/"
+    assert client.get("/me/").context["unread_notifications"] == 0
+
+
+def test_notification_link_to_another_site_is_not_followed(client):
+    user = UserFactory()
+    note = Notification.objects.create(user=user, title="T", link="https://evil.example/")
+    client.force_login(user)
+    response = client.post(reverse("accounts:notification_read", args=[note.pk]))
+    assert response.url == reverse("accounts:notifications")
+
+
+def test_admin_sign_in_goes_through_allauth(client):
+    response = client.get("/admin/login/?next=/admin/")
+    assert response.status_code == 302
+    assert response.url.startswith("/accounts/login/?next=")
+
+
+def test_staff_without_a_second_factor_cannot_use_the_admin(client):
+    staff = StaffFactory(is_superuser=True)
+    client.force_login(staff)
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    assert response.url == reverse("mfa_activate_totp")
+
+
+def test_staff_with_totp_reaches_the_admin(client):
+    from allauth.mfa.models import Authenticator
+
+    staff = StaffFactory(is_superuser=True)
+    Authenticator.objects.create(user=staff, type=Authenticator.Type.TOTP, data={"secret": "x"})
+    client.force_login(staff)
+    assert client.get("/admin/").status_code == 200
+
+
+def test_healthz_reports_each_dependency(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["database"] == "ok"
+    assert body["cache"] == "ok"
+
+
+def test_healthz_is_503_when_the_database_is_unreachable(client, monkeypatch):
+    from portal import health
+
+    def down():
+        raise OSError("connection refused")
+
+    monkeypatch.setattr(health, "_check_database", down)
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["database"] == "error"
+
+
+def test_dev_outbox_is_off_unless_enabled(client, settings):
+    settings.DEV_OUTBOX_ENABLED = False
+    assert client.get("/dev/outbox/").status_code in (404,)
