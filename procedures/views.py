@@ -1,6 +1,104 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+"""Public pages of the procedure catalogue: home, list and search, field pages, guidance, templates."""
+
+import posixpath
+
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_safe
+
+from .constants import ServiceLevel
+from .models import Field
+from .selectors import (
+    agency_list_with_procedures,
+    component_template,
+    field_list_with_counts,
+    procedure_detail,
+    procedure_popular,
+    procedure_search,
+)
+
+PAGE_SIZE = 20
 
 
+def _param(request: HttpRequest, name: str, max_length: int = 200) -> str:
+    return request.GET.get(name, "").strip()[:max_length]
+
+
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "procedures/home.html")
+    return render(
+        request,
+        "procedures/home.html",
+        {
+            "fields": field_list_with_counts(only_used=True),
+            "popular": procedure_popular(limit=8),
+        },
+    )
+
+
+@require_safe
+def procedure_list(request: HttpRequest) -> HttpResponse:
+    """The catalogue: `?q=` search, `?field=`, `?agency=`, `?level=` filters, 20 per page."""
+    query = _param(request, "q")
+    field = _param(request, "field", 80)
+    agency = _param(request, "agency", 8)
+    level = _param(request, "level", 10)
+    results = procedure_search(query=query, field=field, agency=agency, level=level)
+    page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
+    fields = list(field_list_with_counts())
+    return render(
+        request,
+        "procedures/procedure_list.html",
+        {
+            "page": page,
+            "procedures": page.object_list,
+            "query": query,
+            "selected_field": field,
+            "selected_agency": agency.upper(),
+            "selected_level": level,
+            "current_field": next((f for f in fields if f.slug == field), None),
+            "fields": fields,
+            "agencies": agency_list_with_procedures(),
+            "levels": ServiceLevel.choices,
+            "filtered": bool(query or field or agency or level),
+        },
+    )
+
+
+@require_safe
+def field_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    """A field (lĩnh vực) and its published procedures, searchable within the field."""
+    field = get_object_or_404(Field, slug=slug)
+    query = _param(request, "q")
+    results = procedure_search(query=query, field=field.slug)
+    page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "procedures/field_detail.html",
+        {"field": field, "page": page, "procedures": page.object_list, "query": query},
+    )
+
+
+def _can_preview(request: HttpRequest) -> bool:
+    return request.user.is_authenticated and request.user.has_perm("procedures.change_procedure")
+
+
+@require_safe
+def procedure_detail_view(request: HttpRequest, slug: str) -> HttpResponse:
+    """All the guidance a citizen reads before applying; staff may preview unpublished ones."""
+    procedure = procedure_detail(slug=slug, include_unpublished=_can_preview(request))
+    return render(request, "procedures/procedure_detail.html", {"procedure": procedure})
+
+
+@require_safe
+def component_template_download(request: HttpRequest, slug: str, component_id: int) -> FileResponse:
+    """Stream a component's template file (mẫu đơn, tờ khai) through the storage API."""
+    component = component_template(slug=slug, component_id=component_id)
+    try:
+        handle = component.template.open("rb")
+    except (FileNotFoundError, OSError) as exc:
+        raise Http404("template file missing") from exc
+    return FileResponse(
+        handle, as_attachment=True, filename=posixpath.basename(component.template.name or "")
+    )

@@ -1,0 +1,158 @@
+"""Admin for the catalogue: agencies and their staff, fields, procedures with all their guidance."""
+
+from django.contrib import admin
+from django.db.models import Count
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from .models import (
+    Agency,
+    DossierComponent,
+    Fee,
+    Field,
+    FormField,
+    Procedure,
+    ProcedureStep,
+    StaffMembership,
+)
+
+
+class StaffMembershipInline(admin.TabularInline):
+    model = StaffMembership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Agency)
+class AgencyAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "phone", "email", "require_lookup_secret", "is_sample"]
+    list_filter = ["require_lookup_secret", "is_sample"]
+    search_fields = ["code", "name", "name_en"]
+    ordering = ["name"]
+    inlines = [StaffMembershipInline]
+    fieldsets = (
+        (None, {"fields": ("code", "name", "name_en", "is_sample")}),
+        (_("Contacts"), {"fields": ("address", "phone", "email", "website")}),
+        (
+            _("Bank account for fee transfers"),
+            {"fields": ("bank_name", "bank_account_name", "bank_account_number")},
+        ),
+        (_("Public lookup"), {"fields": ("require_lookup_secret",)}),
+    )
+
+
+@admin.register(StaffMembership)
+class StaffMembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "agency"]
+    list_filter = ["agency"]
+    list_select_related = ["user", "agency"]
+    search_fields = ["user__email", "user__full_name", "agency__code", "agency__name"]
+    autocomplete_fields = ["user", "agency"]
+
+
+@admin.register(Field)
+class FieldAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "order", "procedure_count"]
+    list_editable = ["order"]
+    search_fields = ["name", "name_en", "slug"]
+    prepopulated_fields = {"slug": ("name",)}
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_procedure_count=Count("procedures"))
+
+    @admin.display(description=_("procedures"), ordering="_procedure_count")
+    def procedure_count(self, obj: Field) -> int:
+        return getattr(obj, "_procedure_count", 0)
+
+
+class ProcedureStepInline(admin.TabularInline):
+    model = ProcedureStep
+    extra = 0
+
+
+class DossierComponentInline(admin.StackedInline):
+    model = DossierComponent
+    extra = 0
+    fields = [
+        ("order", "name"),
+        "description",
+        ("required", "copies", "original_kind"),
+        ("file_types", "max_size_mb", "multiple"),
+        "template",
+    ]
+
+
+class FormFieldInline(admin.TabularInline):
+    model = FormField
+    extra = 0
+    fields = ["order", "key", "label", "kind", "required", "choices", "help"]
+
+
+class FeeInline(admin.TabularInline):
+    model = Fee
+    extra = 0
+
+
+@admin.register(Procedure)
+class ProcedureAdmin(admin.ModelAdmin):
+    list_display = [
+        "national_code",
+        "name",
+        "field",
+        "agency",
+        "service_level",
+        "processing_days",
+        "is_published",
+        "is_sample",
+        "public_link",
+    ]
+    list_display_links = ["national_code", "name"]
+    list_filter = ["field", "agency", "service_level", "is_published", "is_sample"]
+    list_select_related = ["field", "agency"]
+    search_fields = ["national_code", "slug", "name", "search_text"]
+    readonly_fields = ["search_text", "public_link", "updated_at"]
+    autocomplete_fields = ["field", "agency"]
+    prepopulated_fields = {"slug": ("national_code",)}
+    list_per_page = 50
+    inlines = [ProcedureStepInline, DossierComponentInline, FormFieldInline, FeeInline]
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    ("national_code", "slug"),
+                    "name",
+                    ("field", "agency"),
+                    ("service_level", "processing_days"),
+                    ("is_published", "is_sample", "popularity"),
+                    "public_link",
+                )
+            },
+        ),
+        (
+            _("Guidance"),
+            {
+                "fields": (
+                    "applicant_types",
+                    "applicants",
+                    "content",
+                    "conditions",
+                    "result",
+                    "legal_basis",
+                )
+            },
+        ),
+        (_("Search"), {"classes": ("collapse",), "fields": ("search_text", "updated_at")}),
+    )
+
+    @admin.display(description=_("public page"))
+    def public_link(self, obj: Procedure) -> str:
+        if not obj.pk:
+            return "—"
+        label = _("View on site") if obj.is_published else _("Preview (not published)")
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener">{}</a>',
+            reverse("procedures:detail", args=[obj.slug]),
+            label,
+        )

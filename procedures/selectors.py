@@ -1,0 +1,164 @@
+"""Reads of the procedure catalogue shared by the public pages (and by other apps).
+
+Every selector returns a queryset or object whose page costs a constant number of queries,
+whatever the size of the catalogue.
+"""
+
+from django.db import connection
+from django.db.models import Case, Count, FloatField, Prefetch, Q, QuerySet, Value, When
+from django.shortcuts import get_object_or_404
+
+from .constants import ServiceLevel
+from .models import Agency, DossierComponent, Field, Procedure, ProcedureQuerySet
+from .search import fold
+
+# A query longer than this is cut: nobody types a procedure name that long, and every word costs
+# one more LIKE.
+MAX_QUERY_CHARS = 200
+MAX_QUERY_WORDS = 12
+# Shorter words are matched exactly only: a typo in two or three letters is another word.
+MIN_FUZZY_WORD = 4
+# A whole query is close enough to a name above this word similarity: "buu chnh" (0.67) finds
+# "bưu chính", "an toan thong tin" (0.6) does not find every "... thong tin ...".
+PHRASE_SIMILARITY = 0.65
+
+
+def query_words(query: str | None) -> list[str]:
+    """The folded words of a search query: "Giấy  phép Bưu-chính" -> ["giay", "phep", "buu-chinh"]."""
+    folded = fold((query or "")[:MAX_QUERY_CHARS])
+    words = []
+    for word in folded.split():
+        word = word.strip(",;:!?\"'()[]")
+        if word and word not in words:
+            words.append(word)
+    return words[:MAX_QUERY_WORDS]
+
+
+def procedure_search(
+    *,
+    query: str | None = None,
+    field: str | None = None,
+    agency: str | None = None,
+    level: str | None = None,
+) -> ProcedureQuerySet:
+    """Published procedures matching a query typed with or without Vietnamese accents.
+
+    `field` is a field slug, `agency` an agency code, `level` "full" or "partial"; unknown
+    values match nothing rather than being ignored. Every folded query word must appear in the
+    folded name or national code. On PostgreSQL a word may instead be close to one there
+    (trigram word similarity), so small typos still find the procedure, ranked after exact
+    matches. Without a query the catalogue order (field, name) is kept; with one, exact matches
+    by popularity, then approximate ones by similarity.
+    """
+    qs = Procedure.objects.published().select_related("field", "agency")
+    if field:
+        qs = qs.filter(field__slug=field)
+    if agency:
+        qs = qs.filter(agency__code=agency.upper())
+    if level:
+        qs = qs.filter(service_level=level if level in ServiceLevel.values else "")
+
+    words = query_words(query)
+    if not words:
+        return qs
+    # search_text is already folded to lower case, so plain LIKE (which the trigram GIN index
+    # serves on PostgreSQL) is enough.
+    exact = Q()
+    for word in words:
+        exact &= Q(search_text__contains=word)
+
+    if connection.vendor != "postgresql":
+        return qs.filter(exact).order_by("-popularity", "name")
+
+    from django.contrib.postgres.search import TrigramWordSimilarity
+
+    # Typos, with pg_trgm's word similarity (the `%>` operator, above
+    # pg_trgm.word_similarity_threshold = 0.6, is served by the GIN trigram index). Codes such as
+    # 1.004477 are never matched approximately.
+    codes = [w for w in words if any(ch.isdigit() for ch in w)]
+    phrase = " ".join(w for w in words if w not in codes)
+    # Either every word appears or is close to a word that does ("phepp" ~ "phep")...
+    approximate = Q()
+    for word in words:
+        close = Q(search_text__contains=word)
+        if len(word) >= MIN_FUZZY_WORD and word not in codes:
+            close |= Q(search_text__trigram_word_similar=word)
+        approximate &= close
+    # ... or the words together are close to a run of the name ("buu chnh" ~ "buu chinh").
+    if phrase:
+        close_phrase = Q(search_text__trigram_word_similar=phrase) & Q(
+            similarity__gte=PHRASE_SIMILARITY
+        )
+        for code in codes:
+            close_phrase &= Q(search_text__contains=code)
+        approximate |= close_phrase
+    else:
+        phrase = " ".join(words)
+    qs = qs.annotate(similarity=TrigramWordSimilarity(phrase, "search_text"))
+    return (
+        qs.filter(approximate)
+        # Exact matches first, in the same order as on SQLite; then the closest approximate ones.
+        .annotate(
+            rank=Case(
+                When(exact, then=Value(2.0)),
+                default="similarity",
+                output_field=FloatField(),
+            )
+        )
+        .order_by("-rank", "-popularity", "name")
+    )
+
+
+def field_list_with_counts(*, only_used: bool = False) -> QuerySet[Field]:
+    """Fields in display order, each with `procedure_count` of its published procedures (one query)."""
+    qs = Field.objects.annotate(
+        procedure_count=Count("procedures", filter=Q(procedures__is_published=True))
+    ).order_by("order", "name")
+    if only_used:
+        qs = qs.filter(procedure_count__gt=0)
+    return qs
+
+
+def agency_list_with_procedures() -> QuerySet[Agency]:
+    """Agencies that receive at least one published procedure, for the list filter."""
+    return (
+        Agency.objects.filter(procedures__is_published=True)
+        .distinct()
+        .order_by("name")
+        .only("code", "name")
+    )
+
+
+def procedure_popular(*, limit: int = 8) -> list[Procedure]:
+    """The most-used published procedures, most popular first."""
+    return list(
+        Procedure.objects.published()
+        .select_related("field", "agency")
+        .order_by("-popularity", "name")[:limit]
+    )
+
+
+def procedure_detail(*, slug: str, include_unpublished: bool = False) -> Procedure:
+    """One procedure with everything its guidance page shows, in a fixed number of queries.
+
+    Raises Http404 when there is no such procedure or it is unpublished (unless
+    `include_unpublished`, for staff previews).
+    """
+    qs = Procedure.objects.all() if include_unpublished else Procedure.objects.published()
+    qs = qs.select_related("field", "agency").prefetch_related(
+        "steps",
+        Prefetch("components", queryset=DossierComponent.objects.order_by("order", "id")),
+        "form_fields",
+        "fees",
+    )
+    return get_object_or_404(qs, slug=slug)
+
+
+def component_template(*, slug: str, component_id: int) -> DossierComponent:
+    """A published procedure's component that has a template file; Http404 otherwise."""
+    return get_object_or_404(
+        DossierComponent.objects.select_related("procedure").exclude(template=""),
+        pk=component_id,
+        procedure__slug=slug,
+        procedure__is_published=True,
+    )

@@ -1,0 +1,173 @@
+from django.db import connection
+
+import pytest
+
+from procedures.models import Procedure
+from procedures.selectors import (
+    field_list_with_counts,
+    procedure_detail,
+    procedure_popular,
+    procedure_search,
+    query_words,
+)
+
+from .factories import AgencyFactory, FieldFactory, ProcedureFactory
+
+pytestmark = pytest.mark.django_db
+
+POSTAL = "Cấp giấy phép bưu chính"
+
+
+def names(qs) -> list[str]:
+    return [p.name for p in qs]
+
+
+def test_query_words_are_folded_deduplicated_and_bounded():
+    assert query_words("  Giấy PHÉP, bưu chính! giấy ") == ["giay", "phep", "buu", "chinh"]
+    assert query_words("Đăng ký") == ["dang", "ky"]
+    assert query_words(None) == []
+    assert len(query_words(" ".join(f"w{i}" for i in range(50)))) == 12
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["giay phep buu chinh", "GIAY PHEP BUU CHINH", "Giấy phép bưu chính", "buu chinh giay phep"],
+)
+def test_search_without_accents_finds_the_accented_name(catalogue, query):
+    assert names(procedure_search(query=query))[0] == POSTAL
+
+
+def test_every_word_must_match(catalogue):
+    result = names(procedure_search(query="giay phep vien thong"))
+    assert result == ["Cấp giấy phép thiết lập mạng viễn thông công cộng"]
+
+
+def test_search_by_national_code(catalogue):
+    assert names(procedure_search(query="1.004477")) == [POSTAL]
+
+
+def test_exact_matches_are_ordered_by_popularity(catalogue):
+    assert names(procedure_search(query="buu chinh")) == [
+        POSTAL,  # popularity 90
+        "Sửa đổi, bổ sung giấy phép bưu chính",  # popularity 40
+    ]
+
+
+def test_unpublished_procedures_are_never_found(catalogue):
+    Procedure.objects.filter(national_code="1.004477").update(is_published=False)
+
+    assert POSTAL not in names(procedure_search(query="giay phep buu chinh"))
+    assert POSTAL not in names(procedure_search())
+    assert POSTAL not in names(procedure_popular())
+
+
+def test_field_agency_and_level_filters(catalogue):
+    assert set(names(procedure_search(field="buu-chinh"))) == {
+        POSTAL,
+        "Sửa đổi, bổ sung giấy phép bưu chính",
+    }
+    assert names(procedure_search(agency="tvt")) == [
+        "Cấp giấy phép thiết lập mạng viễn thông công cộng"
+    ]
+    assert names(procedure_search(level="partial")) == ["Sửa đổi, bổ sung giấy phép bưu chính"]
+    assert names(procedure_search(query="giay phep", field="vien-thong", level="full")) == [
+        "Cấp giấy phép thiết lập mạng viễn thông công cộng"
+    ]
+
+
+def test_unknown_filter_values_match_nothing(catalogue):
+    assert not procedure_search(level="bogus").exists()
+    assert not procedure_search(field="khong-co").exists()
+    assert not procedure_search(agency="NOPE").exists()
+
+
+def test_field_counts_only_published_procedures_in_one_query(catalogue, django_assert_num_queries):
+    Procedure.objects.filter(national_code="1.004470").update(is_published=False)
+    empty = FieldFactory(name="Lĩnh vực trống")
+
+    with django_assert_num_queries(1):
+        counts = {f.slug: f.procedure_count for f in field_list_with_counts()}
+
+    assert counts == {"buu-chinh": 1, "vien-thong": 1, empty.slug: 0}
+    assert empty.slug not in {f.slug for f in field_list_with_counts(only_used=True)}
+
+
+def test_detail_of_unpublished_is_404_unless_previewing(catalogue):
+    from django.http import Http404
+
+    Procedure.objects.filter(slug="1-004477").update(is_published=False)
+    with pytest.raises(Http404):
+        procedure_detail(slug="1-004477")
+    assert procedure_detail(slug="1-004477", include_unpublished=True).name == POSTAL
+
+
+# --- PostgreSQL: typo tolerance and the trigram index ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query", ["buu chnh", "giay phep buu chnh", "giay phepp buu chinh", "phepp giay buu"]
+)
+def test_typos_still_find_the_procedure_on_postgresql(postgres, catalogue, query):
+    assert names(procedure_search(query=query))[0] == POSTAL
+
+
+def test_exact_matches_rank_before_typo_matches_on_postgresql(postgres):
+    agency, field = AgencyFactory(), FieldFactory()
+    fuzzy = ProcedureFactory(name="Cấp giấy phép bưu chín", field=field, agency=agency)
+    exact = ProcedureFactory(name="Cấp giấy phép bưu chính", field=field, agency=agency)
+    fuzzy.popularity = 1000
+    fuzzy.save()
+
+    result = list(procedure_search(query="buu chinh"))
+
+    assert result[0] == exact
+    assert fuzzy in result
+
+
+def test_trigram_index_and_extensions_exist_on_postgresql(postgres):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT extname FROM pg_extension")
+        extensions = {row[0] for row in cursor.fetchall()}
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'procedures_procedure_search_trgm'"
+        )
+        (indexdef,) = cursor.fetchone()
+    assert {"pg_trgm", "unaccent"} <= extensions
+    assert "gin" in indexdef.lower()
+    assert "gin_trgm_ops" in indexdef
+
+
+def test_typo_free_queries_give_the_same_results_on_every_database(db):
+    """On PostgreSQL the exact matches come first, in exactly the SQLite order."""
+    from django.db.models import Q
+
+    from procedures.management.commands.load_catalogue import DEFAULT_PATH, load_catalogue
+
+    if not DEFAULT_PATH.exists():
+        pytest.skip("the shipped catalogue is not there yet")
+    load_catalogue()
+    for query in ["giay phep", "buu chinh", "tan so", "vien thong", "chu ky so", "cap lai"]:
+        exact = Procedure.objects.published()
+        for word in query.split():
+            exact = exact.filter(Q(search_text__contains=word))
+        expected = list(exact.order_by("-popularity", "name"))
+        assert expected, query
+        assert list(procedure_search(query=query))[: len(expected)] == expected, query
+
+
+def test_approximate_matches_do_not_swamp_a_precise_query_on_postgresql(postgres):
+    agency, field = AgencyFactory(), FieldFactory()
+    wanted = ProcedureFactory(
+        name="Cấp giấy phép kinh doanh sản phẩm an toàn thông tin mạng",
+        national_code="1.004477",
+        field=field,
+        agency=agency,
+    )
+    ProcedureFactory(
+        name="Cấp giấy phép thiết lập trang thông tin điện tử tổng hợp", field=field, agency=agency
+    )
+
+    assert list(procedure_search(query="an toan thong tin")) == [wanted]
+    # Codes are never approximate: a neighbouring code is another procedure.
+    assert list(procedure_search(query="1.004478")) == []
+    assert list(procedure_search(query="1.00447")) == [wanted]
