@@ -2,11 +2,12 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from .models import Notification, OutgoingEmail, User
+from .admin_audit import AuditedAdminMixin
+from .models import AuditEntry, Notification, OutgoingEmail, User
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(AuditedAdminMixin, BaseUserAdmin):
     ordering = ["email"]
     list_display = ["email", "full_name", "applicant_type", "is_staff", "is_active", "date_joined"]
     list_filter = ["is_staff", "is_superuser", "is_active", "applicant_type"]
@@ -61,4 +62,30 @@ class NotificationAdmin(admin.ModelAdmin):
     readonly_fields = ["created_at", "user", "title", "body", "link", "read_at"]
 
     def has_add_permission(self, request):
+        return False
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    list_display = [
+        "created_at",
+        "actor",
+        "action",
+        "object_type",
+        "object_repr",
+        "succeeded",
+        "ip_address",
+    ]
+    list_filter = ["succeeded", "action", "object_type"]
+    search_fields = ["actor__email", "object_repr", "object_id", "message"]
+    readonly_fields = [f.name for f in AuditEntry._meta.fields]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

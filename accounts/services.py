@@ -10,7 +10,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from .constants import EmailStatus
-from .models import Notification, OutgoingEmail, User
+from .models import AuditEntry, Notification, OutgoingEmail, User
 
 logger = logging.getLogger(__name__)
 
@@ -152,3 +152,46 @@ def outbox_requeue_stale() -> int:
     for pk in ids:
         _enqueue(pk)
     return len(ids)
+
+
+def client_ip(request) -> str | None:
+    """The client address: REMOTE_ADDR, or the address `TRUSTED_PROXY_COUNT` hops from the right
+    of X-Forwarded-For when the portal runs behind that many reverse proxies."""
+    if request is None:
+        return None
+    hops = settings.TRUSTED_PROXY_COUNT
+    if hops > 0:
+        forwarded = [
+            p.strip() for p in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if p.strip()
+        ]
+        if len(forwarded) >= hops:
+            return forwarded[-hops]
+    return request.META.get("REMOTE_ADDR")
+
+
+def audit_record(
+    *,
+    actor: User | None,
+    action: str,
+    obj=None,
+    changes: dict | None = None,
+    succeeded: bool = True,
+    message: str = "",
+    request=None,
+) -> AuditEntry:
+    """Append one entry to the staff audit log.
+
+    Written in its own savepoint-free autocommit when called outside a transaction, so a refused
+    action (whose transaction rolled back) is still recorded when the caller logs it afterwards.
+    """
+    return AuditEntry.objects.create(
+        actor=actor if getattr(actor, "pk", None) else None,
+        action=action[:60],
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        object_repr=str(obj)[:255] if obj is not None else "",
+        changes=changes or {},
+        succeeded=succeeded,
+        message=message,
+        ip_address=client_ip(request),
+    )
