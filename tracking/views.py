@@ -1,10 +1,134 @@
+"""Public lookup (Tra cứu hồ sơ), statistics and the satisfaction rating."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_safe
+
+from dossiers.constants import COMPLETED
+from dossiers.models import Dossier
+
+from . import services
+from .forms import RatingForm, StatisticsPeriodForm
+from .models import Rating
+from .ratelimit import rate_limited
+from .selectors import dossier_public_events, dossier_public_lookup, normalise_code
+from .statistics import Period, add_months, month_start, statistics_for_period
+
+lookup_rate_limited = rate_limited(
+    "lookup",
+    limit=lambda: settings.LOOKUP_RATE_LIMIT,
+    window=lambda: settings.LOOKUP_RATE_WINDOW,
+)
 
 
+def _not_found(request: HttpRequest, code: str) -> HttpResponse:
+    """The one answer for a code that is malformed, unknown or a draft's: it reveals nothing."""
+    return render(
+        request, "tracking/dossier_lookup.html", {"searched": True, "code": code, "dossier": None}
+    )
+
+
+@require_safe
+@never_cache
+@lookup_rate_limited
 def lookup(request: HttpRequest) -> HttpResponse:
-    return render(request, "tracking/lookup.html")
+    """The lookup form and, with `?code=`, the dossier's public summary (the QR code target)."""
+    if "code" not in request.GET:
+        return render(request, "tracking/dossier_lookup.html", {"searched": False})
+    code = normalise_code(request.GET["code"])
+    dossier = dossier_public_lookup(code=code)
+    if dossier is None:
+        return _not_found(request, code)
+    context = {
+        "searched": True,
+        "code": code,
+        "dossier": dossier,
+        "secret": request.GET.get("secret", "")[:32],
+    }
+    return render(request, "tracking/dossier_lookup.html", context)
 
 
+@require_safe
+@never_cache
+@lookup_rate_limited
+def history(request: HttpRequest) -> HttpResponse:
+    """The processing history (quá trình xử lý): public steps only, behind the lookup secret
+    when the receiving agency requires it."""
+    code = normalise_code(request.GET.get("code"))
+    dossier = dossier_public_lookup(code=code)
+    if dossier is None:
+        return _not_found(request, code)
+    secret = request.GET.get("secret", "")[:32]
+    allowed = dossier.history_allowed(secret)
+    context = {
+        "code": code,
+        "dossier": dossier,
+        "allowed": allowed,
+        "secret_error": bool(secret) and not allowed,
+        "events": dossier_public_events(dossier_id=dossier.pk) if allowed else [],
+    }
+    return render(request, "tracking/dossier_history.html", context)
+
+
+def _presets(today) -> list[tuple[str, Period]]:
+    this_month = month_start(today)
+    this_year = this_month.replace(month=1)
+    last_year = add_months(this_year, -12)
+    return [
+        (_("Last 12 months"), Period.last_12_months(today)),
+        (_("Last 3 months"), Period(add_months(this_month, -2), this_month)),
+        (_("This year"), Period(this_year, this_month)),
+        (_("Last year"), Period(last_year, add_months(this_year, -1))),
+    ]
+
+
+@require_safe
 def statistics(request: HttpRequest) -> HttpResponse:
-    return render(request, "tracking/statistics.html")
+    """Public statistics for a period of whole months (?from=YYYY-MM&to=YYYY-MM)."""
+    today = timezone.localdate()
+    bound = "from" in request.GET or "to" in request.GET
+    form = StatisticsPeriodForm(request.GET if bound else None, today=today)
+    period = form.period() or Period.last_12_months(today)
+    stats = statistics_for_period(period=period, today=today)
+    context = {"form": form, "stats": stats, "period": period, "presets": _presets(today)}
+    return render(request, "tracking/statistics.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def rate(request: HttpRequest, dossier_id: int) -> HttpResponse:
+    """The satisfaction rating of one's own dossier once it has its result (others: 404)."""
+    dossier = get_object_or_404(
+        Dossier.objects.for_citizen(request.user).select_related("procedure"), pk=dossier_id
+    )
+    if Rating.objects.filter(dossier_id=dossier.pk).exists():
+        messages.info(
+            request, _("You have already rated this dossier. Thank you for your opinion.")
+        )
+        return redirect(dossier)
+    if dossier.status not in COMPLETED:
+        messages.error(request, _("You can rate the service once your dossier has its result."))
+        return redirect(dossier)
+    form = RatingForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.rating_submit(
+                dossier_id=dossier.pk,
+                user=request.user,
+                comment=form.cleaned_data["comment"],
+                **form.answers(),
+            )
+        except services.AlreadyRated as exc:
+            messages.info(request, str(exc))
+        except services.RatingNotAllowed as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("Thank you: your rating was recorded."))
+        return redirect(dossier)
+    return render(request, "tracking/rating_form.html", {"dossier": dossier, "form": form})

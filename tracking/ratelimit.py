@@ -1,0 +1,137 @@
+"""Rate limiting per client address on the shared cache (DESIGN §9).
+
+A fixed window: the counter for a client lives under a key that names the window number
+(`int(now // window)`), is created with `cache.add` (atomic "set if absent") and then raised with
+`cache.incr` (atomic on Redis and, within one process, on the local-memory cache). With Redis as
+the cache every web process shares the same counters. Reusable by other apps::
+
+    @rate_limited("admin-login", limit=lambda: settings.ADMIN_LOGIN_RATE_LIMIT, window=60)
+    def view(request): ...
+"""
+
+import functools
+import hashlib
+import ipaddress
+import math
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+IntSetting = int | Callable[[], int]
+
+
+def _now() -> float:
+    """The clock; tests replace it to step past a window without sleeping."""
+    return time.time()
+
+
+def _value(setting: IntSetting) -> int:
+    return int(setting() if callable(setting) else setting)
+
+
+def _parse_ip(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(value.strip())
+    except ValueError:
+        return None
+
+
+def client_address(request: HttpRequest) -> str:
+    """The address the limit is counted against.
+
+    With `settings.TRUSTED_PROXY_COUNT = 0` (no reverse proxy) this is `REMOTE_ADDR`; the
+    `X-Forwarded-For` header is ignored because any client can send it.
+
+    Behind N trusted reverse proxies (`TRUSTED_PROXY_COUNT = N`), each proxy appends the address it
+    received the connection from, so the right-most N entries of `X-Forwarded-For` were written
+    by our own proxies and the N-th entry from the right is the address the outermost proxy saw:
+    the client. Entries further left are whatever the client sent and are never trusted. When the
+    header has fewer than N entries, or the entry is not an IP address, the request did not come
+    through the proxies as configured and `REMOTE_ADDR` is used.
+
+    IPv6 clients are counted per /64 network: one subscriber usually holds a whole /64.
+    """
+    remote = request.META.get("REMOTE_ADDR", "")
+    address = _parse_ip(remote)
+    proxies = settings.TRUSTED_PROXY_COUNT
+    if proxies > 0:
+        forwarded = [
+            part for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()
+        ]
+        if len(forwarded) >= proxies:
+            address = _parse_ip(forwarded[-proxies]) or address
+    if address is None:
+        return remote or "unknown"
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is None:
+        return str(ipaddress.IPv6Network(f"{address}/64", strict=False))
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
+    return str(address)
+
+
+def hit(*, scope: str, key: str, limit: int, window: int) -> int:
+    """Count one request of `key` in `scope`; return 0 if allowed, else seconds until allowed.
+
+    Side effect: raises the counter in the shared cache. The key expires shortly after its window.
+    """
+    now = _now()
+    window_no = int(now // window)
+    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+    cache_key = f"ratelimit:{scope}:{window}:{window_no}:{digest}"
+    # A little longer than the window, so the key cannot expire between add() and incr().
+    timeout = window + 5
+    if cache.add(cache_key, 1, timeout=timeout):
+        count = 1
+    else:
+        try:
+            count = cache.incr(cache_key)
+        except ValueError:
+            # Evicted meanwhile: start the window again rather than fail the request.
+            cache.add(cache_key, 1, timeout=timeout)
+            count = 1
+    if count <= limit:
+        return 0
+    return max(1, math.ceil((window_no + 1) * window - now))
+
+
+def rate_limited(
+    scope: str,
+    limit: IntSetting,
+    window: IntSetting,
+    *,
+    key: Callable[[HttpRequest], str] = client_address,
+    template: str = "tracking/rate_limited.html",
+):
+    """Decorate a view: at most `limit` requests per `window` seconds per client in `scope`.
+
+    Views sharing a scope share the counter. `limit` and `window` may be callables, read on
+    every request (so settings can change without a restart of the decorator). Over the limit,
+    the view is not called: the answer is HTTP 429 with a translated page and `Retry-After`.
+    """
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            window_seconds = max(1, _value(window))
+            retry_after = hit(
+                scope=scope, key=key(request), limit=_value(limit), window=window_seconds
+            )
+            if retry_after:
+                response = render(
+                    request,
+                    template,
+                    {"retry_after": retry_after, "retry_minutes": math.ceil(retry_after / 60)},
+                    status=429,
+                )
+                response["Retry-After"] = str(retry_after)
+                response["Cache-Control"] = "no-store"
+                return response
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator

@@ -1,0 +1,260 @@
+"""Reads of the public lookup (Tra cứu hồ sơ): only what DESIGN §9 allows the public to see.
+
+The selectors return small dataclasses, never model instances, so a template cannot reach the
+applicant's contact data, files or internal notes by accident.
+"""
+
+import hmac
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.utils import timezone, translation
+
+from dossiers.constants import (
+    CLOCK_STOPPED,
+    COMPLETED,
+    STATUS_CSS,
+    TRANSITIONS,
+    WAITING_FOR_CITIZEN,
+    Role,
+)
+from dossiers.constants import DossierStatus as S
+from dossiers.models import Dossier, DossierEvent
+
+from .constants import Timeliness
+
+# Dossier codes are <AGENCY>-<YYMMDD>-<NNNN> (DESIGN §4); accept anything code-shaped so a change
+# of pattern does not break the lookup, and reject the rest without touching the database.
+CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{2,31}$")
+_DASHES = str.maketrans(dict.fromkeys("‐‑‒–—―−﹘﹣－", "-"))
+_WHITESPACE = re.compile(r"\s+")
+_CANONICAL = re.compile(r"^[A-Z0-9-]+-\d{6}-\d{4,}$")
+# Agency codes are letters: the date starts after the last letter.
+_UNHYPHENATED = re.compile(r"^([A-Z0-9]*[A-Z])(\d{6})(\d{4,})$")
+
+
+def normalise_code(raw: str | None) -> str:
+    """A typed or pasted code in canonical form: no whitespace at all, upper case.
+
+    "  cbc-261125-0001 ", "CBC - 261125 - 0001" and "cbc–261125–0001" (typographic dashes) all
+    become "CBC-261125-0001". Full-width characters are folded (NFKC). When hyphens are missing
+    ("CBC 261125 0001", "cbc2611250001"), they are put back around the six-digit date.
+    """
+    if not raw:
+        return ""
+    text = unicodedata.normalize("NFKC", raw[:200]).translate(_DASHES)
+    code = _WHITESPACE.sub("", text).upper()
+    if _CANONICAL.match(code):
+        return code
+    parts = _UNHYPHENATED.match(code.replace("-", ""))
+    return "-".join(parts.groups()) if parts else code
+
+
+def normalise_secret(raw: str | None) -> str:
+    """The lookup secret as typed, compared without whitespace and case."""
+    if not raw:
+        return ""
+    return _WHITESPACE.sub("", unicodedata.normalize("NFKC", raw[:64])).upper()[:32]
+
+
+def _mask_word(word: str) -> str:
+    # Count letters, not code points: a decomposed "ă" (a + combining breve) is one letter.
+    hidden = sum(1 for char in word[1:] if not unicodedata.combining(char))
+    return word[0] + "*" * hidden
+
+
+def mask_name(name: str) -> str:
+    """A name as the public lookup shows it: "Nguyễn Văn An" → "Nguyễn V** A*".
+
+    The first word (the family name of a Vietnamese name, the first word of an organisation's
+    name) is kept; every other word keeps its first letter and the rest becomes asterisks, one
+    per letter. A single word is masked after its first letter too ("Madonna" → "M******"): kept
+    whole, it would be the entire name.
+    """
+    words = unicodedata.normalize("NFC", name or "").split()
+    if not words:
+        return ""
+    if len(words) == 1:
+        return _mask_word(words[0])
+    return " ".join([words[0], *(_mask_word(word) for word in words[1:])])
+
+
+def local_date(value: datetime | None) -> date | None:
+    return timezone.localdate(value) if value is not None else None
+
+
+def dossier_timeliness(
+    *, status: str, due_date: date | None, completed_at: datetime | None, today: date
+) -> str:
+    """How a dossier stands against its due date, or "" when the question does not apply.
+
+    Completed (a result) on or before the due date is on time; otherwise late. An open dossier
+    whose clock runs (not in `CLOCK_STOPPED`) is overdue once its due date has passed. While the
+    dossier waits for the applicant the clock is stopped. Refused or withdrawn dossiers and
+    dossiers without a due date have no timeliness.
+    """
+    if due_date is None:
+        return ""
+    if status in COMPLETED:
+        finished = local_date(completed_at)
+        if finished is None:
+            return ""
+        return Timeliness.COMPLETED_ON_TIME if finished <= due_date else Timeliness.COMPLETED_LATE
+    if status in WAITING_FOR_CITIZEN or status == S.SUPPLEMENTED:
+        return Timeliness.WAITING_FOR_APPLICANT
+    if status in CLOCK_STOPPED:
+        return ""
+    return Timeliness.OVERDUE if due_date < today else Timeliness.ON_SCHEDULE
+
+
+TIMELINESS_CSS: dict[str, str] = {
+    Timeliness.ON_SCHEDULE: "",
+    Timeliness.COMPLETED_ON_TIME: "status-done",
+    Timeliness.OVERDUE: "status-bad",
+    Timeliness.COMPLETED_LATE: "status-bad",
+    Timeliness.WAITING_FOR_APPLICANT: "status-waiting",
+}
+
+
+@dataclass(frozen=True)
+class PublicDossier:
+    """What anyone holding a dossier's code may see."""
+
+    pk: int
+    code: str
+    procedure: str
+    agency: str
+    applicant: str
+    received_at: datetime | None
+    due_date: date | None
+    status: str
+    secret_required: bool
+    timeliness: str
+    _secret: str
+
+    @property
+    def status_label(self) -> str:
+        return str(S(self.status).label)
+
+    @property
+    def status_css(self) -> str:
+        return STATUS_CSS.get(S(self.status), "")
+
+    @property
+    def timeliness_label(self) -> str:
+        return str(Timeliness(self.timeliness).label) if self.timeliness else ""
+
+    @property
+    def timeliness_css(self) -> str:
+        return TIMELINESS_CSS.get(self.timeliness, "")
+
+    def secret_matches(self, given: str | None) -> bool:
+        """Constant-time check of the lookup secret; never true when the dossier has none."""
+        expected = normalise_secret(self._secret)
+        if not expected:
+            return False
+        return hmac.compare_digest(normalise_secret(given).encode(), expected.encode())
+
+    def history_allowed(self, given_secret: str | None) -> bool:
+        return not self.secret_required or self.secret_matches(given_secret)
+
+    def __repr__(self) -> str:  # keep the secret out of logs and tracebacks
+        return f"PublicDossier({self.code!r})"
+
+
+def _agency_name(name: str, name_en: str) -> str:
+    return name_en if name_en and translation.get_language() == "en" else name
+
+
+def dossier_public_lookup(*, code: str, today: date | None = None) -> PublicDossier | None:
+    """The dossier with this (already normalised) code, or None. One query.
+
+    Drafts never have a code; a malformed code is answered without a query.
+    """
+    if not CODE_RE.match(code or ""):
+        return None
+    row = (
+        Dossier.objects.filter(code=code)
+        .exclude(status=S.DRAFT)
+        .select_related("procedure", "agency")
+        .only(
+            "id",
+            "code",
+            "status",
+            "lookup_secret",
+            "applicant_name",
+            "applicant_type",
+            "organisation_name",
+            "received_at",
+            "due_date",
+            "completed_at",
+            "procedure__name",
+            "agency__name",
+            "agency__name_en",
+            "agency__require_lookup_secret",
+        )
+        .first()
+    )
+    if row is None:
+        return None
+    if row.applicant_type == "organisation" and row.organisation_name:
+        shown_name = row.organisation_name
+    else:
+        shown_name = row.applicant_name
+    return PublicDossier(
+        pk=row.pk,
+        code=row.code or "",
+        procedure=row.procedure.name,
+        agency=_agency_name(row.agency.name, row.agency.name_en),
+        applicant=mask_name(shown_name),
+        received_at=row.received_at,
+        due_date=row.due_date,
+        status=row.status,
+        secret_required=row.agency.require_lookup_secret,
+        timeliness=dossier_timeliness(
+            status=row.status,
+            due_date=row.due_date,
+            completed_at=row.completed_at,
+            today=today or timezone.localdate(),
+        ),
+        _secret=row.lookup_secret,
+    )
+
+
+@dataclass(frozen=True)
+class PublicEvent:
+    """One step of the processing history (quá trình xử lý) as the public sees it."""
+
+    created_at: datetime
+    handling_unit: str
+    status: str
+    note: str
+
+    @property
+    def status_label(self) -> str:
+        return str(S(self.status).label) if self.status in S.values else ""
+
+    @property
+    def status_css(self) -> str:
+        return STATUS_CSS.get(S(self.status), "") if self.status in S.values else ""
+
+
+def dossier_public_events(*, dossier_id: int) -> list[PublicEvent]:
+    """The public events of a dossier, oldest first: time, unit, status, public note. One query.
+
+    Internal notes, actors, files and non-public events are never read.
+    """
+    rows = (
+        DossierEvent.objects.filter(dossier_id=dossier_id, is_public=True)
+        .order_by("created_at", "id")
+        .values_list("created_at", "handling_unit", "from_status", "to_status", "note")
+    )
+    events = []
+    for created_at, unit, from_status, to_status, note in rows:
+        if not unit and TRANSITIONS.get((from_status, to_status)) == Role.CITIZEN:
+            # Moves only the applicant can make carry no agency unit.
+            unit = str(Role.CITIZEN.label)
+        events.append(PublicEvent(created_at, unit, to_status, note))
+    return events
