@@ -42,6 +42,12 @@ def _private_media(tmp_path, settings):
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    """Hashing cost is not under test; MD5 keeps thousands of test users cheap."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _eager_celery():
     """Tasks run in-process unless a test asks for the real worker."""
     celery_app.conf.task_always_eager = True
