@@ -59,7 +59,7 @@ TRANSITIONS: dict[tuple[str, str], str] = {
 }
 
 # Staff may also make the moves the system makes (e.g. confirm an offline payment).
-ROLE_CAN_ACT_AS = {
+ROLE_CAN_ACT_AS: dict[str, set[str]] = {
     Role.STAFF: {Role.STAFF, Role.SYSTEM},
     Role.SYSTEM: {Role.SYSTEM},
     Role.CITIZEN: {Role.CITIZEN},
@@ -74,7 +74,7 @@ COMPLETED = (S.APPROVED, S.RETURNED)
 # While waiting on the citizen the processing clock stops: never flagged overdue.
 CLOCK_STOPPED = (S.DRAFT, S.SUBMITTED, *WAITING_FOR_CITIZEN, S.SUPPLEMENTED, *FINAL, S.APPROVED)
 
-STATUS_CSS = {
+STATUS_CSS: dict[str, str] = {
     S.SUPPLEMENT_REQUESTED: "status-waiting",
     S.AWAITING_PAYMENT: "status-waiting",
     S.APPROVED: "status-done",

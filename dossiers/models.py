@@ -5,11 +5,18 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from procedures.models import Agency, DossierComponent, Procedure
 
-from .constants import STATUS_CSS, WAITING_FOR_CITIZEN, CalendarDayKind, DossierStatus
+from .constants import (
+    CLOCK_STOPPED,
+    STATUS_CSS,
+    WAITING_FOR_CITIZEN,
+    CalendarDayKind,
+    DossierStatus,
+)
 
 
 class CalendarDay(models.Model):
@@ -55,6 +62,28 @@ class DossierQuerySet(models.QuerySet):
             return self.none()
         return self.filter(agency_id=membership.agency_id)
 
+    def visible_to(self, user) -> "DossierQuerySet":
+        """Whose files and slips `user` may open: their own dossiers, and for staff their
+        agency's (superusers: all)."""
+        if user.is_superuser:
+            return self
+        allowed = models.Q(applicant=user)
+        membership = getattr(user, "staff_membership", None) if user.is_staff else None
+        if membership is not None:
+            allowed |= models.Q(agency_id=membership.agency_id)
+        return self.filter(allowed)
+
+    def running(self) -> "DossierQuerySet":
+        """Dossiers whose processing clock runs (not waiting on the citizen, not finished)."""
+        return self.exclude(status__in=CLOCK_STOPPED)
+
+    def overdue(self, today=None) -> "DossierQuerySet":
+        """Past their due date while the clock runs (DESIGN §4)."""
+        return self.running().filter(due_date__lt=today or timezone.localdate())
+
+    def waiting_for_citizen(self) -> "DossierQuerySet":
+        return self.filter(status__in=WAITING_FOR_CITIZEN)
+
 
 class Dossier(models.Model):
     """A dossier (hồ sơ) an applicant submits for one procedure."""
@@ -99,7 +128,20 @@ class Dossier(models.Model):
     received_at = models.DateTimeField(_("received"), null=True, blank=True)
     due_date = models.DateField(_("due date"), null=True, blank=True)
     completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
-    result_file = models.FileField(_("result file"), upload_to="results/%Y/%m/", blank=True)
+    # The officer who received the dossier: signs the receipt slip.
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("received by"),
+    )
+    result_file = models.FileField(
+        _("result file"), upload_to="results/%Y/%m/", blank=True, max_length=255
+    )
+    result_name = models.CharField(_("result file name"), max_length=255, blank=True)
+    result_sha256 = models.CharField("SHA-256", max_length=64, blank=True)
     result_note = models.TextField(_("result note"), blank=True)
     rejection_reason = models.TextField(_("rejection reason"), blank=True)
 
@@ -111,12 +153,17 @@ class Dossier(models.Model):
             models.Index(fields=["applicant", "-created_at"]),
             models.Index(fields=["applicant", "status"]),
             models.Index(fields=["agency", "status", "-created_at"]),
+            models.Index(fields=["agency", "-created_at"]),
             models.Index(fields=["status", "due_date"]),
             models.Index(fields=["agency", "received_at"]),
             models.Index(fields=["procedure", "received_at"]),
         ]
         verbose_name = _("dossier")
         verbose_name_plural = _("dossiers")
+        permissions = [
+            ("receive_dossier", _("Can receive dossiers, ask for supplements and return results")),
+            ("process_dossier", _("Can process, approve and reject dossiers")),
+        ]
 
     def __str__(self) -> str:
         return self.code or _("Dossier #%(id)s (no code yet)") % {"id": self.pk}
@@ -131,6 +178,14 @@ class Dossier(models.Model):
     @property
     def status_css(self) -> str:
         return STATUS_CSS.get(self.status, "")
+
+    @property
+    def is_overdue(self) -> bool:
+        return bool(
+            self.due_date
+            and self.status not in CLOCK_STOPPED
+            and self.due_date < timezone.localdate()
+        )
 
 
 class Attachment(models.Model):
@@ -203,12 +258,25 @@ class DossierEvent(models.Model):
         verbose_name_plural = _("history")
 
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action}"
+        return f"{timezone.localtime(self.created_at):%Y-%m-%d %H:%M} {self.action}"
 
     def save(self, *args, **kwargs):
         if self.pk is not None:
             raise ValueError("Dossier events are append-only.")
         super().save(*args, **kwargs)
+
+    @property
+    def to_status_label(self) -> str:
+        return str(DossierStatus(self.to_status).label) if self.to_status in DossierStatus else ""
+
+    @property
+    def from_status_label(self) -> str:
+        status = self.from_status
+        return str(DossierStatus(status).label) if status in DossierStatus else ""
+
+    @property
+    def to_status_css(self) -> str:
+        return STATUS_CSS.get(self.to_status, "")
 
 
 class SupplementRequest(models.Model):

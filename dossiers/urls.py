@@ -1,8 +1,15 @@
 from django.urls import path
 
-from accounts import views as account_views
+from . import views
 
 app_name = "dossiers"
 urlpatterns = [
-    path("", account_views.me, name="list"),
+    path("", views.dossier_list, name="list"),
+    path("new/<slug:slug>/", views.dossier_create, name="create"),
+    path("<int:pk>/", views.dossier_detail, name="detail"),
+    path("<int:pk>/edit/", views.dossier_edit, name="edit"),
+    path("<int:pk>/withdraw/", views.dossier_withdraw, name="withdraw"),
+    path("<int:pk>/files/<int:attachment_id>/", views.attachment_download, name="file"),
+    path("<int:pk>/result/", views.result_download, name="result"),
+    path("<int:pk>/slips/<str:kind>/", views.slip_download, name="slip"),
 ]

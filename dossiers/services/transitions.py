@@ -6,8 +6,10 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from ..constants import ROLE_CAN_ACT_AS, TRANSITIONS, DossierStatus, Role
+from ..constants import ROLE_CAN_ACT_AS, TRANSITIONS, DossierStatus, Role, allowed_targets
 from ..models import Dossier, DossierEvent
+
+S = DossierStatus
 
 
 class DossierError(Exception):
@@ -22,6 +24,27 @@ class TransitionRefused(DossierError):
 class TransitionResult:
     dossier: Dossier
     event: DossierEvent
+
+
+def _guard_refusal(dossier: Dossier, to_status: str) -> str | None:
+    """Conditions beyond the table: why this move is not possible for this dossier, or None.
+
+    A supplemented dossier goes back to receipt only when the supplement was asked before
+    receipt (it has no code yet), and to processing only when it was asked after (DESIGN §3).
+    """
+    if dossier.status == S.SUPPLEMENTED:
+        if to_status == S.RECEIVED and dossier.code:
+            return _("This dossier was already received: continue processing it instead.")
+        if to_status == S.PROCESSING and not dossier.code:
+            return _("This dossier has not been received yet: receive it first.")
+    return None
+
+
+def available_targets(dossier: Dossier, role: str) -> list[str]:
+    """The statuses `role` may move this dossier to now (table and guards), for buttons."""
+    return [
+        to for to in allowed_targets(dossier.status, role) if _guard_refusal(dossier, to) is None
+    ]
 
 
 def dossier_transition(
@@ -39,17 +62,22 @@ def dossier_transition(
 ) -> TransitionResult:
     """Move a dossier to `to_status`, writing the status and its history event together.
 
-    Preconditions: the move (current → `to_status`) is in `TRANSITIONS` and `role` may make it;
-    if `expected_status` is given, the dossier must still be in it (the status the person saw,
-    so two staff acting at once cannot both win).
+    Preconditions: the move (current → `to_status`) is in `TRANSITIONS`, `role` may make it and
+    the dossier meets the move's guard (see `_guard_refusal`); if `expected_status` is given,
+    the dossier must still be in it (the status the person saw, so two staff acting at once
+    cannot both win).
     Runs in a transaction with the dossier row locked (`select_for_update`). `apply` may change
-    other fields of the locked dossier before it is saved (code, due date, result…).
+    other fields of the locked dossier before it is saved (code, due date, result…); an
+    exception it raises rolls the whole move back.
     Side effects: callers schedule emails and documents with `transaction.on_commit`.
-    Raises `TransitionRefused` with a translated message when the move is not allowed.
+    Raises `TransitionRefused` with a translated message when the move is not allowed, and
+    `Dossier.DoesNotExist` for an unknown id.
     """
     with transaction.atomic():
+        # Only the dossier row: locking the joined procedure and agency would serialise every
+        # step on every dossier of the same agency.
         dossier = (
-            Dossier.objects.select_for_update()
+            Dossier.objects.select_for_update(of=("self",))
             .select_related("procedure", "agency")
             .get(pk=dossier_id)
         )
@@ -68,6 +96,9 @@ def dossier_transition(
                 _("A dossier in status “%(now)s” cannot move to “%(to)s”.")
                 % {"now": DossierStatus(current).label, "to": DossierStatus(to_status).label}
             )
+        refusal = _guard_refusal(dossier, to_status)
+        if refusal:
+            raise TransitionRefused(refusal)
         dossier.status = to_status
         if apply is not None:
             apply(dossier)

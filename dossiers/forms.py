@@ -1,0 +1,259 @@
+"""Forms of the dossier pages (citizen) and of the staff steps in admin."""
+
+from decimal import Decimal
+from typing import Any, cast
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accounts.constants import ApplicantType
+from accounts.models import citizen_id_validator, phone_validator, tax_code_validator
+from procedures.constants import FormFieldKind
+from procedures.models import DossierComponent, FormField, Procedure
+
+from .constants import DossierStatus
+from .services.processing import SUPPLEMENT_MAX_DAYS
+from .uploads import RESULT_FILE_TYPES, type_labels
+
+DATA_PREFIX = "data_"
+
+
+def _choices(raw) -> list[tuple[str, str]]:
+    """Declared choices are plain strings (value = label) or [value, label] pairs."""
+    pairs = []
+    for item in raw or []:
+        if isinstance(item, (list, tuple)) and len(item) == 2:
+            pairs.append((str(item[0]), str(item[1])))
+        else:
+            pairs.append((str(item), str(item)))
+    return pairs
+
+
+def declared_field(field: FormField) -> forms.Field:
+    """The form field for one of the procedure's declared pieces of information."""
+    common: dict[str, Any] = {
+        "label": field.label,
+        "required": field.required,
+        "help_text": field.help,
+    }
+    if field.kind == FormFieldKind.TEXTAREA:
+        return forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), max_length=5000, **common)
+    if field.kind == FormFieldKind.NUMBER:
+        return forms.DecimalField(max_digits=20, decimal_places=4, **common)
+    if field.kind == FormFieldKind.DATE:
+        return forms.DateField(
+            widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), **common
+        )
+    if field.kind == FormFieldKind.CHOICE:
+        return forms.ChoiceField(choices=[("", "—"), *_choices(field.choices)], **common)
+    return forms.CharField(max_length=500, **common)
+
+
+def _stored(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+class DossierForm(forms.Form):
+    """Applicant details (pre-filled from the profile) and the procedure's declared fields.
+
+    With `draft=True` nothing is required (a draft may be incomplete) but every value given
+    must still be well-formed. Files are not part of this form: the view stores each valid
+    upload at once, so a failed validation never loses one.
+    """
+
+    form_token = forms.UUIDField(widget=forms.HiddenInput)
+    applicant_type = forms.ChoiceField(
+        label=_("You apply as"), choices=ApplicantType.choices, widget=forms.RadioSelect
+    )
+    applicant_name = forms.CharField(
+        label=_("Full name"),
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    organisation_name = forms.CharField(
+        label=_("Organisation name"),
+        max_length=255,
+        required=False,
+        help_text=_("Only when you apply for an organisation."),
+        widget=forms.TextInput(attrs={"autocomplete": "organization"}),
+    )
+    citizen_id = forms.CharField(
+        label=_("Citizen ID number (CCCD)"),
+        max_length=12,
+        required=False,
+        validators=[citizen_id_validator],
+        help_text=_("12 digits. Required when you apply as an individual."),
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    tax_code = forms.CharField(
+        label=_("Tax code"),
+        max_length=14,
+        required=False,
+        validators=[tax_code_validator],
+        help_text=_("Required when you apply for an organisation."),
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    phone = forms.CharField(
+        label=_("Phone"),
+        max_length=20,
+        validators=[phone_validator],
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+    )
+    email = forms.EmailField(
+        label=_("Email"), widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+    address = forms.CharField(
+        label=_("Address"),
+        max_length=255,
+        widget=forms.TextInput(attrs={"autocomplete": "street-address"}),
+    )
+
+    APPLICANT_FIELD_NAMES = (
+        "applicant_type",
+        "applicant_name",
+        "organisation_name",
+        "citizen_id",
+        "tax_code",
+        "phone",
+        "email",
+        "address",
+    )
+
+    def __init__(self, *args, procedure: Procedure, draft: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.draft = draft
+        self.declared: list[tuple[FormField, str]] = []
+        for field in procedure.form_fields.all():
+            name = DATA_PREFIX + field.key
+            self.fields[name] = declared_field(field)
+            self.declared.append((field, name))
+        if draft:
+            for name, form_field in self.fields.items():
+                if name != "form_token":
+                    form_field.required = False
+
+    @property
+    def applicant_fields(self):
+        return [self[name] for name in self.APPLICANT_FIELD_NAMES]
+
+    @property
+    def data_fields(self):
+        return [self[name] for _field, name in self.declared]
+
+    def clean(self):
+        data = super().clean() or {}
+        kind = data.get("applicant_type") or ApplicantType.PERSON
+        data["applicant_type"] = kind
+        if not self.draft:
+            missing_id = not data.get("citizen_id") and "citizen_id" not in self.errors
+            if kind == ApplicantType.PERSON and missing_id:
+                self.add_error("citizen_id", _("Enter your citizen ID number (12 digits)."))
+            if kind == ApplicantType.ORGANISATION:
+                if not data.get("organisation_name"):
+                    self.add_error("organisation_name", _("An organisation needs its name."))
+                if not data.get("tax_code") and "tax_code" not in self.errors:
+                    self.add_error("tax_code", _("Enter the organisation's tax code."))
+        return data
+
+    def applicant(self) -> dict:
+        return {
+            name: self.cleaned_data.get(name) or ""
+            for name in self.APPLICANT_FIELD_NAMES
+            if name != "applicant_type"
+        } | {"applicant_type": self.cleaned_data["applicant_type"]}
+
+    def declared_data(self) -> dict:
+        return {field.key: _stored(self.cleaned_data.get(name)) for field, name in self.declared}
+
+    @staticmethod
+    def initial_for(dossier_or_profile: dict, data: dict, token) -> dict:
+        initial = {"form_token": token, **dossier_or_profile}
+        for key, value in (data or {}).items():
+            initial[DATA_PREFIX + key] = value
+        return initial
+
+
+class StepForm(forms.Form):
+    """What every staff step posts: the status the officer saw (two officers cannot both win)."""
+
+    expected_status = forms.ChoiceField(choices=DossierStatus.choices, widget=forms.HiddenInput)
+    note = forms.CharField(
+        label=_("Note to the applicant (optional)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class SupplementRequestForm(StepForm):
+    note = None  # type: ignore[assignment]
+    message = forms.CharField(
+        label=_("What must be supplemented, and why"),
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("The applicant reads this, and it is printed on the supplement request slip."),
+    )
+    components = forms.ModelMultipleChoiceField(
+        label=_("Files to replace or add"),
+        queryset=DossierComponent.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    info_fields = forms.MultipleChoiceField(
+        label=_("Information to correct"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    deadline_days = forms.IntegerField(
+        label=_("Deadline (working days)"),
+        min_value=1,
+        max_value=SUPPLEMENT_MAX_DAYS,
+        initial=10,
+    )
+
+    def __init__(self, *args, dossier, **kwargs):
+        super().__init__(*args, **kwargs)
+        components = cast(forms.ModelMultipleChoiceField, self.fields["components"])
+        components.queryset = dossier.procedure.components.all()
+        applicant = [(name, DossierForm.base_fields[name].label) for name in APPLICANT_LABELS]
+        declared = [(f.key, f.label) for f in dossier.procedure.form_fields.all()]
+        cast(forms.MultipleChoiceField, self.fields["info_fields"]).choices = applicant + declared
+
+
+APPLICANT_LABELS = (
+    "applicant_name",
+    "organisation_name",
+    "citizen_id",
+    "tax_code",
+    "phone",
+    "email",
+    "address",
+)
+
+
+class ApproveForm(StepForm):
+    result_file = forms.FileField(label=_("Result document"))
+    note = forms.CharField(
+        label=_("Note to the applicant (optional)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["result_file"].help_text = _("Accepted types: %(types)s.") % {
+            "types": type_labels(RESULT_FILE_TYPES)
+        }
+
+
+class RejectForm(StepForm):
+    note = None  # type: ignore[assignment]
+    reason = forms.CharField(
+        label=_("Reason for the rejection"),
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("The applicant reads it; it is printed on the rejection slip."),
+    )

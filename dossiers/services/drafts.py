@@ -1,0 +1,232 @@
+"""The applicant's side: drafts, files, submission and withdrawal."""
+
+import uuid
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from procedures.models import DossierComponent, Procedure
+
+from ..constants import DossierStatus, Role
+from ..models import Attachment, Dossier, SupplementRequest
+from ..uploads import UploadRejected, check_file, store_file
+from .transitions import DossierError, TransitionResult, dossier_transition
+
+S = DossierStatus
+
+# Applicant details kept on each dossier (pre-filled from the profile, editable per dossier).
+APPLICANT_FIELDS = (
+    "applicant_name",
+    "applicant_type",
+    "organisation_name",
+    "citizen_id",
+    "tax_code",
+    "phone",
+    "email",
+    "address",
+)
+# Statuses in which the applicant may change files: a draft, or answering a supplement request.
+FILES_EDITABLE = (S.DRAFT, S.SUPPLEMENT_REQUESTED)
+
+
+def applicant_prefill(user) -> dict:
+    """The dossier's applicant details as the user's profile has them."""
+    return {
+        "applicant_name": user.full_name or "",
+        "applicant_type": user.applicant_type,
+        "organisation_name": user.organisation_name,
+        "citizen_id": user.citizen_id,
+        "tax_code": user.tax_code,
+        "phone": user.phone,
+        "email": user.email,
+        "address": user.address,
+    }
+
+
+def dossier_draft_open(*, user, procedure: Procedure, form_token: uuid.UUID) -> Dossier:
+    """The draft behind one dossier form, created on its first post, returned locked.
+
+    `form_token` is the form's idempotency key: a resent form or a second click finds the same
+    dossier (a concurrent creator loses the unique-constraint race and reads the winner's row).
+    Preconditions: inside `transaction.atomic()`; `procedure` is published.
+    Raises `DossierError` when the token belongs to another user's or procedure's dossier.
+    """
+    dossier, _created = Dossier.objects.get_or_create(
+        form_token=form_token,
+        defaults={
+            "procedure": procedure,
+            "agency_id": procedure.agency_id,
+            "applicant": user,
+            **applicant_prefill(user),
+        },
+    )
+    if dossier.applicant_id != user.pk or dossier.procedure_id != procedure.pk:
+        raise DossierError(_("This form is no longer valid. Please start again."))
+    return (
+        Dossier.objects.select_for_update(of=("self",))
+        .select_related("procedure")
+        .get(pk=dossier.pk)
+    )
+
+
+def dossier_lock_for_applicant(*, user, dossier_id: int) -> Dossier:
+    """The applicant's own dossier, row-locked. Precondition: inside `transaction.atomic()`.
+
+    Raises `Dossier.DoesNotExist` for someone else's dossier.
+    """
+    return (
+        Dossier.objects.for_citizen(user)
+        .select_for_update(of=("self",))
+        .select_related("procedure")
+        .get(pk=dossier_id)
+    )
+
+
+def dossier_draft_save(*, dossier: Dossier, applicant: dict, data: dict) -> Dossier:
+    """Store the applicant details and the answers to the procedure's fields on a draft.
+
+    Precondition: `dossier` is locked by the caller. Values are stored as given (the form has
+    validated them). Raises `DossierError` when the dossier is no longer a draft.
+    """
+    if dossier.status != S.DRAFT:
+        raise DossierError(_("Only a draft can be edited."))
+    for name in APPLICANT_FIELDS:
+        if name in applicant:
+            setattr(dossier, name, applicant[name] or "")
+    dossier.data = data
+    dossier.save(update_fields=[*APPLICANT_FIELDS, "data", "updated_at"])
+    return dossier
+
+
+def attachment_add(
+    *,
+    dossier: Dossier,
+    component: DossierComponent,
+    file,
+    user,
+    supplement_request: SupplementRequest | None = None,
+) -> Attachment:
+    """Check one uploaded file by its content and store it as a new version of `component`.
+
+    Preconditions: `dossier` is locked by the caller (versions are numbered under the lock)
+    and in a status whose files the applicant may change.
+    Side effects: the file is written to private storage under a random name; for a
+    single-file component, the previous current version stops being current (kept, never
+    overwritten). Raises `UploadRejected` (wrong type or content, too large, empty, too many
+    files) or `DossierError`.
+    """
+    if component.procedure_id != dossier.procedure_id:
+        raise DossierError(_("This file does not belong to this procedure."))
+    if dossier.status not in FILES_EDITABLE:
+        raise DossierError(_("The files of this dossier can no longer be changed."))
+    checked = check_file(file, file_types=component.file_types, max_size_mb=component.max_size_mb)
+    versions = Attachment.objects.filter(dossier=dossier, component=component)
+    current = versions.filter(is_current=True)
+    max_files = settings.UPLOAD_MAX_FILES_PER_COMPONENT
+    if component.multiple and current.count() >= max_files:
+        raise UploadRejected(
+            ngettext(
+                "At most %(n)s file can be attached here.",
+                "At most %(n)s files can be attached here.",
+                max_files,
+            )
+            % {"n": max_files}
+        )
+    stored = store_file(file, checked=checked, folder=f"dossiers/{dossier.pk}")
+    version = (versions.aggregate(m=Max("version"))["m"] or 0) + 1
+    if not component.multiple:
+        current.update(is_current=False)
+    return Attachment.objects.create(
+        dossier=dossier,
+        component=component,
+        version=version,
+        file=stored.name,
+        original_name=stored.original_name,
+        size=stored.size,
+        sha256=stored.sha256,
+        content_type=stored.content_type,
+        uploaded_by=user,
+        supplement_request=supplement_request,
+    )
+
+
+def attachment_remove(*, dossier: Dossier, attachment_id: int) -> bool:
+    """Take a file out of a draft: it stops being current but its version is kept.
+
+    Precondition: `dossier` is locked by the caller. Returns False when the file was not a
+    current file of this dossier. Raises `DossierError` when files can no longer change.
+    """
+    if dossier.status not in FILES_EDITABLE:
+        raise DossierError(_("The files of this dossier can no longer be changed."))
+    return bool(
+        Attachment.objects.filter(dossier=dossier, pk=attachment_id, is_current=True).update(
+            is_current=False
+        )
+    )
+
+
+def dossier_missing_components(*, dossier: Dossier) -> list[DossierComponent]:
+    """Required components of the procedure with no current file on the dossier."""
+    present = set(
+        dossier.attachments.filter(is_current=True).values_list("component_id", flat=True)
+    )
+    return [c for c in dossier.procedure.components.filter(required=True) if c.pk not in present]
+
+
+def dossier_submit(*, dossier_id: int, actor) -> TransitionResult | None:
+    """Send a draft to the agency (draft → submitted). Idempotent.
+
+    Preconditions: `actor` is the applicant; every required component has a current file; the
+    applicant's name and a way to contact them are filled in.
+    Returns the transition, or None when the dossier was already submitted (a resent form or a
+    second click: nothing changes, no second event). Raises `DossierError` when something
+    required is missing, `Dossier.DoesNotExist` for another user's dossier.
+    """
+    with transaction.atomic():
+        dossier = dossier_lock_for_applicant(user=actor, dossier_id=dossier_id)
+        if dossier.status != S.DRAFT:
+            return None
+        missing = dossier_missing_components(dossier=dossier)
+        if missing:
+            raise DossierError(
+                _("Attach the required files: %(names)s.")
+                % {"names": "; ".join(c.name for c in missing)}
+            )
+        if not dossier.applicant_name or not (dossier.phone or dossier.email):
+            raise DossierError(_("Fill in the applicant's name and contact details."))
+
+        def stamp(d: Dossier) -> None:
+            d.submitted_at = timezone.now()
+
+        return dossier_transition(
+            dossier_id=dossier.pk,
+            to_status=S.SUBMITTED,
+            role=Role.CITIZEN,
+            actor=actor,
+            expected_status=S.DRAFT,
+            apply=stamp,
+        )
+
+
+def dossier_withdraw(
+    *, dossier_id: int, actor, expected_status: str | None = None, reason: str = ""
+) -> TransitionResult:
+    """The applicant withdraws a dossier that has no result yet (→ withdrawn).
+
+    Raises `TransitionRefused` when the status does not allow it (or changed meanwhile),
+    `Dossier.DoesNotExist` for another user's dossier.
+    """
+    with transaction.atomic():
+        dossier = dossier_lock_for_applicant(user=actor, dossier_id=dossier_id)
+        return dossier_transition(
+            dossier_id=dossier.pk,
+            to_status=S.WITHDRAWN,
+            role=Role.CITIZEN,
+            actor=actor,
+            note=reason,
+            expected_status=expected_status,
+        )

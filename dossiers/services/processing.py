@@ -1,0 +1,309 @@
+"""The agency's side: receive, process, ask for a supplement, approve, reject, return.
+
+Every step is one `dossier_transition` (locked, checked, audited) plus its side effects in the
+same transaction; emails leave through the outbox after commit.
+"""
+
+from collections.abc import Iterable
+from zoneinfo import ZoneInfo
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from procedures.models import DossierComponent
+
+from ..calendar import add_working_days
+from ..constants import DossierStatus, Role
+from ..models import Dossier, SupplementRequest
+from ..uploads import RESULT_FILE_TYPES, check_file, store_file
+from .codes import dossier_code_next, lookup_secret_generate
+from .notify import dossier_notify
+from .transitions import DossierError, TransitionResult, dossier_transition
+
+S = DossierStatus
+# Codes and due dates follow the agency's calendar day (DESIGN §4), whatever the server's zone.
+AGENCY_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+SUPPLEMENT_MAX_DAYS = 60
+
+
+def agency_today(now=None):
+    return timezone.localtime(now or timezone.now(), AGENCY_TZ).date()
+
+
+def _ensure_may_act(actor, dossier: Dossier) -> None:
+    """Staff act only on their own agency's dossiers (superusers and the system on any)."""
+    if actor is None or actor.is_superuser:
+        return
+    membership = getattr(actor, "staff_membership", None)
+    if not actor.is_staff or membership is None or membership.agency_id != dossier.agency_id:
+        raise DossierError(_("You can only act on your own agency's dossiers."))
+
+
+def dossier_receive(
+    *, dossier_id: int, actor, expected_status: str | None = None, note: str = ""
+) -> TransitionResult:
+    """Receive a complete dossier (submitted, or supplemented before receipt → received).
+
+    Side effects, in the receiving transaction: the dossier code (from the agency's per-day
+    counter, race-free, never reused) and the lookup secret unless already issued; the receipt
+    time and officer; the due date, `processing_days` working days counted from the day after
+    receipt (agency's calendar). The applicant is notified (email with the code, the due date
+    and the link to the receipt slip) after commit.
+    Raises `TransitionRefused` (status does not allow it, or changed meanwhile) or
+    `DossierError` (another agency's dossier).
+    """
+    with transaction.atomic():
+
+        def receive(d: Dossier) -> None:
+            _ensure_may_act(actor, d)
+            now = timezone.now()
+            day = agency_today(now)
+            if not d.code:
+                d.code = dossier_code_next(agency=d.agency, day=day)
+                d.lookup_secret = lookup_secret_generate()
+            d.received_at = now
+            d.received_by = actor
+            d.due_date = add_working_days(day, d.procedure.processing_days)
+
+        result = dossier_transition(
+            dossier_id=dossier_id,
+            to_status=S.RECEIVED,
+            role=Role.STAFF,
+            actor=actor,
+            action="receive",
+            note=note,
+            expected_status=expected_status,
+            apply=receive,
+        )
+        dossier_notify(dossier=result.dossier, template="dossier_received")
+    return result
+
+
+def dossier_start_processing(
+    *, dossier_id: int, actor, expected_status: str | None = None, note: str = ""
+) -> TransitionResult:
+    """Start (received → processing) or continue after a supplement (supplemented → processing).
+
+    After a supplement answered post-receipt the processing time counts again from today, the
+    day the complete dossier is accepted (DESIGN §4): the due date is recomputed.
+    Raises `TransitionRefused` or `DossierError`.
+    """
+    with transaction.atomic():
+        # Locked first so the status the due-date rule depends on cannot change meanwhile.
+        before = Dossier.objects.select_for_update().values_list("status", flat=True)
+        from_status = before.get(pk=dossier_id)
+
+        def start(d: Dossier) -> None:
+            _ensure_may_act(actor, d)
+            if from_status == S.SUPPLEMENTED:
+                d.due_date = add_working_days(agency_today(), d.procedure.processing_days)
+
+        result = dossier_transition(
+            dossier_id=dossier_id,
+            to_status=S.PROCESSING,
+            role=Role.STAFF,
+            actor=actor,
+            action="start_processing",
+            note=note,
+            expected_status=expected_status,
+            apply=start,
+        )
+    return result
+
+
+def dossier_request_supplement(
+    *,
+    dossier_id: int,
+    actor,
+    message: str,
+    components: Iterable[DossierComponent] = (),
+    fields: Iterable[str] = (),
+    deadline_days: int = 10,
+    expected_status: str | None = None,
+) -> SupplementRequest:
+    """Ask the applicant to supplement the dossier (submitted or processing → requested).
+
+    `message` says what is wrong (the citizen and the slip show it); `components` are the
+    files to replace or add, `fields` the keys of information to correct; the deadline is
+    `deadline_days` working days from today. While the dossier waits, its clock stops.
+    Side effects: a `SupplementRequest` remembering the status it was asked in (decides
+    whether the answer goes back to receipt or to processing); the applicant is notified
+    after commit. Raises `DossierError` for an empty message, a component of another
+    procedure or a deadline out of range; `TransitionRefused` when the status does not allow it.
+    """
+    message = (message or "").strip()
+    if not message:
+        raise DossierError(_("Say what the applicant must supplement."))
+    if not 1 <= deadline_days <= SUPPLEMENT_MAX_DAYS:
+        raise DossierError(
+            _("The deadline must be between 1 and %(n)s working days.") % {"n": SUPPLEMENT_MAX_DAYS}
+        )
+    components = list(components)
+    with transaction.atomic():
+
+        def check(d: Dossier) -> None:
+            _ensure_may_act(actor, d)
+            if any(c.procedure_id != d.procedure_id for c in components):
+                raise DossierError(_("A component chosen does not belong to this procedure."))
+
+        result = dossier_transition(
+            dossier_id=dossier_id,
+            to_status=S.SUPPLEMENT_REQUESTED,
+            role=Role.STAFF,
+            actor=actor,
+            action="request_supplement",
+            note=message,
+            expected_status=expected_status,
+            apply=check,
+        )
+        request = SupplementRequest.objects.create(
+            dossier=result.dossier,
+            created_by=actor,
+            message=message,
+            fields=list(fields),
+            asked_in_status=result.event.from_status,
+            deadline=add_working_days(agency_today(), deadline_days),
+        )
+        request.components.set(components)
+        dossier_notify(
+            dossier=result.dossier,
+            template="dossier_supplement_requested",
+            context={"supplement": request, "components": components},
+        )
+    return request
+
+
+def dossier_request_payment(
+    *, dossier_id: int, actor=None, expected_status: str | None = None, note: str = ""
+) -> TransitionResult:
+    """Processing → awaiting payment, when a fee notice is issued (called by payments).
+
+    The clock stops while the applicant pays. Notifying the applicant is the caller's (the fee
+    notice email). Raises `TransitionRefused` or `DossierError`.
+    """
+
+    def check(d: Dossier) -> None:
+        _ensure_may_act(actor, d)
+
+    return dossier_transition(
+        dossier_id=dossier_id,
+        to_status=S.AWAITING_PAYMENT,
+        role=Role.STAFF,
+        actor=actor,
+        action="request_payment",
+        note=note,
+        expected_status=expected_status,
+        apply=check,
+    )
+
+
+def dossier_payment_settled(*, dossier_id: int, actor=None, note: str = "") -> TransitionResult:
+    """Awaiting payment → processing, once the fee is confirmed (gateway or staff; payments).
+
+    Raises `TransitionRefused` when the dossier is not awaiting payment.
+    """
+
+    def check(d: Dossier) -> None:
+        _ensure_may_act(actor, d)
+
+    return dossier_transition(
+        dossier_id=dossier_id,
+        to_status=S.PROCESSING,
+        role=Role.SYSTEM,
+        actor=actor,
+        action="payment_settled",
+        note=note,
+        expected_status=S.AWAITING_PAYMENT,
+        apply=check,
+    )
+
+
+def dossier_approve(
+    *, dossier_id: int, actor, result_file, note: str = "", expected_status: str | None = None
+) -> TransitionResult:
+    """Processing → approved, with the result document (the applicant downloads it).
+
+    The file is checked by content (PDF, Office, OpenDocument or image) and stored privately
+    under a random name. Side effects: `completed_at` set; the applicant is notified after
+    commit. Raises `UploadRejected` (bad file), `TransitionRefused` or `DossierError`.
+    """
+    if result_file is None:
+        raise DossierError(_("Attach the result document."))
+    checked = check_file(result_file, file_types=RESULT_FILE_TYPES)
+    with transaction.atomic():
+
+        def approve(d: Dossier) -> None:
+            _ensure_may_act(actor, d)
+            stored = store_file(result_file, checked=checked, folder=f"results/{d.pk}")
+            d.result_file = stored.name
+            d.result_name = stored.original_name
+            d.result_sha256 = stored.sha256
+            d.result_note = note
+            d.completed_at = timezone.now()
+
+        result = dossier_transition(
+            dossier_id=dossier_id,
+            to_status=S.APPROVED,
+            role=Role.STAFF,
+            actor=actor,
+            action="approve",
+            note=note,
+            expected_status=expected_status,
+            apply=approve,
+        )
+        dossier_notify(dossier=result.dossier, template="dossier_approved")
+    return result
+
+
+def dossier_reject(
+    *, dossier_id: int, actor, reason: str, expected_status: str | None = None
+) -> TransitionResult:
+    """Refuse the dossier (submitted or processing → rejected) with a reason the citizen sees.
+
+    Side effects: the reason stored on the dossier and in the public history; `completed_at`
+    set; the applicant is notified (with the rejection slip) after commit.
+    Raises `DossierError` without a reason, `TransitionRefused` when the status does not allow it.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise DossierError(_("Give the reason for the rejection: the applicant will read it."))
+    with transaction.atomic():
+
+        def reject(d: Dossier) -> None:
+            _ensure_may_act(actor, d)
+            d.rejection_reason = reason
+            d.completed_at = timezone.now()
+
+        result = dossier_transition(
+            dossier_id=dossier_id,
+            to_status=S.REJECTED,
+            role=Role.STAFF,
+            actor=actor,
+            action="reject",
+            note=reason,
+            expected_status=expected_status,
+            apply=reject,
+        )
+        dossier_notify(dossier=result.dossier, template="dossier_rejected")
+    return result
+
+
+def dossier_return_result(
+    *, dossier_id: int, actor, expected_status: str | None = None, note: str = ""
+) -> TransitionResult:
+    """Approved → returned: the result was handed over. Raises `TransitionRefused`."""
+
+    def check(d: Dossier) -> None:
+        _ensure_may_act(actor, d)
+
+    return dossier_transition(
+        dossier_id=dossier_id,
+        to_status=S.RETURNED,
+        role=Role.STAFF,
+        actor=actor,
+        action="return_result",
+        note=note,
+        expected_status=expected_status,
+        apply=check,
+    )

@@ -1,0 +1,128 @@
+"""factory_boy factories for dossiers, and small real files of each accepted type."""
+
+import io
+import zipfile
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+import factory
+from factory.django import DjangoModelFactory
+
+from dossiers.constants import DossierStatus
+from dossiers.models import Attachment, CalendarDay, Dossier, DossierEvent
+from tests.accounts.factories import StaffFactory, UserFactory
+from tests.procedures.factories import (
+    AgencyFactory,
+    DossierComponentFactory,
+    ProcedureFactory,
+    StaffMembershipFactory,
+)
+
+__all__ = [
+    "AgencyFactory",
+    "AttachmentFactory",
+    "CalendarDayFactory",
+    "DossierComponentFactory",
+    "DossierEventFactory",
+    "DossierFactory",
+    "ProcedureFactory",
+    "StaffFactory",
+    "UserFactory",
+    "agency_staff",
+]
+
+
+class DossierFactory(DjangoModelFactory):
+    class Meta:
+        model = Dossier
+
+    procedure = factory.SubFactory(ProcedureFactory)
+    agency = factory.SelfAttribute("procedure.agency")
+    applicant = factory.SubFactory(UserFactory)
+    status = DossierStatus.DRAFT
+    applicant_name = factory.SelfAttribute("applicant.full_name")
+    applicant_type = "person"
+    citizen_id = factory.SelfAttribute("applicant.citizen_id")
+    phone = "0912345678"
+    email = factory.SelfAttribute("applicant.email")
+    address = "1 Tràng Tiền, Hoàn Kiếm, Hà Nội"
+
+
+class AttachmentFactory(DjangoModelFactory):
+    class Meta:
+        model = Attachment
+
+    dossier = factory.SubFactory(DossierFactory)
+    component = factory.SubFactory(
+        DossierComponentFactory, procedure=factory.SelfAttribute("..dossier.procedure")
+    )
+    file = factory.django.FileField(filename="don.pdf", data=b"%PDF-1.4\n%test\n")
+    original_name = "don.pdf"
+    size = 15
+    sha256 = "0" * 64
+    content_type = "application/pdf"
+    uploaded_by = factory.SelfAttribute("dossier.applicant")
+
+
+class DossierEventFactory(DjangoModelFactory):
+    class Meta:
+        model = DossierEvent
+
+    dossier = factory.SubFactory(DossierFactory)
+    action = "note"
+
+
+class CalendarDayFactory(DjangoModelFactory):
+    class Meta:
+        model = CalendarDay
+
+
+def agency_staff(agency, *, superuser=False, groups=(), **kwargs):
+    """A staff user of `agency` (with a StaffMembership), optionally in permission groups."""
+    from django.contrib.auth.models import Group
+
+    from dossiers.groups import groups_setup
+
+    user = StaffFactory(is_superuser=superuser, **kwargs)
+    StaffMembershipFactory(user=user, agency=agency)
+    if groups:
+        groups_setup()
+        user.groups.add(*Group.objects.filter(name__in=groups))
+    return user
+
+
+# --- Real bytes of each type ----------------------------------------------------------------
+
+PDF_BYTES = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+)
+PNG_BYTES = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
+    b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00"
+    b"\x00\x00\x00IEND\xaeB`\x82"
+)
+JPEG_BYTES = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 64
+OLE_BYTES = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504
+EXE_BYTES = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 200
+HTML_BYTES = b"<!DOCTYPE html><html><script>alert(1)</script></html>"
+
+
+def zip_bytes(entries: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+DOCX_BYTES = zip_bytes({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w:document/>"})
+XLSX_BYTES = zip_bytes({"[Content_Types].xml": b"<Types/>", "xl/workbook.xml": b"<workbook/>"})
+ODT_BYTES = zip_bytes(
+    {"mimetype": b"application/vnd.oasis.opendocument.text", "content.xml": b"<office/>"}
+)
+PLAIN_ZIP_BYTES = zip_bytes({"readme.txt": b"hello"})
+
+
+def upload(name: str = "don.pdf", data: bytes = PDF_BYTES, content_type: str = "application/pdf"):
+    return SimpleUploadedFile(name, data, content_type=content_type)
