@@ -134,6 +134,7 @@ CELERY_TASK_PUBLISH_RETRY = False
 CELERY_TIMEZONE = "Asia/Ho_Chi_Minh"
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "accounts.tasks.outbox_sweep", "schedule": 60.0},
+    "payments-reconcile": {"task": "payments.tasks.payments_reconcile", "schedule": 300.0},
 }
 
 # --- Email -------------------------------------------------------------------------------------

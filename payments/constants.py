@@ -1,0 +1,100 @@
+"""Payment statuses, methods and the gateway codes the VNPay protocol uses (DESIGN §5)."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+
+class PaymentMethod(models.TextChoices):
+    OFFLINE = "offline", _("Bank transfer or at the agency")
+    ONLINE = "online", _("Online payment")
+
+
+class PaymentStatus(models.TextChoices):
+    # Offline: pending → receipt_submitted → confirmed | rejected.
+    # Online: pending → initiated → confirmed | failed | cancelled | expired.
+    PENDING = "pending", _("Awaiting payment")
+    RECEIPT_SUBMITTED = "receipt_submitted", _("Receipt being checked")
+    INITIATED = "initiated", _("Online payment started")
+    CONFIRMED = "confirmed", _("Paid")
+    REJECTED = "rejected", _("Receipt rejected")
+    FAILED = "failed", pgettext_lazy("payment status", "Failed")
+    CANCELLED = "cancelled", pgettext_lazy("payment status", "Cancelled")
+    EXPIRED = "expired", pgettext_lazy("payment status", "Expired")
+
+
+S = PaymentStatus
+
+# A payment that may still become confirmed without the citizen starting over.
+OPEN = (S.PENDING, S.RECEIPT_SUBMITTED, S.INITIATED)
+# An online attempt that ended without money taken; a success from the gateway still wins.
+UNSUCCESSFUL = (S.FAILED, S.CANCELLED, S.EXPIRED)
+
+PAYMENT_STATUS_CSS: dict[str, str] = {
+    S.PENDING: "status-waiting",
+    S.RECEIPT_SUBMITTED: "status-waiting",
+    S.INITIATED: "status-waiting",
+    S.CONFIRMED: "status-done",
+    S.REJECTED: "status-bad",
+    S.FAILED: "status-bad",
+    S.CANCELLED: "status-bad",
+    S.EXPIRED: "status-bad",
+}
+
+
+class IpnResult(models.TextChoices):
+    """The merchant's answers to the gateway's IPN (RspCode), checked in this order."""
+
+    INVALID_SIGNATURE = "97", "Invalid signature"
+    ORDER_NOT_FOUND = "01", "Order not found"
+    INVALID_AMOUNT = "04", "Invalid amount"
+    ALREADY_CONFIRMED = "02", "Order already confirmed"
+    CONFIRM_SUCCESS = "00", "Confirm Success"
+    UNKNOWN_ERROR = "99", "Unknown error"
+
+
+# The gateway's vnp_ResponseCode for a payment, as the citizen reads it.
+RESPONSE_MESSAGES = {
+    "00": _("The payment succeeded."),
+    "07": _(
+        "The money was taken but the bank is holding the transaction for review. "
+        "Agency staff will check it; you do not need to pay again."
+    ),
+    "09": _("Your card or account is not registered for internet banking at your bank."),
+    "10": _("The card or account details were entered wrongly more than three times."),
+    "11": _("The time allowed for the payment ran out. Please start again."),
+    "12": _("Your card or account is locked."),
+    "13": _("The one-time password (OTP) was wrong. Please start again."),
+    "24": _("You cancelled the payment."),
+    "51": _("Your account does not have enough money for this payment."),
+    "65": _("Your account has reached its daily transaction limit."),
+    "75": _("The bank is under maintenance. Please try later or choose another bank."),
+    "79": _("The payment password was entered wrongly too many times. Please start again."),
+    "99": _("The payment did not go through."),
+}
+DEFAULT_RESPONSE_MESSAGE = RESPONSE_MESSAGES["99"]
+
+# Response codes that end an online attempt as cancelled or expired rather than failed.
+CANCELLED_CODES = {"24"}
+EXPIRED_CODES = {"11"}
+# The bank took the money but holds the transaction: staff review it, nothing is failed.
+HELD_FOR_REVIEW_CODES = {"07"}
+
+# Banks offered on the bank-choice pages (VNPay's bank codes).
+BANKS = [
+    ("NCB", "Ngân hàng NCB"),
+    ("VIETCOMBANK", "Vietcombank"),
+    ("VIETINBANK", "VietinBank"),
+    ("BIDV", "BIDV"),
+    ("AGRIBANK", "Agribank"),
+    ("TECHCOMBANK", "Techcombank"),
+    ("MBBANK", "MB Bank"),
+    ("ACB", "ACB"),
+    ("VPBANK", "VPBank"),
+    ("SACOMBANK", "Sacombank"),
+]
+BANK_NAMES = dict(BANKS)
+
+# Accepted receipt files: a photo or a scan of the payment document.
+RECEIPT_FILE_TYPES = ["pdf", "jpg", "png"]
+RECEIPT_MAX_SIZE_MB = 10

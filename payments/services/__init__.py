@@ -1,0 +1,38 @@
+"""Every write to fee notices and payments (STYLE: rooms and doors).
+
+Lock order, everywhere: fee notice → payment → dossier (the dossier inside
+`dossier_transition`). Emails and documents are queued on commit only.
+"""
+
+from .common import ConfirmResult, PaymentError, payment_page_path
+from .confirmation import (
+    payment_confirm,
+    payment_confirmation_store,
+    payment_expire,
+    payment_fail,
+    payment_flag,
+    payment_gateway_failure,
+    payment_notification_record,
+)
+from .fee_notices import fee_notice_issue
+from .online import payment_start_online, payments_reconcile
+from .receipts import payment_receipt_confirm, payment_receipt_reject, payment_receipt_submit
+
+__all__ = [
+    "ConfirmResult",
+    "PaymentError",
+    "fee_notice_issue",
+    "payment_confirm",
+    "payment_confirmation_store",
+    "payment_expire",
+    "payment_fail",
+    "payment_flag",
+    "payment_gateway_failure",
+    "payment_notification_record",
+    "payment_page_path",
+    "payment_receipt_confirm",
+    "payment_receipt_reject",
+    "payment_receipt_submit",
+    "payment_start_online",
+    "payments_reconcile",
+]

@@ -1,0 +1,244 @@
+"""Settling a payment: confirmation (the one path), failure, expiry, flags, the IPN log."""
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.services import user_notify
+from dossiers.constants import DossierStatus, Role
+from dossiers.services import TransitionRefused, dossier_transition
+
+from ..constants import CANCELLED_CODES, EXPIRED_CODES, HELD_FOR_REVIEW_CODES, UNSUCCESSFUL
+from ..models import FeeNotice, Payment, PaymentNotification
+from .common import (
+    ConfirmResult,
+    PaymentError,
+    S,
+    _flag,
+    _in_portal_language,
+    _lock_payment,
+    _vnd,
+    payment_page_path,
+)
+
+
+def payment_confirm(
+    *,
+    payment_id: int,
+    provider_reference: str = "",
+    bank_code: str = "",
+    response_code: str = "00",
+    actor=None,
+) -> ConfirmResult:
+    """THE confirmation path: the money arrived (gateway notification, reconciliation, staff).
+
+    Locked on the notice and the payment; returns `changed=False` at once when the payment is
+    already confirmed, so a repeated notification does nothing. An online attempt the portal
+    had marked failed, cancelled or expired is still confirmed when the gateway says it was
+    paid (the money is real). The (provider, provider reference) unique constraint backs this:
+    one gateway transaction never confirms two payments.
+    Side effects: the payment `confirmed`; the notice paid; the dossier back to `processing`
+    (role system, or staff when `actor` is given); the applicant notified with a link to the
+    payment confirmation PDF, rendered by a task on commit. If the notice was already paid by
+    another payment, or the dossier no longer waits for payment, nothing moves and the payment
+    is flagged for staff (a refund may be due).
+    Raises `PaymentError` for a rejected receipt.
+    """
+    with transaction.atomic():
+        notice, payment = _lock_payment(payment_id)
+        if payment.status == S.CONFIRMED:
+            return ConfirmResult(payment=payment, changed=False)
+        if payment.status == S.REJECTED:
+            raise PaymentError(_("A rejected receipt cannot be confirmed."))
+        if provider_reference:
+            payment.provider_reference = provider_reference
+        if bank_code:
+            payment.bank_code = bank_code
+        if response_code:
+            payment.response_code = response_code
+        return _confirm_locked(notice, payment, actor=actor)
+
+
+def _confirm_locked(notice: FeeNotice, payment: Payment, *, actor) -> ConfirmResult:
+    now = timezone.now()
+    dossier = notice.dossier
+    payment.status = S.CONFIRMED
+    payment.confirmed_at = now
+    payment.confirmed_by = actor
+    if notice.is_paid:
+        _flag(payment, "Paid twice: the fee notice was already paid by another payment (refund?).")
+        payment.save()
+        return ConfirmResult(payment=payment, changed=True)
+
+    notice.paid_at = now
+    notice.save(update_fields=["paid_at"])
+    try:
+        with transaction.atomic():
+            dossier_transition(
+                dossier_id=dossier.pk,
+                to_status=DossierStatus.PROCESSING,
+                role=Role.STAFF if actor is not None else Role.SYSTEM,
+                actor=actor,
+                action="payment_confirmed",
+                note=_in_portal_language(
+                    lambda: _("Fee paid: %(total)s") % {"total": _vnd(payment.amount)}
+                ),
+                expected_status=DossierStatus.AWAITING_PAYMENT,
+            )
+    except TransitionRefused:
+        _flag(payment, f"Paid while the dossier was {dossier.status}: check it (refund?).")
+    payment.save()
+    dossier.refresh_from_db(fields=["status"])
+    user_notify(
+        user=dossier.applicant,
+        template="payment_confirmed",
+        context={
+            "dossier": dossier,
+            "notice": notice,
+            "payment": payment,
+            "confirmation_url": settings.SITE_URL
+            + reverse("payments:confirmation_pdf", args=[payment.pk]),
+            "payment_url": settings.SITE_URL + payment_page_path(dossier),
+        },
+        link=payment_page_path(dossier),
+    )
+    from ..tasks import payment_confirmation_render
+
+    payment_id = payment.pk
+    transaction.on_commit(lambda: payment_confirmation_render.delay(payment_id))
+    return ConfirmResult(payment=payment, changed=True)
+
+
+def payment_gateway_failure(
+    *,
+    payment_id: int,
+    response_code: str,
+    transaction_status: str = "",
+    provider_reference: str = "",
+    bank_code: str = "",
+) -> bool:
+    """The gateway reported an online attempt that did not pay. Returns whether it changed.
+
+    24 → cancelled, 11 → expired, 07 (money taken, held by the bank) → flagged for staff and
+    left open, anything else → failed. Never touches a confirmed payment, and a payment that
+    already ended stays as it is.
+    """
+    if response_code in HELD_FOR_REVIEW_CODES:
+        return payment_flag(
+            payment_id=payment_id,
+            reason=f"Gateway code {response_code}: held by the bank as suspicious.",
+            response_code=response_code,
+            provider_reference=provider_reference,
+        )
+    if response_code in CANCELLED_CODES:
+        status = S.CANCELLED
+    elif response_code in EXPIRED_CODES:
+        status = S.EXPIRED
+    else:
+        status = S.FAILED
+    return payment_fail(
+        payment_id=payment_id,
+        status=status,
+        response_code=response_code or transaction_status,
+        bank_code=bank_code,
+    )
+
+
+def payment_fail(
+    *, payment_id: int, status: str = S.FAILED, response_code: str = "", bank_code: str = ""
+) -> bool:
+    """End an online attempt without payment (failed, cancelled or expired).
+
+    Only an attempt still open (pending, initiated) changes; a confirmed payment is never
+    overwritten, and one that already ended stays as it is. Returns whether it changed.
+    """
+    if status not in UNSUCCESSFUL:
+        raise ValueError(status)
+    with transaction.atomic():
+        _notice, payment = _lock_payment(payment_id)
+        if payment.status not in (S.PENDING, S.INITIATED):
+            return False
+        payment.status = status
+        if response_code:
+            payment.response_code = response_code
+        if bank_code:
+            payment.bank_code = bank_code
+        payment.save(update_fields=["status", "response_code", "bank_code", "updated_at"])
+    return True
+
+
+def payment_expire(*, payment_id: int, now=None) -> bool:
+    """An online attempt past its expiry that the gateway never completed ends as expired."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        _notice, payment = _lock_payment(payment_id)
+        if payment.status != S.INITIATED or (payment.expires_at and payment.expires_at > now):
+            return False
+        payment.status = S.EXPIRED
+        payment.save(update_fields=["status", "updated_at"])
+    return True
+
+
+def payment_flag(
+    *, payment_id: int, reason: str, response_code: str = "", provider_reference: str = ""
+) -> bool:
+    """Mark a payment for staff review (wrong amount, held by the bank, paid twice).
+
+    Never changes the status. Returns False when it was already flagged for this reason.
+    """
+    with transaction.atomic():
+        _notice, payment = _lock_payment(payment_id)
+        changed = _flag(payment, reason)
+        if response_code and payment.status != S.CONFIRMED:
+            payment.response_code = response_code
+        if provider_reference and not payment.provider_reference:
+            payment.provider_reference = provider_reference
+        if changed:
+            payment.save()
+    return changed
+
+
+def payment_notification_record(
+    *, provider: str, params: dict, result_code: str, result_message: str, remote_addr: str = ""
+) -> PaymentNotification:
+    """Append one gateway notification to the log, whatever its outcome.
+
+    A notification refused for its signature is linked to no payment, so nothing a forger
+    sends can stand in the way of the real one.
+    """
+    payment_id = None
+    if result_code != "97":
+        payment_id = (
+            Payment.objects.filter(txn_ref=str(params.get("vnp_TxnRef", ""))[:40])
+            .values_list("pk", flat=True)
+            .first()
+        )
+    return PaymentNotification.objects.create(
+        provider=provider,
+        payment_id=payment_id,
+        params={str(k)[:64]: str(v)[:512] for k, v in list(params.items())[:60]},
+        remote_addr=remote_addr[:64],
+        result_code=result_code,
+        result_message=result_message[:100],
+    )
+
+
+def payment_confirmation_store(*, payment_id: int) -> bool:
+    """Render and keep the payment confirmation PDF once (idempotent under the row lock)."""
+    from ..documents import payment_confirmation_pdf
+
+    with transaction.atomic():
+        payment = (
+            Payment.objects.select_for_update(of=("self",))
+            .select_related("fee_notice__dossier__agency", "fee_notice__dossier__procedure")
+            .get(pk=payment_id)
+        )
+        if payment.status != S.CONFIRMED or payment.confirmation_pdf:
+            return False
+        pdf = payment_confirmation_pdf(payment)
+        payment.confirmation_pdf.save("confirmation.pdf", ContentFile(pdf), save=False)
+        payment.save(update_fields=["confirmation_pdf", "updated_at"])
+    return True

@@ -1,0 +1,85 @@
+"""Issuing a fee notice (thông báo phí, lệ phí)."""
+
+from django.conf import settings
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from accounts.services import user_notify
+from dossiers.constants import DossierStatus, Role
+from dossiers.services import dossier_transition
+
+from ..models import FeeNotice, FeeNoticeItem, Payment
+from .common import (
+    PaymentError,
+    S,
+    _in_portal_language,
+    _new_txn_ref,
+    _vnd,
+    payment_page_path,
+)
+
+
+def fee_notice_issue(
+    *, dossier_id: int, items: list[tuple[str, int]], actor, note: str = ""
+) -> FeeNotice:
+    """Staff issue a fee notice: the dossier waits for payment and the applicant is told.
+
+    Preconditions: the dossier is being processed (`processing`); at least one item; every
+    amount a whole number of VND ≥ 0; the total above zero.
+    Side effects: the dossier moves to `awaiting_payment` (history event), a pending payment is
+    created, the applicant gets a notification and an email (sent on commit).
+    Raises `PaymentError` for bad items and `TransitionRefused` when the dossier's status does
+    not allow it.
+    """
+    cleaned = []
+    for name, amount in items:
+        name = (name or "").strip()
+        if (
+            not name
+            or len(name) > 255
+            or not isinstance(amount, int)
+            or isinstance(amount, bool)
+            or amount < 0
+        ):
+            raise PaymentError(
+                _("Every fee item needs a name and a whole amount of VND (0 or more).")
+            )
+        cleaned.append((name, amount))
+    total = sum(amount for _name, amount in cleaned)
+    if not cleaned or total <= 0:
+        raise PaymentError(_("A fee notice needs at least one item and a total above zero."))
+
+    with transaction.atomic():
+        result = dossier_transition(
+            dossier_id=dossier_id,
+            to_status=DossierStatus.AWAITING_PAYMENT,
+            role=Role.STAFF,
+            actor=actor,
+            action="fee_notice_issued",
+            note=_in_portal_language(lambda: _("Fee notice: %(total)s") % {"total": _vnd(total)}),
+            expected_status=DossierStatus.PROCESSING,
+        )
+        dossier = result.dossier
+        notice = FeeNotice.objects.create(
+            dossier=dossier, total=total, note=note.strip(), created_by=actor
+        )
+        FeeNoticeItem.objects.bulk_create(
+            FeeNoticeItem(fee_notice=notice, order=index, name=name, amount=amount)
+            for index, (name, amount) in enumerate(cleaned)
+        )
+        Payment.objects.create(
+            fee_notice=notice, status=S.PENDING, amount=total, txn_ref=_new_txn_ref()
+        )
+        user_notify(
+            user=dossier.applicant,
+            template="payment_fee_notice",
+            context={
+                "dossier": dossier,
+                "notice": notice,
+                "items": [{"name": n, "amount": a} for n, a in cleaned],
+                "total": total,
+                "payment_url": settings.SITE_URL + payment_page_path(dossier),
+            },
+            link=payment_page_path(dossier),
+        )
+    return notice

@@ -1,0 +1,142 @@
+"""Offline payment: the applicant's receipt (chứng từ nộp phí), checked by staff."""
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.services import user_notify
+from dossiers.constants import DossierStatus
+from dossiers.uploads import UploadRejected, check_file, store_file
+
+from ..constants import RECEIPT_FILE_TYPES, RECEIPT_MAX_SIZE_MB, PaymentMethod
+from ..models import FeeNotice, Payment
+from .common import (
+    ConfirmResult,
+    PaymentError,
+    S,
+    _history,
+    _in_portal_language,
+    _lock_notice,
+    _lock_payment,
+    _new_txn_ref,
+    payment_page_path,
+)
+from .confirmation import _confirm_locked
+
+
+def payment_receipt_submit(*, fee_notice_id: int, user, file) -> Payment:
+    """The applicant uploads a photo or scan of the payment document (chứng từ nộp phí).
+
+    Preconditions: `user` owns the dossier; it is awaiting payment; the notice is unpaid and no
+    receipt is being checked… unless it is the very same file (a double click), which returns
+    the same payment unchanged. After a rejection a new payment is created.
+    Side effects: the file stored privately; the payment becomes `receipt_submitted`; a history
+    event. Raises `FeeNotice.DoesNotExist` for someone else's notice, `PaymentError` otherwise
+    (including a file refused by the upload rules).
+    """
+    try:
+        checked = check_file(file, file_types=RECEIPT_FILE_TYPES, max_size_mb=RECEIPT_MAX_SIZE_MB)
+    except UploadRejected as exc:
+        raise PaymentError(str(exc)) from exc
+
+    with transaction.atomic():
+        notice = _lock_notice(
+            FeeNotice.objects.values_list("pk", flat=True).get(
+                pk=fee_notice_id, dossier__applicant=user
+            )
+        )
+        dossier = notice.dossier
+        payments = list(notice.payments.select_for_update().order_by("-id"))
+        submitted = next((p for p in payments if p.status == S.RECEIPT_SUBMITTED), None)
+        if submitted is not None and submitted.receipt_sha256 == checked.sha256:
+            return submitted
+        if notice.is_paid or dossier.status != DossierStatus.AWAITING_PAYMENT:
+            raise PaymentError(_("This fee has already been paid or is no longer due."))
+        if submitted is not None:
+            raise PaymentError(
+                _(
+                    "Your payment receipt is being checked by the agency. Please wait for the result."
+                )
+            )
+        payment = next(
+            (p for p in payments if p.status == S.PENDING and p.method != PaymentMethod.ONLINE),
+            None,
+        )
+        if payment is None:
+            payment = Payment(fee_notice=notice, amount=notice.total, txn_ref=_new_txn_ref())
+        stored = store_file(file, checked=checked, folder="payments/receipts")
+        payment.method = PaymentMethod.OFFLINE
+        payment.status = S.RECEIPT_SUBMITTED
+        payment.receipt_file.name = stored.name
+        payment.receipt_name = stored.original_name
+        payment.receipt_size = stored.size
+        payment.receipt_sha256 = stored.sha256
+        payment.receipt_content_type = stored.content_type
+        payment.receipt_uploaded_at = timezone.now()
+        payment.reject_reason = ""
+        payment.save()
+        _history(
+            dossier=dossier,
+            action="payment_receipt_submitted",
+            actor=user,
+            note=_in_portal_language(lambda: _("Payment receipt submitted for checking.")),
+        )
+    return payment
+
+
+def payment_receipt_confirm(*, payment_id: int, actor) -> ConfirmResult:
+    """Staff checked the receipt and the money arrived: the payment is confirmed.
+
+    Preconditions: the payment is an offline receipt being checked (`receipt_submitted`) or
+    already confirmed (then nothing happens). Side effects: as `payment_confirm`.
+    Raises `PaymentError` in any other state.
+    """
+    with transaction.atomic():
+        notice, payment = _lock_payment(payment_id)
+        if payment.status == S.CONFIRMED:
+            return ConfirmResult(payment=payment, changed=False)
+        if payment.method != PaymentMethod.OFFLINE or payment.status != S.RECEIPT_SUBMITTED:
+            raise PaymentError(_("Only a submitted payment receipt can be confirmed."))
+        return _confirm_locked(notice, payment, actor=actor)
+
+
+def payment_receipt_reject(*, payment_id: int, actor, reason: str) -> Payment:
+    """Staff reject a receipt with a reason the applicant reads; the applicant may upload again.
+
+    Preconditions: the payment is `receipt_submitted`; a reason is given.
+    Side effects: status `rejected`, a history event, a notification and email to the applicant.
+    Raises `PaymentError` otherwise.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise PaymentError(_("Give the reason for rejecting the receipt."))
+    with transaction.atomic():
+        notice, payment = _lock_payment(payment_id)
+        if payment.status != S.RECEIPT_SUBMITTED:
+            raise PaymentError(_("Only a submitted payment receipt can be rejected."))
+        payment.status = S.REJECTED
+        payment.reject_reason = reason
+        payment.confirmed_by = None
+        payment.save(update_fields=["status", "reject_reason", "confirmed_by", "updated_at"])
+        dossier = notice.dossier
+        _history(
+            dossier=dossier,
+            action="payment_receipt_rejected",
+            actor=actor,
+            note=_in_portal_language(
+                lambda: _("Payment receipt rejected: %(reason)s") % {"reason": reason}
+            ),
+        )
+        user_notify(
+            user=dossier.applicant,
+            template="payment_receipt_rejected",
+            context={
+                "dossier": dossier,
+                "notice": notice,
+                "reason": reason,
+                "payment_url": settings.SITE_URL + payment_page_path(dossier),
+            },
+            link=payment_page_path(dossier),
+        )
+    return payment
