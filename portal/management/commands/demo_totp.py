@@ -2,9 +2,10 @@
 
 import time
 
-from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+
+from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 
 from .seed_demo import DEMO_TOTP_SECRET
 

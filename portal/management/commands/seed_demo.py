@@ -1,12 +1,13 @@
 """Demo accounts for `make run`: a staff officer (with TOTP) and a citizen. Idempotent."""
 
-from allauth.account.models import EmailAddress
-from allauth.mfa.models import Authenticator
-from allauth.mfa.totp.internal.auth import TOTP
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP
 
 from accounts.models import User
 from procedures.models import Agency, StaffMembership
@@ -25,16 +26,23 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if settings.PRODUCTION:
             raise CommandError("seed_demo refuses to run with DJANGO_PRODUCTION=true.")
-        agency = Agency.objects.order_by("code").filter(code="VBC").first() or Agency.objects.first()
+        agency = (
+            Agency.objects.order_by("code").filter(code="VBC").first() or Agency.objects.first()
+        )
         with transaction.atomic():
             staff = self._user(STAFF_EMAIL, "Phạm Minh Cán Bộ", is_staff=True)
             admin = self._user(ADMIN_EMAIL, "Quản trị hệ thống", is_staff=True, is_superuser=True)
             self._user(
-                CITIZEN_EMAIL, "Nguyễn Văn Công Dân", phone="0912345678", citizen_id="001090012345",
+                CITIZEN_EMAIL,
+                "Nguyễn Văn Công Dân",
+                phone="0912345678",
+                citizen_id="001090012345",
                 address="1 Tràng Tiền, Hoàn Kiếm, Hà Nội",
             )
             for user in (staff, admin):
-                if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+                if not Authenticator.objects.filter(
+                    user=user, type=Authenticator.Type.TOTP
+                ).exists():
                     TOTP.activate(user, DEMO_TOTP_SECRET)
             if agency is not None:
                 StaffMembership.objects.update_or_create(user=staff, defaults={"agency": agency})
@@ -52,9 +60,13 @@ class Command(BaseCommand):
         self.stdout.write(f"  Emails sent in development: {settings.SITE_URL}/dev/outbox/")
 
     def _user(self, email: str, name: str, **fields) -> User:
-        user, created = User.objects.get_or_create(email=email, defaults={"full_name": name, **fields})
+        user, created = User.objects.get_or_create(
+            email=email, defaults={"full_name": name, **fields}
+        )
         if created:
             user.set_password(DEMO_PASSWORD)
             user.save()
-        EmailAddress.objects.get_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
+        EmailAddress.objects.get_or_create(
+            user=user, email=email, defaults={"verified": True, "primary": True}
+        )
         return user
