@@ -33,11 +33,13 @@ messages: install
 	@if command -v msgfmt >/dev/null; then $(PY) manage.py compilemessages --ignore=.venv -v 0; \
 	else echo "msgfmt not found: using the committed .mo files"; fi
 
+run: export DEBUG = true
+run: export SITE_URL = http://127.0.0.1:$(PORT)
 run: install messages
-	DEBUG=true $(PY) manage.py migrate --no-input -v 0
-	DEBUG=true $(PY) manage.py load_catalogue
-	DEBUG=true $(PY) manage.py seed_demo
-	DEBUG=true $(PY) manage.py runserver 127.0.0.1:$(PORT)
+	$(PY) manage.py migrate --no-input -v 0
+	$(PY) manage.py load_catalogue
+	$(PY) manage.py seed_demo
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -60,3 +62,14 @@ lock:
 
 clean:
 	rm -rf $(VENV) var/portal.sqlite3 var/media test-artifacts
+
+# Load benchmark (benchmarks/README.md): PostgreSQL "bench" database and Redis db 13 on
+# 127.0.0.1 must be running. BENCH_SCALE=0.01 for a quick smoke run; BENCH_ARGS for run.py.
+BENCH_SCALE ?= 1.0
+bench: install
+	@command -v wrk >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = "0" ]; then echo "Installing wrk (load generator)"; \
+	    (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk) >/dev/null; \
+	  else echo "wrk is missing: apt-get install wrk"; exit 1; fi; }
+	DJANGO_SETTINGS_MODULE=benchmarks.settings $(PY) benchmarks/generate.py --scale $(BENCH_SCALE)
+	DJANGO_SETTINGS_MODULE=benchmarks.settings $(PY) benchmarks/run.py $(BENCH_ARGS)

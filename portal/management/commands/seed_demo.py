@@ -18,6 +18,15 @@ DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # noqa: S105
 STAFF_EMAIL = "canbo@demo.gov.vn"
 ADMIN_EMAIL = "quantri@demo.gov.vn"
 CITIZEN_EMAIL = "congdan@demo.vn"
+# Tiny but well-formed sample files for the demo dossiers' attachments.
+DEMO_FILES = {
+    "pdf": b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n",
+    "png": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
+    b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00"
+    b"\x00\x00\x00IEND\xaeB`\x82",
+}
+DEMO_FILES["jpg"] = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 32 + b"\xff\xd9"
 
 
 class Command(BaseCommand):
@@ -48,6 +57,8 @@ class Command(BaseCommand):
                 StaffMembership.objects.update_or_create(user=staff, defaults={"agency": agency})
                 for group in Group.objects.all():
                     staff.groups.add(group)
+        if agency is not None:
+            self._demo_dossiers(agency, staff)
         where = f" ({agency.code} — {agency.name})" if agency else ""
         self.stdout.write(self.style.SUCCESS("Demo accounts (development only):"))
         self.stdout.write(f"  Staff officer{where}: {STAFF_EMAIL} / {DEMO_PASSWORD}")
@@ -58,6 +69,42 @@ class Command(BaseCommand):
             " or print the current code with `.venv/bin/python manage.py demo_totp`."
         )
         self.stdout.write(f"  Emails sent in development: {settings.SITE_URL}/dev/outbox/")
+
+    def _demo_dossiers(self, agency: Agency, staff: User) -> None:
+        """Three dossiers of the demo citizen: awaiting receipt, in processing, with a result."""
+        import uuid
+
+        from django.core.files.base import ContentFile
+
+        from dossiers.services import drafts, processing
+
+        citizen = User.objects.get(email=CITIZEN_EMAIL)
+        if citizen.dossiers.exists():
+            return
+        procedures = list(agency.procedures.published().prefetch_related("components")[:3])
+        for step, procedure in enumerate(procedures):
+            dossier = drafts.dossier_draft_open(
+                user=citizen, procedure=procedure, form_token=uuid.uuid4()
+            )
+            with transaction.atomic():
+                locked = drafts.dossier_lock_for_applicant(user=citizen, dossier_id=dossier.pk)
+                for component in procedure.components.all():
+                    if component.required:
+                        kind = "pdf" if "pdf" in component.file_types else component.file_types[0]
+                        sample = ContentFile(
+                            DEMO_FILES.get(kind, DEMO_FILES["pdf"]), name=f"mau.{kind}"
+                        )
+                        drafts.attachment_add(
+                            dossier=locked, component=component, file=sample, user=citizen
+                        )
+            drafts.dossier_submit(dossier_id=dossier.pk, actor=citizen)
+            if step >= 1:
+                processing.dossier_receive(dossier_id=dossier.pk, actor=staff)
+                processing.dossier_start_processing(dossier_id=dossier.pk, actor=staff)
+            if step >= 2:
+                result = ContentFile(DEMO_FILES["pdf"], name="ket-qua.pdf")
+                processing.dossier_approve(dossier_id=dossier.pk, actor=staff, result_file=result)
+        self.stdout.write(f"  {len(procedures)} demo dossiers for {CITIZEN_EMAIL}")
 
     def _user(self, email: str, name: str, **fields) -> User:
         user, created = User.objects.get_or_create(

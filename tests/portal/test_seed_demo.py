@@ -1,0 +1,25 @@
+"""`make run`'s demo data: loads on an empty database, twice without changes."""
+
+from django.core.management import call_command
+
+import pytest
+from allauth.mfa.models import Authenticator
+
+from accounts.models import User
+from dossiers.models import Dossier
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_demo_creates_signable_accounts_and_dossiers_once():
+    call_command("load_catalogue", verbosity=0)
+    call_command("seed_demo")
+    call_command("seed_demo")
+    staff = User.objects.get(email="canbo@demo.gov.vn")
+    assert staff.is_staff and staff.staff_membership.agency.code
+    assert Authenticator.objects.filter(user=staff, type="totp").count() == 1
+    citizen = User.objects.get(email="congdan@demo.vn")
+    assert citizen.check_password("demo-Portal-2026")
+    statuses = sorted(Dossier.objects.filter(applicant=citizen).values_list("status", flat=True))
+    assert statuses == ["approved", "processing", "submitted"]
+    assert Dossier.objects.exclude(code=None).count() == 2
