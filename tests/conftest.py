@@ -42,6 +42,18 @@ def _private_media(tmp_path, settings):
 
 
 @pytest.fixture(autouse=True)
+def _english_by_default(settings):
+    """Tests read English source strings unless they ask for Vietnamese (the portal's default,
+    covered by the tests that set a language explicitly and by the journey test)."""
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    translation.activate("en")
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hasher(settings):
     """Hashing cost is not under test; MD5 keeps thousands of test users cheap."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -138,7 +150,7 @@ def _playwright_browser():
 @pytest.fixture
 def page(_playwright_browser, request):
     context = _playwright_browser.new_context(
-        locale="vi-VN", viewport={"width": 1280, "height": 900}
+        locale="en-US", viewport={"width": 1280, "height": 900}
     )
     context.set_default_timeout(15_000)
     pg = context.new_page()

@@ -16,7 +16,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     phone = "0912345678"
     citizen_id = factory.Sequence(lambda n: f"{n:012d}")
     address = "1 Tràng Tiền, Hoàn Kiếm, Hà Nội"
-    language = "vi"
+    language = "en"
     password = factory.PostGenerationMethodCall("set_password", "Mat-khau-an-toan-2026")
 
     @factory.post_generation

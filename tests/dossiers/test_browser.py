@@ -71,7 +71,7 @@ def test_submit_receive_and_follow_a_dossier(
     client = Client()
     client.force_login(staff)
     assert client.session[SESSION_KEY]
-    officer = page.context.browser.new_context(locale="vi-VN")
+    officer = page.context.browser.new_context(locale="en-US")
     officer.add_cookies(
         [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
     )

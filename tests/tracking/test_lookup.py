@@ -28,7 +28,7 @@ def _body(response) -> str:
 
 @pytest.fixture
 def dossier():
-    agency = AgencyFactory(code="CBC", name="Cục Bưu chính", require_lookup_secret=False)
+    agency = AgencyFactory(code="CBC", name="Cục Bưu chính", name_en="", require_lookup_secret=False)
     procedure = ProcedureFactory(agency=agency, name="Cấp giấy phép bưu chính")
     return DossierFactory(procedure=procedure, code="CBC-261125-0001")
 

@@ -6,6 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 import pytest
 
@@ -23,6 +24,16 @@ pytestmark = pytest.mark.django_db
 STATISTICS = reverse("tracking:statistics")
 TODAY = date(2026, 7, 15)
 PERIOD = Period(date(2026, 1, 1), date(2026, 6, 1))
+
+
+@pytest.fixture(autouse=True)
+def _vietnamese(settings):
+    """Names are checked in the portal's default language (Vietnamese)."""
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "vi"
+    translation.activate("vi")
+
 
 
 def at(y, m, d, hour=10, minute=0) -> datetime:
@@ -220,7 +231,7 @@ def test_statistics_default_period_is_the_last_12_months(client):
 def test_statistics_reject_a_reversed_period(client):
     response = client.get(STATISTICS, {"from": "2026-06", "to": "2026-01"})
     assert response.status_code == 200
-    assert "The start month must not be after the end month." in response.content.decode()
+    assert gettext("The start month must not be after the end month.") in response.content.decode()
     assert len(response.context["period"].months) == 12
 
 
