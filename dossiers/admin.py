@@ -19,7 +19,9 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from accounts.admin_audit import AuditedAdminMixin
 from accounts.constants import ApplicantType
+from accounts.services import audit_record
 
 from . import documents, services, views
 from .calendar import add_working_days, is_working_day
@@ -33,7 +35,7 @@ from .models import (
     DossierQuerySet,
     SupplementRequest,
 )
-from .selectors import dossier_for_slip
+from .selectors import dossier_for_slip, info_field_labels, supplement_open, supplement_review
 from .uploads import UploadRejected
 
 S = DossierStatus
@@ -76,6 +78,37 @@ class WaitingFilter(admin.SimpleListFilter):
         if self.value() == "no":
             return queryset.exclude(status__in=WAITING_FOR_CITIZEN)
         return queryset
+
+
+class SupplementFilter(admin.SimpleListFilter):
+    """Staff's supplement queues: answers to review, and requests past their deadline."""
+
+    title = _("supplement")
+    parameter_name = "supplement"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("answered", _("Supplemented: to review")),
+            ("waiting", _("Waiting for the applicant's supplement")),
+            ("overdue", _("Supplement overdue")),
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() == "answered":
+            return queryset.filter(status=S.SUPPLEMENTED)
+        if self.value() == "waiting":
+            return queryset.filter(status=S.SUPPLEMENT_REQUESTED)
+        if self.value() == "overdue":
+            return queryset.filter(pk__in=supplement_overdue_ids())
+        return queryset
+
+
+def supplement_overdue_ids():
+    """Dossiers whose open supplement request is past its deadline (flagged or not yet swept)."""
+    late = Q(overdue_flagged_at__isnull=False) | Q(deadline__lt=services.agency_today())
+    return SupplementRequest.objects.filter(
+        late, answered_at__isnull=True, dossier__status=S.SUPPLEMENT_REQUESTED
+    ).values("dossier_id")
 
 
 # --- Read-only inlines ----------------------------------------------------------------------
@@ -133,6 +166,8 @@ SUPPLEMENT_FIELDS = (
     "requested",
     "deadline",
     "answered_at",
+    "reminder_sent_at",
+    "overdue_flagged_at",
 )
 
 
@@ -144,13 +179,14 @@ class SupplementRequestInline(ReadOnlyInline):
         return (
             super()
             .get_queryset(request)
-            .select_related("created_by")
-            .prefetch_related("components")
+            .select_related("created_by", "dossier__procedure")
+            .prefetch_related("components", "dossier__procedure__form_fields")
         )
 
     @admin.display(description=_("components and information"))
     def requested(self, obj: SupplementRequest) -> str:
-        items = [c.name for c in obj.components.all()] + list(obj.fields)
+        labels = info_field_labels(procedure=obj.dossier.procedure, keys=obj.fields)
+        items = [c.name for c in obj.components.all()] + labels
         return format_html_join("", "<div>{}</div>", ((item,) for item in items)) or "—"
 
 
@@ -203,6 +239,14 @@ STEPS = {
     for step in (
         Step("receive", S.RECEIVED, _("Receive (issue code and due date)"), StepForm, True),
         Step("start_processing", S.PROCESSING, _("Start processing"), StepForm, True),
+        # The same move after a supplement answered post-receipt: the due date is recomputed.
+        Step(
+            "continue_processing",
+            S.PROCESSING,
+            _("Continue processing (new due date)"),
+            StepForm,
+            True,
+        ),
         Step(
             "request_supplement",
             S.SUPPLEMENT_REQUESTED,
@@ -237,6 +281,12 @@ def steps_for(user, dossier: Dossier) -> list[Step]:
         # Awaiting payment → processing belongs to the payments panel, not a plain button.
         if step.name == "start_processing" and dossier.status == S.AWAITING_PAYMENT:
             continue
+        # After a supplement, "continue processing" (new due date) replaces "start processing".
+        after_supplement = dossier.status == S.SUPPLEMENTED
+        if step.name == "start_processing" and after_supplement:
+            continue
+        if step.name == "continue_processing" and not after_supplement:
+            continue
         if user.has_perm(step_permission(step, dossier)):
             steps.append(step)
     return steps
@@ -270,6 +320,7 @@ class DossierAdmin(admin.ModelAdmin):
         "status",
         DeadlineFilter,
         WaitingFilter,
+        SupplementFilter,
         ("procedure", admin.RelatedOnlyFieldListFilter),
         ("agency", admin.RelatedOnlyFieldListFilter),
     ]
@@ -425,6 +476,11 @@ class DossierAdmin(admin.ModelAdmin):
             "status_counts": counts,
             "status_total": sum(c["n"] for c in counts),
             "overdue_total": sum(row["late"] for row in by_status.values()),
+            "supplement_overdue_total": self.get_queryset(request)
+            .filter(pk__in=supplement_overdue_ids())
+            .count()
+            if S.SUPPLEMENT_REQUESTED in by_status
+            else 0,
             "current_status": request.GET.get("status__exact", ""),
         }
         return super().changelist_view(request, extra_context=extra_context)
@@ -452,6 +508,11 @@ class DossierAdmin(admin.ModelAdmin):
                         (kind, reverse("admin:dossiers_dossier_slip", args=[obj.pk, kind]))
                         for kind in documents.slips_available(obj)
                     ],
+                    "open_supplement": supplement_open(obj),
+                    "supplement_review": supplement_review(obj)
+                    if obj.supplement_requests.all()
+                    else None,
+                    "today": services.agency_today(),
                 }
             )
         return super().render_change_form(request, context, add, change, form_url, obj)
@@ -494,6 +555,8 @@ class DossierAdmin(admin.ModelAdmin):
         if step is None:
             raise Http404
         if not request.user.has_perm(step_permission(step, dossier)):
+            if request.method == "POST":
+                self._audit(request, step, dossier, succeeded=False, message="permission denied")
             raise PermissionDenied
         change_url = reverse("admin:dossiers_dossier_change", args=[dossier.pk])
         kwargs: dict[str, Any] = {"dossier": dossier} if step.form is SupplementRequestForm else {}
@@ -507,13 +570,17 @@ class DossierAdmin(admin.ModelAdmin):
                 try:
                     self._run_step(request, step, dossier, form.cleaned_data)
                 except (services.DossierError, UploadRejected) as exc:
+                    # The step's transaction has rolled back: this entry stays.
+                    self._audit(request, step, dossier, succeeded=False, message=str(exc))
                     messages.error(request, str(exc))
                     if step.simple or isinstance(exc, services.TransitionRefused):
                         return HttpResponseRedirect(change_url)
                     form.add_error(None, str(exc))
                 else:
+                    self._audit(request, step, dossier, succeeded=True)
                     return HttpResponseRedirect(change_url)
             elif step.simple:
+                self._audit(request, step, dossier, succeeded=False, message="incomplete request")
                 messages.error(request, gettext("The request was incomplete. Please try again."))
                 return HttpResponseRedirect(change_url)
         context = {
@@ -527,6 +594,23 @@ class DossierAdmin(admin.ModelAdmin):
             "media": self.media + form.media,
         }
         return TemplateResponse(request, "admin/dossiers/dossier/step_form.html", context)
+
+    def _audit(self, request, step: Step, dossier: Dossier, *, succeeded: bool, message=""):
+        """The staff audit log (accounts.AuditEntry): every step attempt, done or refused,
+        with the status the officer saw and the status after."""
+        now = Dossier.objects.filter(pk=dossier.pk).values_list("status", flat=True).first()
+        audit_record(
+            actor=request.user,
+            action=f"dossier_{step.name}",
+            obj=dossier,
+            changes={
+                "status": [dossier.status, now],
+                "expected_status": request.POST.get("expected_status", ""),
+            },
+            succeeded=succeeded,
+            message=message,
+            request=request,
+        )
 
     def _run_step(self, request, step: Step, dossier: Dossier, data: dict) -> None:
         actor = request.user
@@ -548,6 +632,13 @@ class DossierAdmin(admin.ModelAdmin):
         elif step.name == "start_processing":
             services.dossier_start_processing(**common, note=data.get("note", ""))
             messages.success(request, gettext("Processing started."))
+        elif step.name == "continue_processing":
+            result = services.dossier_start_processing(**common, note=data.get("note", ""))
+            messages.success(
+                request,
+                gettext("Processing continues after the supplement: new due date %(due)s.")
+                % {"due": f"{result.dossier.due_date:%d/%m/%Y}"},
+            )
         elif step.name == "request_supplement":
             services.dossier_request_supplement(
                 **common,
@@ -599,7 +690,7 @@ class DossierAdmin(admin.ModelAdmin):
 
 
 @admin.register(CalendarDay)
-class CalendarDayAdmin(admin.ModelAdmin):
+class CalendarDayAdmin(AuditedAdminMixin, admin.ModelAdmin):
     """Extra days off and make-up working days on top of weekends and public holidays."""
 
     list_display = ["date", "weekday", "kind", "note", "is_working"]

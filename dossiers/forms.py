@@ -1,5 +1,6 @@
 """Forms of the dossier pages (citizen) and of the staff steps in admin."""
 
+import copy
 from decimal import Decimal
 from typing import Any, cast
 
@@ -177,6 +178,69 @@ class DossierForm(forms.Form):
         for key, value in (data or {}).items():
             initial[DATA_PREFIX + key] = value
         return initial
+
+
+class SupplementForm(forms.Form):
+    """The applicant's answer to a supplement request: only the information it names.
+
+    Each requested applicant detail or declared field appears with the dossier form's own
+    field (same name, label and checks), pre-filled with the current value; nothing else is in
+    the form, so nothing else can be posted into the dossier. With `draft=True` (saving without
+    sending) nothing is required, but every value given must still be well-formed. Files are
+    not part of this form: the view stores each upload at once.
+    """
+
+    def __init__(self, *args, dossier, supplement, draft: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.dossier = dossier
+        self.draft = draft
+        declared = {f.key: f for f in dossier.procedure.form_fields.all()}
+        # (key in the request, form field name, is a declared field)
+        self.requested: list[tuple[str, str, bool]] = []
+        for key in supplement.fields:
+            if key in APPLICANT_LABELS:
+                name, field, is_declared = key, copy.deepcopy(DossierForm.base_fields[key]), False
+            elif key in declared:
+                name, field, is_declared = DATA_PREFIX + key, declared_field(declared[key]), True
+            else:
+                continue
+            if draft:
+                field.required = False
+            self.fields[name] = field
+            self.requested.append((key, name, is_declared))
+
+    @classmethod
+    def initial_for(cls, dossier) -> dict:
+        data = dossier.data or {}
+        initial = {name: getattr(dossier, name) for name in APPLICANT_LABELS}
+        initial |= {DATA_PREFIX + key: value for key, value in data.items()}
+        return initial
+
+    def clean(self):
+        data = super().clean() or {}
+        if self.draft:
+            return data
+        kind = self.dossier.applicant_type
+        needed = []
+        if kind == ApplicantType.PERSON:
+            needed.append(("citizen_id", _("Enter your citizen ID number (12 digits).")))
+        if kind == ApplicantType.ORGANISATION:
+            needed += [
+                ("organisation_name", _("An organisation needs its name.")),
+                ("tax_code", _("Enter the organisation's tax code.")),
+            ]
+        for name, message in needed:
+            if name in self.fields and not data.get(name) and name not in self.errors:
+                self.add_error(name, message)
+        return data
+
+    def values(self) -> dict:
+        """The corrected values by request key, stored as the dossier form stores them."""
+        values = {}
+        for key, name, is_declared in self.requested:
+            value = self.cleaned_data.get(name)
+            values[key] = _stored(value) if is_declared else (value or "")
+        return values
 
 
 class StepForm(forms.Form):

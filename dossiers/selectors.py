@@ -1,6 +1,11 @@
 """Reads that pages share (STYLE: selectors): each returns a queryset with what its page needs."""
 
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import models
 from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from procedures.models import DossierComponent, FormField
 
@@ -86,4 +91,113 @@ def dossier_for_slip(user, pk: int) -> Dossier:
         .select_related("applicant", "received_by")
         .prefetch_related("procedure__fees")
         .get(pk=pk)
+    )
+
+
+# --- Supplements ------------------------------------------------------------------------------
+
+# Labels of the applicant details a supplement request may name (same words as the dossier form).
+APPLICANT_FIELD_LABELS = {
+    "applicant_name": _("Full name"),
+    "organisation_name": _("Organisation name"),
+    "citizen_id": _("Citizen ID number (CCCD)"),
+    "tax_code": _("Tax code"),
+    "phone": _("Phone"),
+    "email": _("Email"),
+    "address": _("Address"),
+}
+
+
+def info_field_labels(*, procedure, keys) -> list[str]:
+    """Labels of requested information keys, in the request's order (uses prefetched fields)."""
+    declared = {f.key: f.label for f in procedure.form_fields.all()}
+    return [str(APPLICANT_FIELD_LABELS.get(key) or declared.get(key, key)) for key in keys]
+
+
+def supplement_open(dossier: Dossier) -> SupplementRequest | None:
+    """The request the applicant must answer now, from the prefetched requests (newest first)."""
+    if dossier.status != DossierStatus.SUPPLEMENT_REQUESTED:
+        return None
+    return next((r for r in dossier.supplement_requests.all() if r.answered_at is None), None)
+
+
+def _field_value(dossier: Dossier, key: str):
+    if key in APPLICANT_FIELD_LABELS:
+        return getattr(dossier, key) or ""
+    return (dossier.data or {}).get(key, "")
+
+
+@dataclass(frozen=True)
+class ComponentChange:
+    component: DossierComponent
+    old: list[Attachment]
+    new: list[Attachment]
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    key: str
+    label: str
+    old: Any
+    new: Any
+
+    @property
+    def changed(self) -> bool:
+        return str(self.old or "") != str(self.new or "")
+
+
+@dataclass(frozen=True)
+class SupplementReview:
+    """What an answered supplement request changed, for staff to review."""
+
+    request: SupplementRequest
+    components: list[ComponentChange]
+    fields: list[FieldChange]
+
+
+def supplement_review(dossier: Dossier) -> SupplementReview | None:
+    """The latest answered request of `dossier`, each requested component's files before the
+    answer and those sent with it, and each requested field's old and current value.
+
+    The files before are those current when the applicant first touched the answer (the
+    request's `before` snapshot). A fixed number of queries, whatever the number of cycles.
+    """
+    request = (
+        SupplementRequest.objects.filter(dossier=dossier, answered_at__isnull=False)
+        .prefetch_related(
+            Prefetch("components", queryset=DossierComponent.objects.order_by("order", "id"))
+        )
+        .order_by("-answered_at", "-id")
+        .first()
+    )
+    if request is None:
+        return None
+    components = list(request.components.all())
+    before = request.before or {}
+    old_ids = {int(i) for ids in before.get("files", {}).values() for i in ids}
+    attachments = (
+        Attachment.objects.filter(dossier=dossier, component__in=components)
+        .filter(models.Q(pk__in=old_ids) | models.Q(supplement_request=request))
+        .order_by("version", "id")
+    )
+    by_component: dict[int, tuple[list[Attachment], list[Attachment]]] = {
+        c.pk: ([], []) for c in components
+    }
+    for attachment in attachments:
+        old, new = by_component[attachment.component_id]
+        (new if attachment.supplement_request_id == request.pk else old).append(attachment)
+    for _old, new in by_component.values():
+        # Versions the applicant replaced while preparing the answer are not part of it; if a
+        # later request has since superseded them all, the newest still shows what was sent.
+        current = [a for a in new if a.is_current]
+        new[:] = current or new[-1:]
+    labels = info_field_labels(procedure=dossier.procedure, keys=request.fields)
+    old_values = before.get("fields", {})
+    return SupplementReview(
+        request=request,
+        components=[ComponentChange(c, *by_component[c.pk]) for c in components],
+        fields=[
+            FieldChange(key, label, old_values.get(key, ""), _field_value(dossier, key))
+            for key, label in zip(request.fields, labels, strict=True)
+        ],
     )

@@ -8,6 +8,7 @@ urlpatterns = [
     path("new/<slug:slug>/", views.dossier_create, name="create"),
     path("<int:pk>/", views.dossier_detail, name="detail"),
     path("<int:pk>/edit/", views.dossier_edit, name="edit"),
+    path("<int:pk>/supplement/", views.dossier_supplement, name="supplement"),
     path("<int:pk>/withdraw/", views.dossier_withdraw, name="withdraw"),
     path("<int:pk>/files/<int:attachment_id>/", views.attachment_download, name="file"),
     path("<int:pk>/result/", views.result_download, name="result"),

@@ -14,6 +14,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpRe
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
@@ -21,9 +22,9 @@ from procedures.models import Procedure
 
 from . import documents, selectors, services
 from .constants import COMPLETED, DossierStatus, Role
-from .forms import DossierForm
+from .forms import DossierForm, SupplementForm
 from .models import Attachment, Dossier
-from .services import DossierError, TransitionRefused
+from .services import DossierError, SupplementNotOpen, TransitionRefused
 from .uploads import (
     CONTENT_TYPES,
     LimitedUploadHandler,
@@ -90,9 +91,52 @@ def _components_with_files(dossier: Dossier) -> list[dict]:
     return rows
 
 
-def _declared_answers(dossier: Dossier) -> list[tuple[str, str]]:
+def _declared_answers(dossier: Dossier) -> list[dict]:
     data = dossier.data or {}
-    return [(f.label, data.get(f.key, "")) for f in dossier.procedure.form_fields.all()]
+    return [
+        {"key": f.key, "label": f.label, "value": data.get(f.key, "")}
+        for f in dossier.procedure.form_fields.all()
+    ]
+
+
+# The applicant details on the dossier page; those marked True show even when empty.
+APPLICANT_ROWS = (
+    ("applicant_name", gettext_lazy("Full name"), True),
+    ("organisation_name", gettext_lazy("Organisation"), False),
+    ("citizen_id", gettext_lazy("Citizen ID"), False),
+    ("tax_code", gettext_lazy("Tax code"), False),
+    ("phone", gettext_lazy("Phone"), True),
+    ("email", gettext_lazy("Email"), True),
+    ("address", gettext_lazy("Address"), True),
+)
+
+
+def _applicant_rows(dossier: Dossier, requested: set[str]) -> list[dict]:
+    return [
+        {"label": label, "value": getattr(dossier, key), "requested": key in requested}
+        for key, label, always in APPLICANT_ROWS
+        if always or getattr(dossier, key) or key in requested
+    ]
+
+
+def _supplement_cycles(dossier: Dossier) -> list[dict]:
+    """Every supplement request of the dossier, newest first, with what it named and the files
+    sent in answer (all from prefetched rows: no query per cycle)."""
+    sent: dict[int, list[Attachment]] = {}
+    for attachment in dossier.attachments.all():
+        if attachment.supplement_request_id:
+            sent.setdefault(attachment.supplement_request_id, []).append(attachment)
+    return [
+        {
+            "request": supplement,
+            "components": list(supplement.components.all()),
+            "field_labels": selectors.info_field_labels(
+                procedure=dossier.procedure, keys=supplement.fields
+            ),
+            "files": sent.get(supplement.pk, []),
+        }
+        for supplement in dossier.supplement_requests.all()
+    ]
 
 
 @login_required
@@ -101,7 +145,10 @@ def dossier_detail(request: HttpRequest, pk: int) -> HttpResponse:
         dossier = selectors.dossier_detail_for_citizen(request.user, pk)
     except Dossier.DoesNotExist as exc:
         raise Http404 from exc
-    requests = list(dossier.supplement_requests.all())
+    cycles = _supplement_cycles(dossier)
+    open_request = selectors.supplement_open(dossier)
+    open_cycle = next((c for c in cycles if c["request"] is open_request), None)
+    requested_fields = set(open_request.fields) if open_request else set()
     targets = services.available_targets(dossier, Role.CITIZEN)
     return render(
         request,
@@ -109,9 +156,16 @@ def dossier_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "dossier": dossier,
             "components": _components_with_files(dossier),
+            "applicant_rows": _applicant_rows(dossier, requested_fields),
             "answers": _declared_answers(dossier),
             "events": dossier.public_events,  # type: ignore[attr-defined]
-            "supplement": requests[0] if requests else None,
+            "supplement": cycles[0]["request"] if cycles else None,
+            "supplement_cycles": cycles,
+            "open_supplement": open_cycle,
+            "requested_components": {c.pk for c in open_cycle["components"]}
+            if open_cycle
+            else set(),
+            "requested_fields": requested_fields,
             "slips": documents.slips_available(dossier),
             "can_withdraw": S.WITHDRAWN in targets,
             "has_result": bool(dossier.result_file) and dossier.status in COMPLETED,
@@ -122,13 +176,10 @@ def dossier_detail(request: HttpRequest, pk: int) -> HttpResponse:
 # --- The dossier form (create, edit, submit) -------------------------------------------------
 
 
-def _upload_slots(procedure: Procedure, dossier: Dossier | None, errors: dict) -> list[dict]:
-    current: dict[int, list[Attachment]] = {}
-    if dossier is not None:
-        for attachment in dossier.attachments.filter(is_current=True).order_by("id"):
-            current.setdefault(attachment.component_id, []).append(attachment)
+def _upload_slots_for(components, errors: dict) -> list[dict]:
+    """The upload slot of each component: field name, accepted types, size limit, errors."""
     slots = []
-    for component in procedure.components.all():
+    for component in components:
         types = [t.lower() for t in component.file_types]
         accept = sorted({f".{t}" for t in types} | ({".jpeg"} if "jpg" in types else set()))
         slots.append(
@@ -138,10 +189,21 @@ def _upload_slots(procedure: Procedure, dossier: Dossier | None, errors: dict) -
                 "accept": ",".join(accept),
                 "types": type_labels(component.file_types),
                 "max_mb": size_limit_mb(component.max_size_mb),
-                "files": current.get(component.pk, []),
+                "files": [],
                 "errors": errors.get(component.pk, []),
             }
         )
+    return slots
+
+
+def _upload_slots(procedure: Procedure, dossier: Dossier | None, errors: dict) -> list[dict]:
+    current: dict[int, list[Attachment]] = {}
+    if dossier is not None:
+        for attachment in dossier.attachments.filter(is_current=True).order_by("id"):
+            current.setdefault(attachment.component_id, []).append(attachment)
+    slots = _upload_slots_for(procedure.components.all(), errors)
+    for slot in slots:
+        slot["files"] = current.get(slot["component"].pk, [])
     return slots
 
 
@@ -320,6 +382,194 @@ def _store_uploads(request, procedure, dossier, handler) -> dict[int, list[str]]
             try:
                 services.attachment_add(
                     dossier=dossier, component=component, file=upload, user=request.user
+                )
+            except (UploadRejected, DossierError) as exc:
+                messages_for.append(f"{sanitize_filename(upload.name)}: {exc}")
+    return {pk: msgs for pk, msgs in errors.items() if msgs}
+
+
+# --- Supplement (bổ sung hồ sơ) ----------------------------------------------------------------
+
+
+class SupplementUploadHandler(LimitedUploadHandler):
+    """The limits of the dossier form, and files only for the components the request names:
+    any other file field is skipped while it streams (never stored, never kept on disk)."""
+
+    def __init__(self, request=None, *, limits_mb: dict[str, int], allowed: set[str]):
+        super().__init__(request, limits_mb=limits_mb)
+        self.allowed = allowed
+
+    def new_file(self, field_name, file_name, *args, **kwargs):
+        super().new_file(field_name, file_name, *args, **kwargs)
+        if field_name not in self.allowed:
+            self.refusal = _("This file was not asked for and was not stored.")
+
+
+def _not_open_redirect(request: HttpRequest, dossier: Dossier, exc: SupplementNotOpen):
+    if exc.already_sent:
+        messages.info(request, str(exc))
+    else:
+        messages.error(request, str(exc))
+    return redirect(dossier)
+
+
+def _supplement_slots(dossier: Dossier, components, errors: dict) -> list[dict]:
+    """One upload slot per requested component, with its current files and older versions."""
+    versions: dict[int, list[Attachment]] = {}
+    for attachment in dossier.attachments.filter(component__in=components).order_by(
+        "-version", "-id"
+    ):
+        versions.setdefault(attachment.component_id, []).append(attachment)
+    slots = _upload_slots_for(components, errors)
+    for slot in slots:
+        files = versions.get(slot["component"].pk, [])
+        slot["files"] = [a for a in files if a.is_current]
+        slot["older"] = [a for a in files if not a.is_current]
+    return slots
+
+
+def _render_supplement(
+    request: HttpRequest,
+    *,
+    dossier: Dossier,
+    supplement,
+    form,
+    upload_errors: dict | None = None,
+) -> HttpResponse:
+    components = list(supplement.components.order_by("order", "id"))
+    slots = _supplement_slots(dossier, components, upload_errors or {})
+    return render(
+        request,
+        "dossiers/dossier_supplement.html",
+        {
+            "dossier": dossier,
+            "procedure": dossier.procedure,
+            "supplement": supplement,
+            "field_labels": selectors.info_field_labels(
+                procedure=dossier.procedure, keys=supplement.fields
+            ),
+            "form": form,
+            "slots": slots,
+            "upload_errors": [(s, e) for s in slots for e in s["errors"]],
+        },
+    )
+
+
+@csrf_exempt  # checked in _supplement_post, after the upload limits are in place
+@login_required
+@require_http_methods(["GET", "POST"])
+def dossier_supplement(request: HttpRequest, pk: int) -> HttpResponse:
+    """Bổ sung hồ sơ: correct the requested information and upload new versions of the
+    requested files; save to come back later, or send the supplement."""
+    dossier = get_object_or_404(
+        Dossier.objects.for_citizen(request.user).select_related("procedure", "agency"), pk=pk
+    )
+    supplement = selectors.supplement_open(dossier)
+    if supplement is None:
+        return _not_open_redirect(request, dossier, services.supplement_not_open(dossier))
+    if request.method == "POST":
+        names = {f"component_{c.pk}": c for c in supplement.components.all()}
+        handler = SupplementUploadHandler(
+            request,
+            limits_mb={name: size_limit_mb(c.max_size_mb) for name, c in names.items()},
+            allowed=set(names),
+        )
+        request.upload_handlers.insert(0, handler)
+        return _supplement_post(request, dossier=dossier, handler=handler)
+    form = SupplementForm(
+        dossier=dossier, supplement=supplement, initial=SupplementForm.initial_for(dossier)
+    )
+    return _render_supplement(request, dossier=dossier, supplement=supplement, form=form)
+
+
+@csrf_protect
+def _supplement_post(
+    request: HttpRequest, *, dossier: Dossier, handler: SupplementUploadHandler
+) -> HttpResponse:
+    """Save the answer, or save and send it, in one transaction with the dossier row locked.
+
+    Only the requested fields and components are read from the post. Every valid file is kept
+    at once, whatever else fails; once the answer is sent, a resent form changes nothing.
+    """
+    action = request.POST.get("action", "save")
+    user = request.user
+    with transaction.atomic():
+        try:
+            dossier, supplement = services.dossier_lock_for_supplement(
+                user=user, dossier_id=dossier.pk
+            )
+        except SupplementNotOpen as exc:
+            return _not_open_redirect(request, dossier, exc)
+        upload_errors = _store_supplement_uploads(request, dossier, supplement, handler)
+        for attachment_id in request.POST.getlist("remove"):
+            if attachment_id.isdigit():
+                services.supplement_attachment_remove(
+                    dossier=dossier, request=supplement, attachment_id=int(attachment_id)
+                )
+        form = SupplementForm(
+            request.POST, dossier=dossier, supplement=supplement, draft=action != "submit"
+        )
+        if form.is_valid():
+            services.supplement_values_save(
+                dossier=dossier, request=supplement, values=form.values()
+            )
+        else:
+            # Keep whatever is well-formed, even when the answer cannot be sent yet.
+            lenient = SupplementForm(
+                request.POST, dossier=dossier, supplement=supplement, draft=True
+            )
+            if action == "submit" and lenient.is_valid():
+                services.supplement_values_save(
+                    dossier=dossier, request=supplement, values=lenient.values()
+                )
+
+        if form.is_valid() and not upload_errors:
+            if action != "submit":
+                messages.success(
+                    request,
+                    _(
+                        "Your answer was saved but not sent yet. Press “Send supplement” when it "
+                        "is complete."
+                    ),
+                )
+                return redirect("dossiers:supplement", pk=dossier.pk)
+            try:
+                services.dossier_supplement_submit(
+                    dossier_id=dossier.pk, user=user, expected_status=S.SUPPLEMENT_REQUESTED
+                )
+            except DossierError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(
+                    request,
+                    _("Your supplement was sent. The agency will review it and continue."),
+                )
+                return redirect(dossier)
+    return _render_supplement(
+        request, dossier=dossier, supplement=supplement, form=form, upload_errors=upload_errors
+    )
+
+
+def _store_supplement_uploads(request, dossier, supplement, handler) -> dict[int, list[str]]:
+    """Store each file posted for a requested component as its new version; files posted for
+    any other component are not read. Returns the messages of those refused, by component."""
+    errors: dict[int, list[str]] = {}
+    for component in supplement.components.all():
+        name = f"component_{component.pk}"
+        messages_for = errors.setdefault(component.pk, [])
+        messages_for.extend(handler.rejected.get(name, []))
+        files = request.FILES.getlist(name)
+        if not component.multiple and len(files) > 1:
+            messages_for.append(_("Only one file can be attached here."))
+            files = files[:1]
+        for upload in files:
+            try:
+                services.supplement_attachment_add(
+                    dossier=dossier,
+                    request=supplement,
+                    component=component,
+                    file=upload,
+                    user=request.user,
                 )
             except (UploadRejected, DossierError) as exc:
                 messages_for.append(f"{sanitize_filename(upload.name)}: {exc}")

@@ -135,6 +135,10 @@ CELERY_TIMEZONE = "Asia/Ho_Chi_Minh"
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "accounts.tasks.outbox_sweep", "schedule": 60.0},
     "payments-reconcile": {"task": "payments.tasks.payments_reconcile", "schedule": 300.0},
+    "supplement-deadlines": {
+        "task": "dossiers.tasks.supplement_deadline_sweep",
+        "schedule": 3600.0,
+    },
 }
 
 # --- Email -------------------------------------------------------------------------------------
@@ -198,12 +202,20 @@ STORAGES = {
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Outside production, gunicorn serves static files straight from the source folders (no
+# collectstatic step); production images run collectstatic at build time.
+WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_AUTOREFRESH = DEBUG
 # Uploads larger than this are streamed to a temporary file, never held in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_TEMP_DIR = env.str("FILE_UPLOAD_TEMP_DIR", default=None)
 UPLOAD_MAX_SIZE_MB = env.int("UPLOAD_MAX_SIZE_MB", default=50)
 UPLOAD_MAX_FILES_PER_COMPONENT = env.int("UPLOAD_MAX_FILES_PER_COMPONENT", default=10)
+# Optional virus scanning of every upload by clamd: "tcp://127.0.0.1:3310" or
+# "unix:///run/clamav/clamd.ctl"; empty = off. When on, an unreachable clamd refuses uploads.
+CLAMD_URL = env.str("CLAMD_URL", default="")
+CLAMD_TIMEOUT = env.float("CLAMD_TIMEOUT", default=30.0)
 
 # --- Accounts (django-allauth) -----------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -283,6 +295,8 @@ if env.bool("BEHIND_TLS_PROXY", default=PRODUCTION):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # How many reverse proxies append to X-Forwarded-For; 0 means use REMOTE_ADDR.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# allauth's sign-in, sign-up and password-reset limits count per client behind the same proxies.
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     SESSION_COOKIE_SECURE = True

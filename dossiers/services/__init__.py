@@ -25,6 +25,19 @@ from .processing import (
     dossier_return_result,
     dossier_start_processing,
 )
+from .supplements import (
+    SupplementNotOpen,
+    dossier_lock_for_supplement,
+    dossier_supplement_submit,
+    supplement_attachment_add,
+    supplement_attachment_remove,
+    supplement_deadline_sweep,
+    supplement_missing_components,
+    supplement_not_open,
+    supplement_request_flag_overdue,
+    supplement_request_remind,
+    supplement_values_save,
+)
 from .transitions import (
     DossierError,
     TransitionRefused,
@@ -36,6 +49,7 @@ from .transitions import (
 __all__ = [
     "APPLICANT_FIELDS",
     "DossierError",
+    "SupplementNotOpen",
     "TransitionRefused",
     "TransitionResult",
     "agency_today",
@@ -48,6 +62,7 @@ __all__ = [
     "dossier_draft_open",
     "dossier_draft_save",
     "dossier_lock_for_applicant",
+    "dossier_lock_for_supplement",
     "dossier_missing_components",
     "dossier_notify",
     "dossier_payment_settled",
@@ -58,8 +73,17 @@ __all__ = [
     "dossier_return_result",
     "dossier_start_processing",
     "dossier_submit",
+    "dossier_supplement_submit",
     "dossier_transition",
     "dossier_urls",
     "dossier_withdraw",
     "lookup_secret_generate",
+    "supplement_attachment_add",
+    "supplement_attachment_remove",
+    "supplement_deadline_sweep",
+    "supplement_missing_components",
+    "supplement_not_open",
+    "supplement_request_flag_overdue",
+    "supplement_request_remind",
+    "supplement_values_save",
 ]

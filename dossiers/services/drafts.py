@@ -14,6 +14,7 @@ from procedures.models import DossierComponent, Procedure
 from ..constants import DossierStatus, Role
 from ..models import Attachment, Dossier, SupplementRequest
 from ..uploads import UploadRejected, check_file, store_file
+from .notify import dossier_notify
 from .transitions import DossierError, TransitionResult, dossier_transition
 
 S = DossierStatus
@@ -182,8 +183,9 @@ def dossier_submit(*, dossier_id: int, actor) -> TransitionResult | None:
 
     Preconditions: `actor` is the applicant; every required component has a current file; the
     applicant's name and a way to contact them are filled in.
+    Side effects: the applicant is notified ("dossier sent") and emailed after commit.
     Returns the transition, or None when the dossier was already submitted (a resent form or a
-    second click: nothing changes, no second event). Raises `DossierError` when something
+    second click: nothing changes, no second event, no second email). Raises `DossierError` when something
     required is missing, `Dossier.DoesNotExist` for another user's dossier.
     """
     with transaction.atomic():
@@ -202,7 +204,7 @@ def dossier_submit(*, dossier_id: int, actor) -> TransitionResult | None:
         def stamp(d: Dossier) -> None:
             d.submitted_at = timezone.now()
 
-        return dossier_transition(
+        result = dossier_transition(
             dossier_id=dossier.pk,
             to_status=S.SUBMITTED,
             role=Role.CITIZEN,
@@ -210,6 +212,9 @@ def dossier_submit(*, dossier_id: int, actor) -> TransitionResult | None:
             expected_status=S.DRAFT,
             apply=stamp,
         )
+        # The acknowledgement: a notification now, the email after commit (outbox).
+        dossier_notify(dossier=result.dossier, template="dossier_submitted")
+        return result
 
 
 def dossier_withdraw(

@@ -16,6 +16,7 @@ from procedures.models import DossierComponent
 from ..calendar import add_working_days
 from ..constants import DossierStatus, Role
 from ..models import Dossier, SupplementRequest
+from ..selectors import APPLICANT_FIELD_LABELS, info_field_labels
 from ..uploads import RESULT_FILE_TYPES, check_file, store_file
 from .codes import dossier_code_next, lookup_secret_generate
 from .notify import dossier_notify
@@ -86,7 +87,8 @@ def dossier_start_processing(
     """Start (received → processing) or continue after a supplement (supplemented → processing).
 
     After a supplement answered post-receipt the processing time counts again from today, the
-    day the complete dossier is accepted (DESIGN §4): the due date is recomputed.
+    day the complete dossier is accepted (DESIGN §4): the due date is recomputed and the event
+    is a "continue_processing" one.
     Raises `TransitionRefused` or `DossierError`.
     """
     with transaction.atomic():
@@ -99,13 +101,19 @@ def dossier_start_processing(
             if from_status == S.SUPPLEMENTED:
                 d.due_date = add_working_days(agency_today(), d.procedure.processing_days)
 
+        internal_note = ""
+        if from_status == S.SUPPLEMENTED:
+            internal_note = _(
+                "Processing continues after the supplement: the due date counts again from today."
+            )
         result = dossier_transition(
             dossier_id=dossier_id,
             to_status=S.PROCESSING,
             role=Role.STAFF,
             actor=actor,
-            action="start_processing",
+            action="continue_processing" if from_status == S.SUPPLEMENTED else "start_processing",
             note=note,
+            internal_note=internal_note,
             expected_status=expected_status,
             apply=start,
         )
@@ -128,9 +136,11 @@ def dossier_request_supplement(
     files to replace or add, `fields` the keys of information to correct; the deadline is
     `deadline_days` working days from today. While the dossier waits, its clock stops.
     Side effects: a `SupplementRequest` remembering the status it was asked in (decides
-    whether the answer goes back to receipt or to processing); the applicant is notified
-    after commit. Raises `DossierError` for an empty message, a component of another
-    procedure or a deadline out of range; `TransitionRefused` when the status does not allow it.
+    whether the answer goes back to receipt or to processing); a public history event whose
+    note gives only the deadline (the message is its internal note: the public lookup never
+    shows it); the applicant is notified (email and notification, with what to fix) after
+    commit. Raises `DossierError` for an empty message, a component or field key the
+    procedure does not have, or a deadline out of range; `TransitionRefused` when the status does not allow it.
     """
     message = (message or "").strip()
     if not message:
@@ -140,20 +150,28 @@ def dossier_request_supplement(
             _("The deadline must be between 1 and %(n)s working days.") % {"n": SUPPLEMENT_MAX_DAYS}
         )
     components = list(components)
+    fields = list(dict.fromkeys(fields))
+    deadline = add_working_days(agency_today(), deadline_days)
     with transaction.atomic():
 
         def check(d: Dossier) -> None:
             _ensure_may_act(actor, d)
             if any(c.procedure_id != d.procedure_id for c in components):
                 raise DossierError(_("A component chosen does not belong to this procedure."))
+            declared = d.procedure.form_fields.values_list("key", flat=True)
+            if set(fields) - set(APPLICANT_FIELD_LABELS) - set(declared):
+                raise DossierError(_("A field chosen does not belong to this procedure."))
 
+        # The public lookup shows only that a supplement was asked and by when; the message
+        # (which may name personal details) is for the applicant's page, the slip and staff.
         result = dossier_transition(
             dossier_id=dossier_id,
             to_status=S.SUPPLEMENT_REQUESTED,
             role=Role.STAFF,
             actor=actor,
             action="request_supplement",
-            note=message,
+            note=_("Supplement due by %(date)s.") % {"date": f"{deadline:%d/%m/%Y}"},
+            internal_note=message,
             expected_status=expected_status,
             apply=check,
         )
@@ -161,15 +179,19 @@ def dossier_request_supplement(
             dossier=result.dossier,
             created_by=actor,
             message=message,
-            fields=list(fields),
+            fields=fields,
             asked_in_status=result.event.from_status,
-            deadline=add_working_days(agency_today(), deadline_days),
+            deadline=deadline,
         )
         request.components.set(components)
         dossier_notify(
             dossier=result.dossier,
             template="dossier_supplement_requested",
-            context={"supplement": request, "components": components},
+            context={
+                "supplement": request,
+                "components": components,
+                "field_labels": info_field_labels(procedure=result.dossier.procedure, keys=fields),
+            },
         )
     return request
 
