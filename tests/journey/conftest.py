@@ -71,7 +71,7 @@ def _wait_http(url: str, timeout: float = 40.0) -> None:
 
 
 @pytest.fixture
-def stack(transactional_db, postgres, redis_url, smtp_sink, tmp_path):
+def stack(transactional_db, postgres, redis_url, smtp_sink, tmp_path, request):
     """Start gunicorn and a Celery worker against the test database; yield its base URL."""
     db = connection.settings_dict
     port = free_port()
@@ -154,7 +154,9 @@ def stack(transactional_db, postgres, redis_url, smtp_sink, tmp_path):
             log.close()
             artifacts = Path(settings.BASE_DIR) / "test-artifacts"
             artifacts.mkdir(exist_ok=True)
-            (artifacts / f"journey-{name}.log").write_text((logs / f"{name}.log").read_text())
+            (artifacts / f"{request.node.name}-{name}.log").write_text(
+                (logs / f"{name}.log").read_text()
+            )
 
 
 @pytest.fixture
