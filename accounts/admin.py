@@ -1,7 +1,11 @@
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 
+from . import services
 from .admin_audit import AuditedAdminMixin
 from .models import AuditEntry, Notification, OutgoingEmail, User
 
@@ -39,6 +43,26 @@ class UserAdmin(AuditedAdminMixin, BaseUserAdmin):
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
 
+    def user_change_password(self, request, id, form_url=""):
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:
+            services.audit_record(
+                actor=request.user,
+                action="admin_password_change",
+                obj=self.get_object(request, unquote(id)),
+                request=request,
+            )
+        return response
+
+
+# Staff permissions are granted through groups: who changed them is audited too.
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(AuditedAdminMixin, BaseGroupAdmin):
+    pass
+
 
 @admin.register(OutgoingEmail)
 class OutgoingEmailAdmin(admin.ModelAdmin):
@@ -55,7 +79,7 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "user", "title", "read_at"]
     search_fields = ["user__email", "title"]
     raw_id_fields = ["user"]

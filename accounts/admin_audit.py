@@ -1,16 +1,30 @@
-"""A ModelAdmin mixin that writes every admin add, change and delete to the staff audit log."""
+"""A ModelAdmin mixin that writes every admin add, change and delete to the staff audit log,
+including the rows of its inlines (fees, components, staff memberships…)."""
 
 from django.contrib import admin
+from django.db.models import Manager, QuerySet
 
 from . import services
 
 
 def _plain(value):
+    if isinstance(value, Manager):
+        value = value.all()
+    if isinstance(value, QuerySet | list | tuple | set):
+        return sorted(str(item) for item in value)
     if hasattr(value, "pk"):
         return str(value)
-    if isinstance(value, (str, int, float, bool)) or value is None:
+    if isinstance(value, str | int | float | bool) or value is None:
         return value
     return str(value)
+
+
+def _form_changes(form) -> dict:
+    """{"field": [old, new]} for each changed field of a bound, valid model form."""
+    return {
+        name: [_plain(form.initial.get(name)), _plain(form.cleaned_data.get(name))]
+        for name in form.changed_data
+    }
 
 
 class AuditedAdminMixin(admin.ModelAdmin):
@@ -31,6 +45,32 @@ class AuditedAdminMixin(admin.ModelAdmin):
             changes=changes,
             request=request,
         )
+
+    def save_formset(self, request, form, formset, change):
+        """Inline rows added, changed or deleted, recorded on the parent object."""
+        rows = []
+        deleted = {id(f) for f in formset.deleted_forms}
+        for inline_form in formset.forms:
+            instance = inline_form.instance
+            if id(inline_form) in deleted:
+                if instance.pk is not None:
+                    rows.append({"deleted": instance.pk, "object": str(instance)})
+            elif not inline_form.has_changed():
+                continue
+            elif instance.pk is None:
+                rows.append({"added": _form_changes(inline_form)})
+            else:
+                fields = _form_changes(inline_form)
+                rows.append({"changed": instance.pk, "object": str(instance), "fields": fields})
+        super().save_formset(request, form, formset, change)
+        if rows:
+            services.audit_record(
+                actor=request.user,
+                action="admin_change_inline",
+                obj=form.instance,
+                changes={formset.model._meta.label_lower: rows},
+                request=request,
+            )
 
     def delete_model(self, request, obj):
         services.audit_record(actor=request.user, action="admin_delete", obj=obj, request=request)

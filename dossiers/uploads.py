@@ -21,6 +21,8 @@ from django.utils.translation import ngettext
 
 import filetype
 
+from . import antivirus
+
 MB = 1024 * 1024
 HEAD_BYTES = 8192
 FILENAME_MAX_LENGTH = 120
@@ -167,7 +169,8 @@ def check_file(file, *, file_types: list[str], max_size_mb: int | None = None) -
     """Validate one upload against accepted `file_types` and the size limit. Nothing is stored.
 
     Raises `UploadRejected` with a translated message: empty file, too large, a type not
-    accepted, or content that is not what the name says (a renamed program, HTML named .pdf).
+    accepted, content that is not what the name says (a renamed program, HTML named .pdf), or,
+    when virus scanning is on (`dossiers.antivirus`), malware or a scanner that cannot be reached.
     Returns the facts to store (the `name` field is empty until `store_file`).
     """
     original = sanitize_filename(getattr(file, "name", "") or "")
@@ -195,6 +198,7 @@ def check_file(file, *, file_types: list[str], max_size_mb: int | None = None) -
     sha256, size = _hash_and_measure(file, limit_mb * MB)
     if size == 0:
         raise UploadRejected(_("The file is empty."))
+    antivirus.check_upload(file)  # when CLAMD_URL is set: malware or scanner down → refused
     return StoredFile(
         name="",
         original_name=original,

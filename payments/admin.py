@@ -13,6 +13,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from accounts.services import audit_record
 from dossiers.models import Dossier
 from dossiers.services import DossierError
 
@@ -20,6 +21,23 @@ from . import services
 from .constants import PaymentMethod, PaymentStatus
 from .forms import FeeNoticeAdminForm, FeeNoticeItemFormSet, RejectReceiptForm
 from .models import FeeNotice, FeeNoticeItem, Payment, PaymentNotification
+
+
+def _audit(request, action: str, obj, *, succeeded=True, message="", **changes):
+    """The staff audit log (accounts.AuditEntry): each attempt, done or refused. Refusals are
+    recorded after the service's transaction rolled back, so they stay."""
+    if isinstance(obj, Payment):
+        now = Payment.objects.filter(pk=obj.pk).values_list("status", flat=True).first()
+        changes["status"] = [obj.status, now]  # as the officer saw it, and now
+    audit_record(
+        actor=request.user,
+        action=action,
+        obj=obj,
+        changes=changes,
+        succeeded=succeeded,
+        message=str(message),
+        request=request,
+    )
 
 
 def _fee_schedule(request) -> list[dict]:
@@ -46,6 +64,12 @@ class FeeNoticeItemForm(forms.ModelForm):
     class Meta:
         model = FeeNoticeItem
         fields = ["name", "amount"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A tabular inline shows labels only as column headers: name each input for screen readers.
+        for field in self.fields.values():
+            field.widget.attrs.setdefault("aria-label", str(field.label))
 
     def has_changed(self) -> bool:
         # A row prefilled from the fee schedule counts even when staff leave it as it is.
@@ -138,6 +162,13 @@ class FeeNoticeAdmin(admin.ModelAdmin):
             .filter(dossier__in=Dossier.objects.for_staff(request.user))
         )
 
+    def get_object(self, request, object_id, from_field=None):
+        """Another agency's record (or none) is a 404, not a redirect with a hint."""
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            raise Http404
+        return obj
+
     def get_fields(self, request, obj=None):
         if obj is None:
             return ["dossier", "note"]
@@ -172,6 +203,10 @@ class FeeNoticeAdmin(admin.ModelAdmin):
             return super().changeform_view(request, object_id, form_url, extra_context)
         except (services.PaymentError, DossierError) as exc:
             # The whole add was rolled back; show why and the form again.
+            dossier_id = request.POST.get("dossier", "")
+            _audit(
+                request, "fee_notice_issue", None, succeeded=False, message=exc, dossier=dossier_id
+            )
             self.message_user(request, str(exc), messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
 
@@ -200,6 +235,14 @@ class FeeNoticeAdmin(admin.ModelAdmin):
         form.instance.total = notice.total
         form.instance.created_at = notice.created_at
         form.instance.created_by = notice.created_by
+        _audit(
+            request,
+            "fee_notice_issue",
+            notice,
+            dossier=notice.dossier_id,
+            items=[[name, amount] for name, amount in items],
+            total=notice.total,
+        )
 
     def response_add(self, request, obj, post_url_continue=None):
         self.message_user(
@@ -288,6 +331,13 @@ class PaymentAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return Payment.objects.for_staff(request.user).select_related("fee_notice__dossier")
+
+    def get_object(self, request, object_id, from_field=None):
+        """Another agency's record (or none) is a 404, not a redirect with a hint."""
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            raise Http404
+        return obj
 
     def has_add_permission(self, request):
         return False
@@ -389,8 +439,10 @@ class PaymentAdmin(admin.ModelAdmin):
             try:
                 services.payment_receipt_confirm(payment_id=payment.pk, actor=request.user)
             except (services.PaymentError, DossierError) as exc:
+                _audit(request, "payment_receipt_confirm", payment, succeeded=False, message=exc)
                 self.message_user(request, str(exc), messages.ERROR)
             else:
+                _audit(request, "payment_receipt_confirm", payment)
                 self.message_user(
                     request,
                     _("Payment confirmed: the dossier is back in processing."),
@@ -414,8 +466,10 @@ class PaymentAdmin(admin.ModelAdmin):
             try:
                 services.payment_confirm(payment_id=payment.pk, actor=request.user)
             except (services.PaymentError, DossierError) as exc:
+                _audit(request, "payment_confirm_reviewed", payment, succeeded=False, message=exc)
                 self.message_user(request, str(exc), messages.ERROR)
             else:
+                _audit(request, "payment_confirm_reviewed", payment)
                 self.message_user(request, _("Payment confirmed after review."), messages.SUCCESS)
             return self._back(payment)
         return self._action_page(
@@ -433,13 +487,16 @@ class PaymentAdmin(admin.ModelAdmin):
         payment = self._payment_or_404(request, object_id, act=True)
         form = RejectReceiptForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
+            reason = form.cleaned_data["reason"]
             try:
                 services.payment_receipt_reject(
-                    payment_id=payment.pk, actor=request.user, reason=form.cleaned_data["reason"]
+                    payment_id=payment.pk, actor=request.user, reason=reason
                 )
             except services.PaymentError as exc:
+                _audit(request, "payment_receipt_reject", payment, succeeded=False, message=exc)
                 self.message_user(request, str(exc), messages.ERROR)
             else:
+                _audit(request, "payment_receipt_reject", payment, message=reason)
                 self.message_user(
                     request,
                     _("Receipt rejected: the applicant was told the reason."),
@@ -464,7 +521,10 @@ class PaymentAdmin(admin.ModelAdmin):
                 ).changed:
                     done += 1
             except (services.PaymentError, DossierError) as exc:
+                _audit(request, "payment_receipt_confirm", payment, succeeded=False, message=exc)
                 self.message_user(request, f"{payment.txn_ref}: {exc}", messages.ERROR)
+            else:
+                _audit(request, "payment_receipt_confirm", payment)
         self.message_user(request, _("%(n)s payment(s) confirmed.") % {"n": done}, messages.SUCCESS)
 
 
@@ -490,6 +550,13 @@ class PaymentNotificationAdmin(admin.ModelAdmin):
         if request.user.is_superuser:
             return queryset
         return queryset.filter(payment__in=Payment.objects.for_staff(request.user))
+
+    def get_object(self, request, object_id, from_field=None):
+        """Another agency's record (or none) is a 404, not a redirect with a hint."""
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            raise Http404
+        return obj
 
     def has_add_permission(self, request):
         return False

@@ -6,6 +6,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from accounts.admin_audit import AuditedAdminMixin
+
 from .models import (
     Agency,
     DossierComponent,
@@ -25,7 +27,7 @@ class StaffMembershipInline(admin.TabularInline):
 
 
 @admin.register(Agency)
-class AgencyAdmin(admin.ModelAdmin):
+class AgencyAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["code", "name", "phone", "email", "require_lookup_secret", "is_sample"]
     list_filter = ["require_lookup_secret", "is_sample"]
     search_fields = ["code", "name", "name_en"]
@@ -43,7 +45,7 @@ class AgencyAdmin(admin.ModelAdmin):
 
 
 @admin.register(StaffMembership)
-class StaffMembershipAdmin(admin.ModelAdmin):
+class StaffMembershipAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["user", "agency"]
     list_filter = ["agency"]
     list_select_related = ["user", "agency"]
@@ -52,7 +54,7 @@ class StaffMembershipAdmin(admin.ModelAdmin):
 
 
 @admin.register(Field)
-class FieldAdmin(admin.ModelAdmin):
+class FieldAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "slug", "order", "procedure_count"]
     list_editable = ["order"]
     search_fields = ["name", "name_en", "slug"]
@@ -95,7 +97,7 @@ class FeeInline(admin.TabularInline):
 
 
 @admin.register(Procedure)
-class ProcedureAdmin(admin.ModelAdmin):
+class ProcedureAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = [
         "national_code",
         "name",

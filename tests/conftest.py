@@ -67,6 +67,26 @@ def _eager_celery():
     celery_app.conf.task_always_eager = True
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _redis_cache_per_worker():
+    """Parallel workers share one Redis server and `cache.clear()` is FLUSHDB: each xdist worker
+    keeps its cache in its own Redis database, so no worker wipes another's rate-limit counters
+    (or the Celery queue of a real-worker test) in the middle of a test."""
+    from urllib.parse import urlsplit
+
+    from django.test.utils import override_settings
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not settings.REDIS_URL or not worker.startswith("gw"):
+        yield
+        return
+    db = max(0, 12 - int(worker[2:]))  # 12, 11, …: clear of the broker's 15 and the benchmark's 13
+    location = urlsplit(settings.REDIS_URL)._replace(path=f"/{db}").geturl()
+    default = {**settings.CACHES["default"], "LOCATION": location}
+    with override_settings(CACHES={**settings.CACHES, "default": default}):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache():
     from django.core.cache import cache
@@ -88,10 +108,15 @@ def redis_url():
         missing_service("needs Redis (set REDIS_URL=redis://...)")
     import redis
 
+    client = redis.Redis.from_url(url, socket_timeout=2)
     try:
-        redis.Redis.from_url(url, socket_timeout=2).ping()
+        client.ping()
     except redis.RedisError:
         missing_service(f"Redis at {url} is not reachable")
+    # Servers started by the test (gunicorn, a Celery worker) share this database: start them
+    # with no rate-limit counters or messages left by an earlier test (the in-process cache
+    # lives elsewhere under xdist, see _redis_cache_per_worker).
+    client.flushdb()
     return url
 
 

@@ -155,7 +155,7 @@ def http_post_json(url: str, body: dict, timeout: float = 15) -> dict:
         headers={"Content-Type": "application/json", "Accept": "application/json"},
         method="POST",
     )
-    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310  # nosec B310 # scheme checked above
         return json.loads(response.read().decode("utf-8"))
 
 

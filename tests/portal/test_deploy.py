@@ -1,5 +1,6 @@
 """Production settings pass Django's deployment checks with no warnings."""
 
+import json
 import os
 import subprocess
 import sys
@@ -59,3 +60,29 @@ def test_production_disables_the_sandbox_bank_and_the_dev_outbox():
         "absent",
         "/dev/outbox/",
     ]
+
+
+def test_production_serves_https_only_with_secure_cookies_behind_the_proxy():
+    code = (
+        "import json; from django.conf import settings as s\n"
+        "print(json.dumps({k: getattr(s, k, None) for k in ("
+        "'DEBUG', 'SECURE_HSTS_SECONDS', 'SECURE_HSTS_INCLUDE_SUBDOMAINS', 'SECURE_SSL_REDIRECT',"
+        " 'SESSION_COOKIE_SECURE', 'CSRF_COOKIE_SECURE', 'SESSION_COOKIE_HTTPONLY',"
+        " 'CSRF_COOKIE_HTTPONLY', 'SECURE_PROXY_SSL_HEADER', 'SESSION_COOKIE_AGE',"
+        " 'TRUSTED_PROXY_COUNT', 'ALLAUTH_TRUSTED_PROXY_COUNT', 'CLAMD_URL')}))\n"
+    )
+    result = _manage("shell", "-v", "0", "-c", code, extra={"TRUSTED_PROXY_COUNT": "1"})
+    assert result.returncode == 0, result.stderr
+    values = json.loads(result.stdout)
+    assert values["DEBUG"] is False
+    assert values["SECURE_HSTS_SECONDS"] >= 31536000
+    assert values["SECURE_HSTS_INCLUDE_SUBDOMAINS"] is True
+    assert values["SECURE_SSL_REDIRECT"] is True
+    assert values["SESSION_COOKIE_SECURE"] is True
+    assert values["CSRF_COOKIE_SECURE"] is True
+    assert values["SESSION_COOKIE_HTTPONLY"] is True
+    assert values["CSRF_COOKIE_HTTPONLY"] is True
+    assert values["SECURE_PROXY_SSL_HEADER"] == ["HTTP_X_FORWARDED_PROTO", "https"]
+    assert values["SESSION_COOKIE_AGE"] <= 12 * 3600
+    assert values["TRUSTED_PROXY_COUNT"] == values["ALLAUTH_TRUSTED_PROXY_COUNT"] == 1
+    assert values["CLAMD_URL"] == ""  # virus scanning stays opt-in
