@@ -86,6 +86,8 @@ def stack(transactional_db, postgres, redis_url, smtp_sink, tmp_path, request):
         CONN_MAX_AGE="0",
         REDIS_URL=redis_url,
         CELERY_TASK_ALWAYS_EAGER="false",
+        # Its own queue: no other worker on this Redis can take (and lose) its tasks.
+        CELERY_TASK_DEFAULT_QUEUE=f"journey-{port}",
         EMAIL_URL=f"smtp://127.0.0.1:{smtp_sink.port}",
         MEDIA_ROOT=str(settings.MEDIA_ROOT),
         LOOKUP_RATE_LIMIT="100000",
