@@ -66,10 +66,16 @@ def dossier_list(request: HttpRequest) -> HttpResponse:
         status = ""
     qs = selectors.dossier_list_for_citizen(request.user, status=status or None)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    # The labels are lazy translations: resolve them once for this request's language rather
+    # than once a row (get_status_display rebuilds the choices on every call).
+    statuses = [(value, str(label)) for value, label in S.choices]
+    labels = dict(statuses)
+    for dossier in page.object_list:
+        dossier.status_label = labels.get(dossier.status, dossier.status)
     return render(
         request,
         "dossiers/dossier_list.html",
-        {"page": page, "status": status, "statuses": S.choices},
+        {"page": page, "status": status, "statuses": statuses},
     )
 
 

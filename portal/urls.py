@@ -18,6 +18,7 @@ urlpatterns = [
     path("payments/", include("payments.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("i18n/setlang/", set_language, name="set_language"),
+    path("i18n/<str:lang>/", views.set_language_get, name="set_language_get"),
 ]
 if settings.SANDBOX_BANK_ENABLED:
     urlpatterns.append(path("sandbox-bank/", include("payments.sandbox.urls")))

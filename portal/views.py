@@ -1,7 +1,9 @@
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
-from django.utils.http import urlencode
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
 
 from tracking.ratelimit import rate_limited
 
@@ -16,3 +18,30 @@ def admin_login(request: HttpRequest) -> HttpResponse:
     """
     target = request.GET.get("next") or reverse("admin:index")
     return HttpResponseRedirect(f"{reverse(settings.LOGIN_URL)}?{urlencode({'next': target})}")
+
+
+@require_safe
+@never_cache
+def set_language_get(request: HttpRequest, lang: str) -> HttpResponse:
+    """Switch the language with a plain link (/i18n/en/?next=/procedures/): sets the language
+    cookie and goes back. Unlike Django's POST set_language it needs no CSRF token, so the pages
+    that link here carry no per-visitor token and can be cached whole (portal/cache.py)."""
+    if lang not in dict(settings.LANGUAGES):
+        raise Http404("unknown language")
+    target = request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = reverse("procedures:home")
+    response = HttpResponseRedirect(target)
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        lang,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
+    return response

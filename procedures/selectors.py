@@ -1,13 +1,16 @@
 """Reads of the procedure catalogue shared by the public pages (and by other apps).
 
-Every selector returns a queryset or object whose page costs a constant number of queries,
-whatever the size of the catalogue.
+Every selector returns a queryset, list or object whose page costs a constant number of queries,
+whatever the size of the catalogue. The small lists shown on every page are cached until the
+catalogue changes (procedures/cache.py).
 """
 
+from django.core.cache import cache
 from django.db import connection
-from django.db.models import Case, Count, FloatField, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case, Count, FloatField, Prefetch, Q, Value, When
 from django.shortcuts import get_object_or_404
 
+from .cache import CATALOGUE_CACHE_SECONDS, catalogue_cache_key
 from .constants import ServiceLevel
 from .models import Agency, DossierComponent, Field, Procedure, ProcedureQuerySet
 from .search import fold
@@ -21,6 +24,22 @@ MIN_FUZZY_WORD = 4
 # A whole query is close enough to a name above this word similarity: "buu chnh" (0.67) finds
 # "bưu chính", "an toan thong tin" (0.6) does not find every "... thong tin ...".
 PHRASE_SIMILARITY = 0.65
+# Typo-tolerant matching is added only when the exact words find fewer procedures than this
+# (one page of the catalogue list).
+FUZZY_BELOW = 20
+# What a procedure card in a list shows (procedures/includes/procedure_card.html).
+LIST_COLUMNS = (
+    "slug",
+    "national_code",
+    "name",
+    "service_level",
+    "is_sample",
+    "popularity",
+    "field__name",
+    "field__slug",
+    "agency__name",
+    "agency__code",
+)
 
 
 def query_words(query: str | None) -> list[str]:
@@ -40,17 +59,19 @@ def procedure_search(
     field: str | None = None,
     agency: str | None = None,
     level: str | None = None,
+    page_size: int = FUZZY_BELOW,
 ) -> ProcedureQuerySet:
     """Published procedures matching a query typed with or without Vietnamese accents.
 
     `field` is a field slug, `agency` an agency code, `level` "full" or "partial"; unknown
     values match nothing rather than being ignored. Every folded query word must appear in the
-    folded name or national code. On PostgreSQL a word may instead be close to one there
-    (trigram word similarity), so small typos still find the procedure, ranked after exact
-    matches. Without a query the catalogue order (field, name) is kept; with one, exact matches
-    by popularity, then approximate ones by similarity.
+    folded name or national code. On PostgreSQL, when fewer than `page_size` procedures match
+    that way, a word may instead be close to one there (trigram word similarity), so small
+    typos still find the procedure, ranked after exact matches. Without a query the catalogue
+    order (field, name) is kept; with one, exact matches by popularity, then approximate ones
+    by similarity. The rows carry only what a list shows (the long texts are deferred).
     """
-    qs = Procedure.objects.published().select_related("field", "agency")
+    qs = Procedure.objects.published().select_related("field", "agency").only(*LIST_COLUMNS)
     if field:
         qs = qs.filter(field__slug=field)
     if agency:
@@ -66,9 +87,15 @@ def procedure_search(
     exact = Q()
     for word in words:
         exact &= Q(search_text__contains=word)
+    exact_qs = qs.filter(exact).order_by("-popularity", "name")
 
     if connection.vendor != "postgresql":
-        return qs.filter(exact).order_by("-popularity", "name")
+        return exact_qs
+    # The fuzzy conditions below cannot use the index as well as the plain words do and rank
+    # every row by similarity: pay for them only when the exact words fill less than a page
+    # (a typo, or a rare name), never for a common query such as "giay phep".
+    if exact_qs[:page_size].count() >= page_size:
+        return exact_qs
 
     from django.contrib.postgres.search import TrigramWordSimilarity
 
@@ -109,24 +136,38 @@ def procedure_search(
     )
 
 
-def field_list_with_counts(*, only_used: bool = False) -> QuerySet[Field]:
-    """Fields in display order, each with `procedure_count` of its published procedures (one query)."""
-    qs = Field.objects.annotate(
-        procedure_count=Count("procedures", filter=Q(procedures__is_published=True))
-    ).order_by("order", "name")
-    if only_used:
-        qs = qs.filter(procedure_count__gt=0)
-    return qs
+def field_list_with_counts(*, only_used: bool = False) -> list[Field]:
+    """Fields in display order, each with `procedure_count` of its published procedures.
+
+    Shown on most public pages, so kept in the cache until the catalogue changes (at most
+    CATALOGUE_CACHE_SECONDS); one query on a miss, none on a hit.
+    """
+    key = catalogue_cache_key("fields", "used" if only_used else "all")
+    fields = cache.get(key)
+    if fields is None:
+        qs = Field.objects.annotate(
+            procedure_count=Count("procedures", filter=Q(procedures__is_published=True))
+        ).order_by("order", "name")
+        if only_used:
+            qs = qs.filter(procedure_count__gt=0)
+        fields = list(qs)
+        cache.set(key, fields, CATALOGUE_CACHE_SECONDS)
+    return fields
 
 
-def agency_list_with_procedures() -> QuerySet[Agency]:
-    """Agencies that receive at least one published procedure, for the list filter."""
-    return (
-        Agency.objects.filter(procedures__is_published=True)
-        .distinct()
-        .order_by("name")
-        .only("code", "name")
-    )
+def agency_list_with_procedures() -> list[Agency]:
+    """Agencies that receive at least one published procedure, for the list filter (cached)."""
+    key = catalogue_cache_key("agencies")
+    agencies = cache.get(key)
+    if agencies is None:
+        agencies = list(
+            Agency.objects.filter(procedures__is_published=True)
+            .distinct()
+            .order_by("name")
+            .only("code", "name")
+        )
+        cache.set(key, agencies, CATALOGUE_CACHE_SECONDS)
+    return agencies
 
 
 def procedure_popular(*, limit: int = 8) -> list[Procedure]:

@@ -7,6 +7,8 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_safe
 
+from portal.cache import anonymous_page_cache
+
 from .constants import ServiceLevel
 from .models import Field
 from .selectors import (
@@ -19,6 +21,8 @@ from .selectors import (
 )
 
 PAGE_SIZE = 20
+# Anonymous visitors' pages are kept this long at most; a catalogue change drops them at once.
+PAGE_CACHE_SECONDS = 300
 
 
 def _param(request: HttpRequest, name: str, max_length: int = 200) -> str:
@@ -26,6 +30,7 @@ def _param(request: HttpRequest, name: str, max_length: int = 200) -> str:
 
 
 @require_safe
+@anonymous_page_cache(PAGE_CACHE_SECONDS, catalogue=True)
 def home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
@@ -38,15 +43,18 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
+@anonymous_page_cache(PAGE_CACHE_SECONDS, catalogue=True)
 def procedure_list(request: HttpRequest) -> HttpResponse:
     """The catalogue: `?q=` search, `?field=`, `?agency=`, `?level=` filters, 20 per page."""
     query = _param(request, "q")
     field = _param(request, "field", 80)
     agency = _param(request, "agency", 8)
     level = _param(request, "level", 10)
-    results = procedure_search(query=query, field=field, agency=agency, level=level)
+    results = procedure_search(
+        query=query, field=field, agency=agency, level=level, page_size=PAGE_SIZE
+    )
     page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
-    fields = list(field_list_with_counts())
+    fields = field_list_with_counts()
     return render(
         request,
         "procedures/procedure_list.html",
@@ -67,11 +75,12 @@ def procedure_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
+@anonymous_page_cache(PAGE_CACHE_SECONDS, catalogue=True)
 def field_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """A field (lĩnh vực) and its published procedures, searchable within the field."""
     field = get_object_or_404(Field, slug=slug)
     query = _param(request, "q")
-    results = procedure_search(query=query, field=field.slug)
+    results = procedure_search(query=query, field=field.slug, page_size=PAGE_SIZE)
     page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -85,6 +94,7 @@ def _can_preview(request: HttpRequest) -> bool:
 
 
 @require_safe
+@anonymous_page_cache(PAGE_CACHE_SECONDS, catalogue=True)
 def procedure_detail_view(request: HttpRequest, slug: str) -> HttpResponse:
     """All the guidance a citizen reads before applying; staff may preview unpublished ones."""
     procedure = procedure_detail(slug=slug, include_unpublished=_can_preview(request))

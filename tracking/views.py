@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from dossiers.constants import COMPLETED
 from dossiers.models import Dossier
+from portal.cache import anonymous_page_cache
 
 from . import services
 from .forms import RatingForm, StatisticsPeriodForm
@@ -89,6 +90,8 @@ def _presets(today) -> list[tuple[str, Period]]:
 
 
 @require_safe
+# Anonymous visitors share the page for a minute (the figures themselves are cached longer).
+@anonymous_page_cache(60)
 def statistics(request: HttpRequest) -> HttpResponse:
     """Public statistics for a period of whole months (?from=YYYY-MM&to=YYYY-MM)."""
     today = timezone.localdate()

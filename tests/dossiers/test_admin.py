@@ -338,3 +338,41 @@ def test_a_tampered_step_post_is_refused_without_error(client, officer, procedur
     assert "The request was incomplete" in response.content.decode()
     assert Dossier.objects.get(pk=dossier.pk).status == S.SUBMITTED
     assert client.get(_step_url(dossier, "no_such_step")).status_code == 404
+
+
+def test_the_procedure_filter_lists_only_the_officers_agency_and_hides_the_agency_filter(
+    client, officer, procedure
+):
+    other = ProcedureFactory(name="Thủ tục của cơ quan khác")
+    DossierFactory(procedure=procedure, agency=procedure.agency)
+
+    response = client.get(reverse(CHANGELIST))
+
+    assert response.status_code == 200
+    choices = [
+        c["display"]
+        for spec in response.context["cl"].filter_specs
+        for c in spec.choices(response.context["cl"])
+    ]
+    assert procedure.name in choices
+    assert other.name not in choices
+    assert "agency" not in [
+        getattr(spec, "title", "") for spec in response.context["cl"].filter_specs
+    ]
+    filtered = client.get(reverse(CHANGELIST), {"procedure__id__exact": other.pk})
+    assert list(filtered.context["cl"].result_list) == []
+
+
+def test_a_superuser_filters_by_any_procedure_and_agency(client, staff_settings, procedure):
+    other = ProcedureFactory(name="Thủ tục của cơ quan khác")
+    DossierFactory(procedure=other, agency=other.agency)
+    DossierFactory(procedure=procedure, agency=procedure.agency)
+    client.force_login(StaffFactory(is_superuser=True))
+
+    response = client.get(reverse(CHANGELIST), {"procedure__id__exact": other.pk})
+
+    cl = response.context["cl"]
+    choices = [c["display"] for spec in cl.filter_specs for c in spec.choices(cl)]
+    assert {procedure.name, other.name} <= set(choices)
+    assert "agency" in [getattr(spec, "field_path", None) for spec in cl.filter_specs]
+    assert [d.procedure_id for d in cl.result_list] == [other.pk]

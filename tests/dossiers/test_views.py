@@ -442,3 +442,21 @@ def test_a_double_click_at_the_same_instant_creates_one_dossier(postgres, proced
     assert dossier.status == S.SUBMITTED
     assert DossierEvent.objects.count() == 1
     assert dossier.attachments.count() == 1
+
+
+@pytest.mark.parametrize("language", ["en", "vi"])
+def test_the_list_shows_each_status_label_in_the_active_language(
+    client, citizen, procedure, settings, language
+):
+    from django.utils import translation
+
+    DossierFactory(applicant=citizen, procedure=procedure, status=S.SUPPLEMENT_REQUESTED)
+    DossierFactory(applicant=citizen, procedure=procedure, status=S.DRAFT)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+
+    html = client.get(reverse("dossiers:list")).content.decode()
+
+    with translation.override(language):
+        waiting, draft = str(S.SUPPLEMENT_REQUESTED.label), str(S.DRAFT.label)
+    assert f'<span class="status status-waiting">{waiting}</span>' in html
+    assert f">{draft}</span>" in html

@@ -2,6 +2,7 @@ from pathlib import Path
 
 import pytest
 
+from procedures.cache import catalogue_changed
 from procedures.management.commands.load_catalogue import load_catalogue
 from procedures.models import Procedure
 from procedures.search import fold
@@ -38,4 +39,7 @@ def bulk_procedures(n: int, *, start: int = 0, fields=None, agencies=None) -> li
                 popularity=i % 97,
             )
         )
-    return Procedure.objects.bulk_create(procedures, batch_size=500)
+    created = Procedure.objects.bulk_create(procedures, batch_size=500)
+    # bulk_create sends no signals: say the catalogue changed, as load_catalogue does.
+    catalogue_changed()
+    return created

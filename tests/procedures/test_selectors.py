@@ -2,8 +2,10 @@ from django.db import connection
 
 import pytest
 
+from procedures.management.commands.load_catalogue import load_catalogue
 from procedures.models import Procedure
 from procedures.selectors import (
+    agency_list_with_procedures,
     field_list_with_counts,
     procedure_detail,
     procedure_popular,
@@ -101,6 +103,40 @@ def test_detail_of_unpublished_is_404_unless_previewing(catalogue):
     assert procedure_detail(slug="1-004477", include_unpublished=True).name == POSTAL
 
 
+def test_field_and_agency_lists_are_cached_until_the_catalogue_changes(
+    catalogue, django_assert_num_queries
+):
+    field_list_with_counts()
+    agency_list_with_procedures()
+    with django_assert_num_queries(0):
+        counts = {f.slug: f.procedure_count for f in field_list_with_counts()}
+        agencies = [a.code for a in agency_list_with_procedures()]
+    assert counts == {"buu-chinh": 2, "vien-thong": 1}
+
+    new_agency = AgencyFactory(name="Đơn vị mới")  # saving an agency alone changes the version
+    ProcedureFactory(field=catalogue["1.004477"].field, agency=new_agency)
+
+    assert {f.slug: f.procedure_count for f in field_list_with_counts()}["buu-chinh"] == 3
+    assert [a.code for a in agency_list_with_procedures()] != agencies
+    assert new_agency.code in [a.code for a in agency_list_with_procedures()]
+
+
+def test_unpublishing_through_save_or_reloading_the_catalogue_invalidates_the_cache(catalogue):
+    field_list_with_counts(only_used=True)
+    procedure = catalogue["1.004470"]
+    procedure.is_published = False
+    procedure.save()
+    assert {f.slug: f.procedure_count for f in field_list_with_counts()}["buu-chinh"] == 1
+
+    # A bulk write sends no signal; the loader says the catalogue changed itself.
+    Procedure.objects.filter(pk=procedure.pk).update(is_published=True)
+    assert {f.slug: f.procedure_count for f in field_list_with_counts()}["buu-chinh"] == 1
+    from .conftest import FIXTURE
+
+    load_catalogue(FIXTURE)
+    assert {f.slug: f.procedure_count for f in field_list_with_counts()}["buu-chinh"] == 2
+
+
 # --- PostgreSQL: typo tolerance and the trigram index ------------------------------------------
 
 
@@ -171,3 +207,17 @@ def test_approximate_matches_do_not_swamp_a_precise_query_on_postgresql(postgres
     # Codes are never approximate: a neighbouring code is another procedure.
     assert list(procedure_search(query="1.004478")) == []
     assert list(procedure_search(query="1.00447")) == [wanted]
+
+
+def test_a_query_that_fills_a_page_skips_the_typo_matching_on_postgresql(postgres):
+    from .conftest import bulk_procedures
+
+    bulk_procedures(25)
+
+    common = procedure_search(query="thu tuc hang loat", page_size=20)
+    rare = procedure_search(query="thu tuc hang loat so 7", page_size=20)
+
+    assert "similarity" not in str(common.query).lower()
+    assert common.count() == 25
+    assert "similarity" in str(rare.query).lower()
+    assert names(rare)[:2] == ["Thủ tục hàng loạt số 17", "Thủ tục hàng loạt số 7"]

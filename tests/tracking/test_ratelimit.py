@@ -144,6 +144,8 @@ def test_decorator_reads_callable_limits_on_every_request(settings, clock):
     assert view(_request()).status_code == 200
 
 
+# Every test that takes `redis_url` (which flushes its database) runs on one xdist worker.
+@pytest.mark.xdist_group("celery-worker")
 def test_limit_holds_across_processes_on_redis(redis_url, monkeypatch, clock):
     """Two independent cache clients (as two web processes have) share one counter in Redis."""
     from django.core.cache.backends.redis import RedisCache
@@ -158,3 +160,36 @@ def test_limit_holds_across_processes_on_redis(redis_url, monkeypatch, clock):
     assert ratelimit.hit(**args) == 0
     monkeypatch.setattr(ratelimit, "cache", process_a)
     assert ratelimit.hit(**args) > 0
+
+
+@pytest.mark.xdist_group("celery-worker")
+def test_on_redis_one_pipelined_round_trip_counts_and_sets_the_expiry(
+    redis_url, monkeypatch, clock
+):
+    from django.core.cache.backends.redis import RedisCache
+
+    prefix = f"tracking-test-{uuid.uuid4().hex}"
+    backend = RedisCache(redis_url, {"KEY_PREFIX": prefix})
+    monkeypatch.setattr(ratelimit, "cache", backend)
+
+    def refused(*args, **kwargs):
+        raise AssertionError("the Redis path must not use add()/incr()")
+
+    monkeypatch.setattr(backend, "add", refused)
+    monkeypatch.setattr(backend, "incr", refused)
+    args = {"scope": "pipe", "key": "203.0.113.9", "limit": 2, "window": 60}
+
+    assert ratelimit.hit(**args) == 0
+    assert ratelimit.hit(**args) == 0
+    assert ratelimit.hit(**args) > 0
+
+    client = backend._cache.get_client(None)
+    (key,) = client.keys(f"{prefix}:*")
+    assert int(client.get(key)) == 3
+    assert 0 < client.ttl(key) <= 65
+    # A running window keeps its first expiry (EXPIRE … NX), and the count stays a plain integer
+    # that Django's own get() reads.
+    client.expire(key, 30)
+    ratelimit.hit(**args)
+    assert client.ttl(key) <= 30
+    assert backend.get(key.decode().split(":", 2)[2]) == 4

@@ -35,7 +35,6 @@ def _vietnamese(settings):
     translation.activate("vi")
 
 
-
 def at(y, m, d, hour=10, minute=0) -> datetime:
     """A Hanoi local time (the portal's time zone)."""
     return datetime(y, m, d, hour, minute, tzinfo=HANOI)

@@ -18,6 +18,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import models, transaction
 from django.db.models import ProtectedError
 
+from procedures.cache import catalogue_changed
 from procedures.constants import FormFieldKind, OriginalKind, ServiceLevel
 from procedures.models import (
     Agency,
@@ -303,6 +304,8 @@ def load_catalogue(path: Path | str = DEFAULT_PATH) -> Stats:
     try:
         with transaction.atomic():
             Loader(path, stats).load(data)
+            # Bulk writes send no signals: drop every cached catalogue read once it commits.
+            catalogue_changed()
     except KeyError as exc:
         raise CommandError(f"{path}: missing key {exc}") from exc
     return stats

@@ -1,0 +1,17 @@
+"""Invalidate cached catalogue reads whenever the catalogue changes (see procedures/cache.py)."""
+
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from .cache import catalogue_changed
+from .models import Agency, Field, Procedure
+
+
+@receiver(post_save, sender=Procedure, dispatch_uid="procedures-catalogue-saved-procedure")
+@receiver(post_save, sender=Field, dispatch_uid="procedures-catalogue-saved-field")
+@receiver(post_save, sender=Agency, dispatch_uid="procedures-catalogue-saved-agency")
+@receiver(post_delete, sender=Procedure, dispatch_uid="procedures-catalogue-deleted-procedure")
+@receiver(post_delete, sender=Field, dispatch_uid="procedures-catalogue-deleted-field")
+@receiver(post_delete, sender=Agency, dispatch_uid="procedures-catalogue-deleted-agency")
+def _catalogue_changed(sender, **kwargs) -> None:
+    catalogue_changed()

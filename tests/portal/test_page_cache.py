@@ -1,0 +1,180 @@
+"""The whole-page cache of the public pages (portal/cache.py) and the link language switch."""
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.http import HttpResponse
+from django.test import RequestFactory
+from django.urls import reverse
+from django.utils.csp import LazyNonce
+
+import pytest
+
+from portal.cache import anonymous_page_cache
+from tests.accounts.factories import UserFactory
+from tests.procedures.factories import ProcedureFactory
+
+pytestmark = pytest.mark.django_db
+
+HOME = reverse("procedures:home")
+LIST = reverse("procedures:list")
+
+
+@pytest.fixture
+def procedure():
+    return ProcedureFactory(name="Cấp giấy phép bưu chính")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [HOME, LIST, f"{LIST}?q=buu+chinh", reverse("tracking:statistics")],
+)
+def test_an_anonymous_visitor_gets_the_stored_page_without_a_query(
+    client, procedure, url, django_assert_num_queries
+):
+    first = client.get(url)
+    assert first.status_code == 200
+    assert not first.cookies  # no CSRF cookie: the language switch is made of links
+
+    with django_assert_num_queries(0):
+        second = client.get(url)
+
+    assert second.status_code == 200
+    assert second.content == first.content
+    assert "nonce-" not in second["Content-Security-Policy"]
+
+
+def test_the_detail_page_is_stored_and_a_catalogue_change_drops_it(
+    client, procedure, django_assert_num_queries
+):
+    client.get(procedure.get_absolute_url())
+    with django_assert_num_queries(0):
+        client.get(procedure.get_absolute_url())
+    client.get(LIST)
+
+    procedure.name = "Cấp lại giấy phép bưu chính"
+    procedure.save()
+
+    assert "Cấp lại giấy phép bưu chính" in client.get(procedure.get_absolute_url()).text
+    assert "Cấp lại giấy phép bưu chính" in client.get(LIST).text
+
+
+def test_a_signed_in_user_never_gets_the_anonymous_page(client, procedure):
+    client.get(HOME)
+    client.force_login(UserFactory(full_name="Nguyễn Thị Hoa"))
+
+    html = client.get(HOME).text
+
+    assert "Sign out" in html
+    assert "Sign in" not in html
+
+
+def test_a_request_with_a_session_cookie_is_not_served_from_the_cache(
+    client, procedure, django_assert_max_num_queries
+):
+    client.get(LIST)
+    client.cookies[settings.SESSION_COOKIE_NAME] = "not-a-session"
+
+    with django_assert_max_num_queries(10) as captured:
+        response = client.get(LIST)
+
+    assert response.status_code == 200
+    assert len(captured.captured_queries) > 0
+
+
+def test_each_language_has_its_own_stored_page(client, procedure):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "vi"
+    vi = client.get(HOME).text
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    en = client.get(HOME).text
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "vi"
+    vi_again = client.get(HOME).text
+
+    assert '<html lang="vi">' in vi
+    assert '<html lang="en">' in en
+    assert vi_again == vi
+
+
+def _anonymous_get(path="/x/"):
+    request = RequestFactory().get(path)
+    request.user = AnonymousUser()
+    request._csp_nonce = LazyNonce()
+    return request
+
+
+def test_a_page_that_used_its_nonce_or_set_a_cookie_is_never_stored():
+    calls = []
+
+    @anonymous_page_cache(60)
+    def with_nonce(request):
+        calls.append("nonce")
+        return HttpResponse(f'<script nonce="{request._csp_nonce}"></script>')
+
+    @anonymous_page_cache(60)
+    def with_cookie(request):
+        calls.append("cookie")
+        response = HttpResponse("hello")
+        response.set_cookie("tracker", "1")
+        return response
+
+    @anonymous_page_cache(60)
+    def plain(request):
+        calls.append("plain")
+        return HttpResponse("hello")
+
+    for _ in range(2):
+        with_nonce(_anonymous_get("/nonce/"))
+        with_cookie(_anonymous_get("/cookie/"))
+        plain(_anonymous_get("/plain/"))
+
+    assert calls == ["nonce", "cookie", "plain", "nonce", "cookie"]
+
+
+def test_only_get_and_200_answers_are_stored():
+    calls = []
+
+    @anonymous_page_cache(60)
+    def missing(request):
+        calls.append(request.method)
+        return HttpResponse("gone", status=404)
+
+    for _ in range(2):
+        missing(_anonymous_get("/missing/"))
+        post = RequestFactory().post("/missing/")
+        post.user, post._csp_nonce = AnonymousUser(), LazyNonce()
+        missing(post)
+
+    assert calls == ["GET", "POST", "GET", "POST"]
+
+
+# --- The language switch ----------------------------------------------------------------------
+
+
+def test_the_header_switches_language_with_links(client, procedure):
+    html = client.get(f"{LIST}?q=buu").text
+
+    assert f'href="{reverse("set_language_get", args=["en"])}?next=/procedures/%3Fq%3Dbuu"' in html
+    assert 'hreflang="en"' in html and 'lang="en"' in html
+    assert "csrfmiddlewaretoken" not in html
+
+
+def test_a_language_link_sets_the_cookie_and_goes_back(client):
+    response = client.get(reverse("set_language_get", args=["en"]), {"next": "/procedures/?q=a"})
+
+    assert response.status_code == 302
+    assert response["Location"] == "/procedures/?q=a"
+    assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "en"
+    assert '<html lang="en">' in client.get(HOME).text
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", ""])
+def test_a_language_link_never_leaves_the_site(client, target):
+    response = client.get(reverse("set_language_get", args=["vi"]), {"next": target})
+
+    assert response["Location"] == HOME
+
+
+def test_an_unknown_language_is_not_found(client):
+    response = client.get(reverse("set_language_get", args=["fr"]))
+
+    assert response.status_code == 404
+    assert settings.LANGUAGE_COOKIE_NAME not in response.cookies
