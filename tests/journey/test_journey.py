@@ -302,7 +302,9 @@ def test_the_whole_journey(
         o.get_by_role(
             "button",
             name=re.compile(
-                re.escape(t("Start processing")) + "|" + re.escape(t("Continue processing"))
+                re.escape(t("Start processing"))
+                + "|"
+                + re.escape(t("Continue processing (new due date)"))
             ),
         ).first.click()
         o.locator(".messagelist").wait_for()

@@ -18,7 +18,10 @@ from tests.procedures.factories import ProcedureFactory
 
 
 def _get(path: str) -> int:
-    """One request through the WSGI handler, start to finish (request_started/finished)."""
+    """One request through the WSGI handler, start to finish (request_started/finished).
+
+    Each call asks a different search, so the anonymous page cache never answers for the database.
+    """
     environ = RequestFactory().get(path, HTTP_ACCEPT_LANGUAGE="en").environ
     statuses: list[str] = []
     body = WSGIHandler()(environ, lambda status, headers, exc_info=None: statuses.append(status))
@@ -51,11 +54,11 @@ def test_the_next_request_after_a_database_restart_succeeds(postgres, settings):
     assert connection.settings_dict["CONN_HEALTH_CHECKS"] is True
     assert connection.settings_dict["CONN_MAX_AGE"] > 0
 
-    assert _get("/procedures/") == 200
+    assert _get("/procedures/?q=lan1") == 200
     before = _backend_pid()
     _restart_our_backend(before)
 
-    assert _get("/procedures/") == 200
+    assert _get("/procedures/?q=lan2") == 200
     assert _backend_pid() != before  # a new connection, opened by the health check
 
 
@@ -64,12 +67,12 @@ def test_without_health_checks_the_same_restart_breaks_a_request(postgres, setti
     """The control: the test above passes because of CONN_HEALTH_CHECKS, not by chance."""
     settings.DEBUG_PROPAGATE_EXCEPTIONS = False
     ProcedureFactory()
-    assert _get("/procedures/") == 200
+    assert _get("/procedures/?q=lan3") == 200
     connection.health_check_enabled = False
     try:
         _restart_our_backend(_backend_pid())
-        assert _get("/procedures/") == 500
+        assert _get("/procedures/?q=lan4") == 500
     finally:
         connection.close()
         connection.health_check_enabled = True
-    assert _get("/procedures/") == 200
+    assert _get("/procedures/?q=lan5") == 200
