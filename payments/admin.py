@@ -433,27 +433,35 @@ class PaymentAdmin(admin.ModelAdmin):
     def _back(self, payment):
         return HttpResponseRedirect(reverse("admin:payments_payment_change", args=[payment.pk]))
 
-    def confirm_receipt_view(self, request, object_id):
+    def _confirm_view(self, request, object_id, *, confirm, action, done, title, question):
+        """A confirmation page; on POST, run `confirm` and audit the attempt, done or refused."""
         payment = self._payment_or_404(request, object_id, act=True)
         if request.method == "POST":
             try:
-                services.payment_receipt_confirm(payment_id=payment.pk, actor=request.user)
+                confirm(payment_id=payment.pk, actor=request.user)
             except (services.PaymentError, DossierError) as exc:
-                _audit(request, "payment_receipt_confirm", payment, succeeded=False, message=exc)
+                _audit(request, action, payment, succeeded=False, message=exc)
                 self.message_user(request, str(exc), messages.ERROR)
             else:
-                _audit(request, "payment_receipt_confirm", payment)
-                self.message_user(
-                    request,
-                    _("Payment confirmed: the dossier is back in processing."),
-                    messages.SUCCESS,
-                )
+                _audit(request, action, payment)
+                self.message_user(request, done, messages.SUCCESS)
             return self._back(payment)
         return self._action_page(
             request,
             payment,
-            title=_("Confirm the payment receipt"),
+            title=title,
             template="payments/admin/payment_action.html",
+            question=question,
+        )
+
+    def confirm_receipt_view(self, request, object_id):
+        return self._confirm_view(
+            request,
+            object_id,
+            confirm=services.payment_receipt_confirm,
+            action="payment_receipt_confirm",
+            done=_("Payment confirmed: the dossier is back in processing."),
+            title=_("Confirm the payment receipt"),
             question=_(
                 "Confirm that the money for this fee notice arrived? The dossier returns to "
                 "processing and the applicant is told."
@@ -461,22 +469,13 @@ class PaymentAdmin(admin.ModelAdmin):
         )
 
     def confirm_reviewed_view(self, request, object_id):
-        payment = self._payment_or_404(request, object_id, act=True)
-        if request.method == "POST":
-            try:
-                services.payment_confirm(payment_id=payment.pk, actor=request.user)
-            except (services.PaymentError, DossierError) as exc:
-                _audit(request, "payment_confirm_reviewed", payment, succeeded=False, message=exc)
-                self.message_user(request, str(exc), messages.ERROR)
-            else:
-                _audit(request, "payment_confirm_reviewed", payment)
-                self.message_user(request, _("Payment confirmed after review."), messages.SUCCESS)
-            return self._back(payment)
-        return self._action_page(
+        return self._confirm_view(
             request,
-            payment,
+            object_id,
+            confirm=services.payment_confirm,
+            action="payment_confirm_reviewed",
+            done=_("Payment confirmed after review."),
             title=_("Confirm the payment after review"),
-            template="payments/admin/payment_action.html",
             question=_(
                 "The gateway held this payment or reported a different amount. Confirm only "
                 "when the agency's account shows the money."
