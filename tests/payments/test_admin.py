@@ -196,3 +196,29 @@ def test_bulk_confirm_action(client, notice, citizen, staff):
     )
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.CONFIRMED
+
+
+def test_confirm_after_review_button_confirms_a_held_payment_and_is_audited(
+    client, online_payment, staff, send_ipn
+):
+    from accounts.models import AuditEntry
+
+    send_ipn(ipn_params(online_payment, vnp_ResponseCode="07"))  # held by the bank for review
+    online_payment.refresh_from_db()
+    assert online_payment.flagged_for_review and online_payment.status != PaymentStatus.CONFIRMED
+    client.force_login(staff)
+    url = f"/admin/payments/payment/{online_payment.pk}/confirm-reviewed/"
+    assert client.get(url).status_code == 200
+    response = client.post(url)
+    assert response.status_code == 302
+    online_payment.refresh_from_db()
+    assert online_payment.status == PaymentStatus.CONFIRMED
+    entry = AuditEntry.objects.get(action="payment_confirm_reviewed")
+    assert entry.succeeded and entry.actor == staff
+
+    dossier = online_payment.fee_notice.dossier
+    dossier.refresh_from_db()
+    assert dossier.status == DossierStatus.PROCESSING
+    # A second click changes nothing: the dossier left "awaiting payment" once.
+    client.post(url)
+    assert dossier.events.filter(from_status=DossierStatus.AWAITING_PAYMENT).count() == 1
