@@ -1,5 +1,6 @@
 """Writes for accounts: profiles, notifications and the email outbox."""
 
+import ipaddress
 import logging
 from datetime import timedelta
 
@@ -155,18 +156,27 @@ def outbox_requeue_stale() -> int:
 
 
 def client_ip(request) -> str | None:
-    """The client address: REMOTE_ADDR, or the address `TRUSTED_PROXY_COUNT` hops from the right
-    of X-Forwarded-For when the portal runs behind that many reverse proxies."""
+    """The client address, the one place the portal decides it (audit log, rate limits, gateway).
+
+    With `TRUSTED_PROXY_COUNT = 0` it is REMOTE_ADDR: X-Forwarded-For is ignored, any client can
+    write it. Behind N reverse proxies each appends the address it saw, so the N-th entry from the
+    right is the client's; entries further left are the client's own words and never trusted.
+    When the header is shorter or that entry is not an IP address, REMOTE_ADDR is used.
+    """
     if request is None:
         return None
+    remote = request.META.get("REMOTE_ADDR") or None
     hops = settings.TRUSTED_PROXY_COUNT
     if hops > 0:
         forwarded = [
             p.strip() for p in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if p.strip()
         ]
         if len(forwarded) >= hops:
-            return forwarded[-hops]
-    return request.META.get("REMOTE_ADDR")
+            try:
+                return str(ipaddress.ip_address(forwarded[-hops]))
+            except ValueError:
+                return remote
+    return remote
 
 
 def audit_record(

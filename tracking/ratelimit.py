@@ -16,12 +16,13 @@ import math
 import time
 from collections.abc import Callable
 
-from django.conf import settings
 from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.connection import ConnectionProxy
+
+from accounts.services import client_ip
 
 IntSetting = int | Callable[[], int]
 
@@ -43,29 +44,11 @@ def _parse_ip(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | Non
 
 
 def client_address(request: HttpRequest) -> str:
-    """The address the limit is counted against.
-
-    With `settings.TRUSTED_PROXY_COUNT = 0` (no reverse proxy) this is `REMOTE_ADDR`; the
-    `X-Forwarded-For` header is ignored because any client can send it.
-
-    Behind N trusted reverse proxies (`TRUSTED_PROXY_COUNT = N`), each proxy appends the address it
-    received the connection from, so the right-most N entries of `X-Forwarded-For` were written
-    by our own proxies and the N-th entry from the right is the address the outermost proxy saw:
-    the client. Entries further left are whatever the client sent and are never trusted. When the
-    header has fewer than N entries, or the entry is not an IP address, the request did not come
-    through the proxies as configured and `REMOTE_ADDR` is used.
-
-    IPv6 clients are counted per /64 network: one subscriber usually holds a whole /64.
-    """
-    remote = request.META.get("REMOTE_ADDR", "")
+    """The address the limit is counted against: the client address as the whole portal
+    resolves it (`accounts.services.client_ip`, which honours `TRUSTED_PROXY_COUNT`), with IPv6
+    clients counted per /64 network, since one subscriber usually holds a whole /64."""
+    remote = client_ip(request) or ""
     address = _parse_ip(remote)
-    proxies = settings.TRUSTED_PROXY_COUNT
-    if proxies > 0:
-        forwarded = [
-            part for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()
-        ]
-        if len(forwarded) >= proxies:
-            address = _parse_ip(forwarded[-proxies]) or address
     if address is None:
         return remote or "unknown"
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is None:

@@ -5,12 +5,12 @@ A provider turns a payment into the gateway's signed redirect, reads the gateway
 `payments.services`. It never sets a status itself.
 """
 
-import ipaddress
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.http import HttpRequest
 from django.utils.functional import Promise
+
+from accounts.services import client_ip as accounts_client_ip
 
 from ..constants import DEFAULT_RESPONSE_MESSAGE, RESPONSE_MESSAGES
 
@@ -81,21 +81,5 @@ class PaymentProvider:
 
 
 def client_ip(request: HttpRequest) -> str:
-    """The client's address, honouring `TRUSTED_PROXY_COUNT` reverse proxies (never trusting
-    what a client writes itself into X-Forwarded-For)."""
-    remote = request.META.get("REMOTE_ADDR", "") or "127.0.0.1"
-    proxies = settings.TRUSTED_PROXY_COUNT
-    if proxies > 0:
-        forwarded = [
-            part.strip()
-            for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
-            if part.strip()
-        ]
-        if len(forwarded) >= proxies:
-            candidate = forwarded[-proxies]
-            try:
-                ipaddress.ip_address(candidate)
-            except ValueError:
-                return remote
-            return candidate
-    return remote
+    """The client's address for the gateway (never empty: the protocol requires vnp_IpAddr)."""
+    return accounts_client_ip(request) or "127.0.0.1"
