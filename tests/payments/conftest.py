@@ -56,9 +56,6 @@ def _gateway_settings(settings):
     settings.VNPAY_API_URL = "http://testserver/sandbox-bank/api/transaction"
     settings.PAYMENT_PROVIDERS = ["vnpay"]
     settings.VNPAY_EXPIRE_MINUTES = 15
-    settings.LANGUAGE_CODE = "en"
-    # Factories hash a password per user: keep that cheap.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
