@@ -136,6 +136,20 @@ def test_healthz_is_503_when_the_database_is_unreachable(client, monkeypatch):
     assert response.json()["database"] == "error"
 
 
-def test_dev_outbox_is_off_unless_enabled(client, settings):
+def test_dev_outbox_lists_emails_only_when_enabled(rf, settings):
+    from django.http import Http404
+
+    from accounts.models import OutgoingEmail
+    from accounts.views import dev_outbox
+
+    email = OutgoingEmail.objects.create(
+        to="a@example.com", subject="Xác nhận email", body_text="x"
+    )
     settings.DEV_OUTBOX_ENABLED = False
-    assert client.get("/dev/outbox/").status_code in (404,)
+    with pytest.raises(Http404):
+        dev_outbox(rf.get("/dev/outbox/"))
+    with pytest.raises(Http404):
+        dev_outbox(rf.get("/dev/outbox/"), pk=email.pk)
+    settings.DEV_OUTBOX_ENABLED = True
+    assert "Xác nhận email" in dev_outbox(rf.get("/dev/outbox/")).content.decode()
+    assert "a@example.com" in dev_outbox(rf.get("/"), pk=email.pk).content.decode()
