@@ -136,6 +136,7 @@ def test_healthz_is_503_when_the_database_is_unreachable(client, monkeypatch):
     assert response.json()["database"] == "error"
 
 
+@pytest.mark.urls("tests.accounts.urls_dev_outbox")
 def test_dev_outbox_lists_emails_only_when_enabled(rf, settings):
     from django.http import Http404
 
