@@ -82,9 +82,10 @@ def main(argv=None) -> int:
         if args.only and name not in args.only:
             continue
         client = Client(HTTP_ACCEPT_LANGUAGE="vi", HTTP_HOST="127.0.0.1")
-        if cookie:
-            key, value = cookie.split("=", 1)
-            client.cookies[key] = value
+        for pair in (cookie or "").split("; "):
+            if pair:
+                key, value = pair.split("=", 1)
+                client.cookies[key] = value
         result = profile(client, path, args.repeat)
         print(
             f"| {name} | {result['status']} | {result['queries']} | {result['sql_ms']:.1f} | "

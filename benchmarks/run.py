@@ -35,6 +35,8 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY  # noqa: E402
 from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
+from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH  # noqa: E402
+from django.utils.crypto import get_random_string  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from benchmarks.harness import Server, get, log, wrk  # noqa: E402
@@ -71,15 +73,25 @@ class Row:
 # --- Fixtures from the generated data ----------------------------------------------------------
 
 
-def session_cookie(email: str) -> str:
-    """A signed-in session for `email`, created directly in the session store."""
+def signed_in_session(email: str) -> str:
+    """The key of a signed-in session for `email`, created directly in the session store."""
     user = User.objects.get(email=email)
     store = SessionStore()
     store[SESSION_KEY] = str(user.pk)
     store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
     store.create()
-    return f"{settings.SESSION_COOKIE_NAME}={store.session_key}"
+    return store.session_key
+
+
+def browser_cookies(email: str) -> str:
+    """The cookies of a browser signed in as `email`: its session, and the CSRF cookie every
+    earlier page of the portal gave it."""
+    csrf_secret = get_random_string(CSRF_SECRET_LENGTH, allowed_chars=CSRF_ALLOWED_CHARS)
+    return (
+        f"{settings.SESSION_COOKIE_NAME}={signed_in_session(email)}; "
+        f"{settings.CSRF_COOKIE_NAME}={csrf_secret}"
+    )
 
 
 def lookup_target() -> tuple[str, str]:
@@ -106,8 +118,8 @@ def endpoints(args) -> list[tuple[str, str, str | None, dict]]:
 
     popular = Procedure.objects.published().order_by("-popularity", "name").first()
     code, secret = lookup_target()
-    citizen = session_cookie("citizen200@bench.example")
-    staff = session_cookie("staff@bench.example")
+    citizen = browser_cookies("citizen200@bench.example")
+    staff = browser_cookies("staff@bench.example")
     return [
         ("hello (ceiling)", "/bench/hello", None, {}),
         ("calibration: cached 10 KB page", "/bench/cached", None, INFO),
@@ -259,7 +271,7 @@ def measure_upload(args, server: Server, rows: list[Row]) -> None:
         return
     email = "uploader@bench.example"
     user = User.objects.get(email=email)
-    session = session_cookie(email).split("=", 1)[1]
+    session = signed_in_session(email)
     info = {"slug": target.procedure.slug, "component": target.pk, "session": session}
     row.target = f"POST /me/dossiers/new/{info['slug']}/"
     size = args.upload_mb * MB

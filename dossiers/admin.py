@@ -22,9 +22,12 @@ from django.utils.translation import gettext_lazy as _
 from accounts.admin_audit import AuditedAdminMixin
 from accounts.constants import ApplicantType
 from accounts.services import audit_record
+from portal.cache import serve_private_page
+from procedures.cache import VERSION_KEY as CATALOGUE_TAG
 from procedures.models import Procedure
 
 from . import documents, services, views
+from .cache import queue_tags
 from .calendar import add_working_days, is_working_day
 from .constants import CLOCK_STOPPED, WAITING_FOR_CITIZEN, DossierStatus, Role
 from .forms import ApproveForm, RejectForm, StepForm, SupplementRequestForm
@@ -40,6 +43,9 @@ from .selectors import dossier_for_slip, info_field_labels, supplement_open, sup
 from .uploads import UploadRejected
 
 S = DossierStatus
+# The queue page is kept while nothing in it changes; this bounds what time alone changes
+# (a supplement deadline passing during the day).
+QUEUE_PAGE_SECONDS = 60
 
 
 # --- Queue filters --------------------------------------------------------------------------
@@ -487,6 +493,15 @@ class DossierAdmin(admin.ModelAdmin):
     # The queue: counts by status above the list
 
     def changelist_view(self, request, extra_context=None):
+        """The queue, from the page cache while nothing in it (nor the catalogue) changed."""
+        return serve_private_page(
+            request,
+            lambda: self._changelist_view(request, extra_context),
+            timeout=QUEUE_PAGE_SECONDS,
+            tags=[*queue_tags(request.user), CATALOGUE_TAG],
+        )
+
+    def _changelist_view(self, request, extra_context=None):
         today = timezone.localdate()
         rows = (
             self.get_queryset(request)

@@ -8,6 +8,7 @@ class DossiersConfig(AppConfig):
     verbose_name = _("Dossiers")
 
     def ready(self) -> None:
+        from . import signals  # noqa: F401  (drops stored pages when a dossier changes)
         from .groups import on_post_migrate
 
         # Sender-less: permissions of apps migrated after this one (payments) join later.

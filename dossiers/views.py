@@ -18,9 +18,12 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
+from portal.cache import private_page_cache
+from procedures.cache import VERSION_KEY as CATALOGUE_TAG
 from procedures.models import Procedure
 
 from . import documents, selectors, services
+from .cache import citizen_tag
 from .constants import COMPLETED, DossierStatus, Role
 from .forms import DossierForm, SupplementForm
 from .models import Attachment, Dossier
@@ -37,6 +40,8 @@ from .uploads import (
 
 S = DossierStatus
 PAGE_SIZE = 20
+# The transaction list is kept while none of the user's dossiers (nor the catalogue) changes.
+LIST_PAGE_SECONDS = 300
 
 
 def file_response(name: str | None, filename: str, content_type: str) -> FileResponse:
@@ -59,6 +64,9 @@ def file_response(name: str | None, filename: str, content_type: str) -> FileRes
 
 
 @login_required
+@private_page_cache(
+    LIST_PAGE_SECONDS, tags=lambda request: [citizen_tag(request.user.pk), CATALOGUE_TAG]
+)
 def dossier_list(request: HttpRequest) -> HttpResponse:
     """Danh sách giao dịch: every dossier of the user, filterable by status, 20 a page."""
     status = request.GET.get("status", "")

@@ -1,30 +1,82 @@
-"""Whole-page cache for anonymous visitors of the public pages.
+"""Whole-page cache with version tags, for public pages and for a signed-in user's own pages.
 
-A visitor who carries no cookie but the language one sees exactly what every other such visitor
-sees in the same language, so their page can be served from the cache without touching the
-database. Everything per-visitor keeps the page out of the cache: a session or CSRF cookie, a
-signed-in user, a page that used its CSP nonce (a nonce must never be replayed), a CSRF token
-rendered into it, any cookie set by the view, any status but 200.
+A stored page remembers the version tokens of the *tags* it was built from: cache keys that each
+hold a random token, such as the catalogue's version, one dossier's, one citizen's, one agency's.
+Whoever changes the data behind a tag calls `tags_changed(tag, …)`, which gives the tag a new
+token now and again once the transaction commits (the second bump covers a request that rebuilt
+the page from the old rows in between). The page and its tags are read in one round trip
+(`cache.get_many`); if any token moved, the page is rebuilt. Tokens are random rather than
+counters, so a tag the cache evicted can never come back with an old value.
 
-Only the view's response is cached; the middleware still adds its headers (CSP, Vary, …) to
-every answer, hit or miss.
+Two kinds of pages:
+
+- `anonymous_page_cache`: a visitor who carries no cookie but the language one sees exactly what
+  every other such visitor sees in the same language. A session or CSRF cookie or a signed-in
+  user keeps the request out of the cache.
+- `private_page_cache` (and `serve_private_page` for admin views): a signed-in user's own page,
+  keyed by the user and the browser's CSRF secret (the page's sign-out form carries a token made
+  from it), always tagged with `user_tag(user)`. A request with a flash message waiting is
+  neither served from nor stored in the cache: the page must show the message.
+
+Never stored: anything but a 200 answer to GET/HEAD, a streaming answer, an answer that set a
+cookie, a page that used its CSP nonce (a nonce must never be replayed), a public page that
+rendered a CSRF token, and a response the view marked with `do_not_store`. Only the view's
+response is stored; the middleware still adds its headers (CSP, Vary, …) to every answer.
+Every key names the day, so pages that say "overdue" or "on time" turn with the calendar.
 """
 
 import functools
 import hashlib
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterable
 
 from django.conf import settings
+from django.contrib.messages import get_messages
 from django.core.cache import cache
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csp import get_nonce
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.http import urlencode
 
 KEY_PREFIX = "pagecache"
+# Tags outlive the pages built from them; an expired tag only makes its pages miss once.
+TAG_SECONDS = 24 * 3600
+_SKIP = "_page_cache_do_not_store"
+_PREFETCHED = "_page_cache_prefetched"
+_KEYS = "_page_cache_keys"
+
+TagsFor = Callable[[HttpRequest], Iterable[str]]
 
 
-def _cacheable_request(request: HttpRequest) -> bool:
+def user_tag(user_id: int) -> str:
+    """The tag of what every private page shows of its user (name, unread notifications)."""
+    return f"pagetag:user:{user_id}"
+
+
+def tags_changed(*tags: str) -> None:
+    """Make every stored page built from any of `tags` unreachable: now, and again on commit."""
+    tags = tuple(dict.fromkeys(t for t in tags if t))
+    if not tags:
+        return
+
+    def bump() -> None:
+        cache.set_many({tag: uuid.uuid4().hex for tag in tags}, TAG_SECONDS)
+
+    bump()
+    transaction.on_commit(bump)
+
+
+def do_not_store(response: HttpResponse) -> HttpResponse:
+    """Mark a response its view does not want stored (e.g. "no dossier with this code")."""
+    setattr(response, _SKIP, True)
+    return response
+
+
+# --- Which requests and responses ------------------------------------------------------------
+
+
+def _anonymous_request(request: HttpRequest) -> bool:
     if request.method not in ("GET", "HEAD"):
         return False
     if any(name != settings.LANGUAGE_COOKIE_NAME for name in request.COOKIES):
@@ -33,54 +85,196 @@ def _cacheable_request(request: HttpRequest) -> bool:
     return user is None or not user.is_authenticated
 
 
-def _cacheable_response(request: HttpRequest, response: HttpResponse) -> bool:
+def _private_request(request: HttpRequest) -> bool:
+    if request.method not in ("GET", "HEAD"):
+        return False
+    if not request.user.is_authenticated or not request.META.get("CSRF_COOKIE"):
+        return False
+    # len() loads the waiting messages without marking them shown.
+    return len(get_messages(request)) == 0
+
+
+def _storable(request: HttpRequest, response: HttpResponse, *, private: bool) -> bool:
     if response.status_code != 200 or response.streaming or response.cookies:
         return False
-    # The page rendered {% csrf_token %}: the middleware would set a cookie for it.
-    if request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):
+    if getattr(response, _SKIP, False):
         return False
-    # The nonce is generated only when a template used it; a cached page would replay it.
+    # A public page rendered {% csrf_token %}: the middleware would set a cookie for it. (A
+    # private page's token belongs to the CSRF secret that is part of its key.)
+    if not private and request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):
+        return False
+    # The nonce is generated only when a template used it; a stored page would replay it.
     if get_nonce(request):
         return False
-    policy = response.headers.get("Content-Security-Policy", "")
-    return "nonce-" not in policy
+    return "nonce-" not in response.headers.get("Content-Security-Policy", "")
 
 
-def page_cache_key(request: HttpRequest, *, catalogue: bool = False) -> str:
-    """Path, sorted query, active language and (for catalogue pages) the catalogue version."""
+def page_cache_key(request: HttpRequest, *, private: bool) -> str:
+    """Path, sorted query, language, day and, for a private page, its user and CSRF secret."""
+    known = getattr(request, _KEYS, None)
+    if known is None:
+        known = {}
+        setattr(request, _KEYS, known)
+    if private not in known:
+        known[private] = _page_cache_key(request, private=private)
+    return known[private]
+
+
+def _page_cache_key(request: HttpRequest, *, private: bool) -> str:
     query = urlencode(sorted((k, v) for k, values in request.GET.lists() for v in values))
-    parts = [request.path, query, translation.get_language() or ""]
-    if catalogue:
-        from procedures.cache import catalogue_version
-
-        parts.append(catalogue_version())
+    parts = [
+        request.path,
+        query,
+        translation.get_language() or "",
+        timezone.localdate().isoformat(),
+    ]
+    if private:
+        parts += [str(request.user.pk), request.META["CSRF_COOKIE"]]
     digest = hashlib.sha256("\n".join(parts).encode()).hexdigest()
-    return f"{KEY_PREFIX}:{digest}"
+    return f"{KEY_PREFIX}:{'private' if private else 'public'}:{digest}"
 
 
-def anonymous_page_cache(timeout: int, *, catalogue: bool = False) -> Callable:
+# --- Reading and storing -------------------------------------------------------------------
+
+
+def hold_prefetched(request: HttpRequest, keys: Iterable[str], values: dict) -> None:
+    """Keep cache values read for this request in another round trip (the rate limiter's), so
+    that `serve` need not read them again."""
+    setattr(request, _PREFETCHED, (frozenset(keys), values))
+
+
+def _read(request: HttpRequest, keys: list[str]) -> dict:
+    held = getattr(request, _PREFETCHED, None)
+    if held is not None and held[0].issuperset(keys):
+        return held[1]
+    return cache.get_many(keys)
+
+
+def _versions(values: dict, tags: list[str]) -> tuple[str, ...]:
+    """The tags' tokens from a get_many answer, creating (once) those the cache lacks."""
+    missing = [tag for tag in tags if values.get(tag) is None]
+    if missing:
+        for tag in missing:
+            cache.add(tag, uuid.uuid4().hex, TAG_SECONDS)
+        values = {**values, **cache.get_many(missing)}
+    return tuple(values.get(tag) or "" for tag in tags)
+
+
+def _replay(entry: tuple) -> HttpResponse:
+    _versions_built, status, headers, content = entry
+    response = HttpResponse(content, status=status)
+    for name, value in headers:
+        response.headers[name] = value
+    return response
+
+
+def serve(
+    request: HttpRequest,
+    build: Callable[[], HttpResponse],
+    *,
+    timeout: int,
+    tags: Iterable[str] = (),
+    private: bool = False,
+) -> HttpResponse:
+    """The stored page for this request if its tags have not moved, else `build()` (stored
+    when it may be). The caller has already decided the request is cacheable."""
+    key = page_cache_key(request, private=private)
+    tags = list(tags)
+    if private:
+        tags.append(user_tag(request.user.pk))
+    values = _read(request, [key, *tags])
+    versions = _versions(values, tags)
+    entry = values.get(key)
+    if entry is not None and entry[0] == versions:
+        return _replay(entry)
+
+    response = build()
+    if not _storable(request, response, private=private):
+        return response
+
+    def store(rendered: HttpResponse) -> None:
+        if getattr(rendered, _SKIP, False):
+            return
+        headers = list(rendered.headers.items())
+        cache.set(key, (versions, rendered.status_code, headers, rendered.content), timeout)
+
+    if hasattr(response, "render") and not response.is_rendered:
+        response.add_post_render_callback(store)
+    else:
+        store(response)
+    return response
+
+
+# --- Decorators ------------------------------------------------------------------------------
+
+
+class anonymous_page_cache:  # noqa: N801  (used as a decorator)
     """Decorate a public GET view: serve and store its whole page for anonymous visitors.
 
     `timeout` is in seconds; with `catalogue=True` any change to the procedure catalogue
-    (procedures.cache.catalogue_changed) makes the stored pages unreachable at once.
+    (procedures.cache.catalogue_changed) makes the stored pages unreachable at once; `tags`
+    returns the request's further tags. `keys(request)` names the cache keys a request reads,
+    for a decorator outside it to fetch in its own round trip (`hold_prefetched`).
     """
+
+    def __init__(self, timeout: int, *, catalogue: bool = False, tags: TagsFor | None = None):
+        self.timeout = timeout
+        self.catalogue = catalogue
+        self.tags = tags
+
+    def _tags(self, request: HttpRequest) -> list[str]:
+        page_tags = list(self.tags(request)) if self.tags else []
+        if self.catalogue:
+            from procedures.cache import VERSION_KEY
+
+            page_tags.append(VERSION_KEY)
+        return page_tags
+
+    def keys(self, request: HttpRequest) -> list[str]:
+        if not _anonymous_request(request):
+            return []
+        return [page_cache_key(request, private=False), *self._tags(request)]
+
+    def __call__(self, view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @functools.wraps(view)
+        def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if not _anonymous_request(request):
+                return view(request, *args, **kwargs)
+            return serve(
+                request,
+                lambda: view(request, *args, **kwargs),
+                timeout=self.timeout,
+                tags=self._tags(request),
+            )
+
+        return wrapped
+
+
+def serve_private_page(
+    request: HttpRequest,
+    build: Callable[[], HttpResponse],
+    *,
+    timeout: int,
+    tags: Iterable[str] = (),
+) -> HttpResponse:
+    """A signed-in user's own page from the cache when nothing behind it changed."""
+    if not _private_request(request):
+        return build()
+    return serve(request, build, timeout=timeout, tags=tags, private=True)
+
+
+def private_page_cache(timeout: int, *, tags: TagsFor) -> Callable:
+    """Decorate a signed-in user's GET view (inside `login_required`); see serve_private_page."""
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @functools.wraps(view)
         def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-            if not _cacheable_request(request):
-                return view(request, *args, **kwargs)
-            key = page_cache_key(request, catalogue=catalogue)
-            cached = cache.get(key)
-            if cached is not None:
-                return cached
-            response = view(request, *args, **kwargs)
-            if _cacheable_response(request, response):
-                if hasattr(response, "render") and not response.is_rendered:
-                    response.add_post_render_callback(lambda r: cache.set(key, r, timeout))
-                else:
-                    cache.set(key, response, timeout)
-            return response
+            return serve_private_page(
+                request,
+                lambda: view(request, *args, **kwargs),
+                timeout=timeout,
+                tags=tags(request) if request.user.is_authenticated else (),
+            )
 
         return wrapped
 

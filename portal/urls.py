@@ -9,12 +9,12 @@ from . import health, views
 
 urlpatterns = [
     path("", include("procedures.urls")),
+    path("", include("tracking.urls")),
     path("me/dossiers/", include("dossiers.urls")),
     path("me/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/login/", views.admin_login, name="admin_login"),
     path("admin/", admin.site.urls),
-    path("", include("tracking.urls")),
     path("payments/", include("payments.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("i18n/setlang/", set_language, name="set_language"),

@@ -14,7 +14,7 @@ import hashlib
 import ipaddress
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from django.core.cache.backends.redis import RedisCache
@@ -23,6 +23,7 @@ from django.shortcuts import render
 from django.utils.connection import ConnectionProxy
 
 from accounts.services import client_ip
+from portal.cache import hold_prefetched
 
 IntSetting = int | Callable[[], int]
 
@@ -64,16 +65,24 @@ def _redis_backend() -> RedisCache | None:
     return backend if isinstance(backend, RedisCache) else None
 
 
-def _redis_incr(backend: RedisCache, cache_key: str, timeout: int) -> int:
+def _redis_incr(
+    backend: RedisCache, cache_key: str, timeout: int, also_get: Sequence[str] = ()
+) -> tuple[int, dict]:
     """Raise the counter in one round trip: INCR creates it at 1, EXPIRE … NX gives a new key
     its lifetime and leaves a running one alone (Redis ≥ 7). Django's add() + incr() would
-    take three (SET NX, then EXISTS and INCR)."""
+    take three (SET NX, then EXISTS and INCR). No MULTI/EXEC: the key names its window, so even
+    a counter left without its EXPIRE is never counted against again. The cache values of `also_get` come back in the
+    same round trip (MGET), decoded as `cache.get_many` would."""
     key = backend.make_and_validate_key(cache_key)
-    pipe = backend._cache.get_client(key, write=True).pipeline()
+    pipe = backend._cache.get_client(key, write=True).pipeline(transaction=False)
     pipe.incr(key)
     pipe.expire(key, timeout, nx=True)
-    count, _ = pipe.execute()
-    return int(count)
+    if also_get:
+        pipe.mget([backend.make_and_validate_key(k) for k in also_get])
+    count, _expire, *fetched = pipe.execute()
+    loads = backend._cache._serializer.loads
+    raw = fetched[0] if fetched else []
+    return int(count), {k: loads(v) for k, v in zip(also_get, raw, strict=False) if v is not None}
 
 
 def hit(*, scope: str, key: str, limit: int, window: int) -> int:
@@ -81,6 +90,14 @@ def hit(*, scope: str, key: str, limit: int, window: int) -> int:
 
     Side effect: raises the counter in the shared cache. The key expires shortly after its window.
     """
+    return hit_and_get(scope=scope, key=key, limit=limit, window=window)[0]
+
+
+def hit_and_get(
+    *, scope: str, key: str, limit: int, window: int, also_get: Sequence[str] = ()
+) -> tuple[int, dict]:
+    """`hit`, and the cache values of the keys `also_get` (read in the same round trip on
+    Redis), as `cache.get_many` returns them."""
     now = _now()
     window_no = int(now // window)
     digest = hashlib.sha256(key.encode()).hexdigest()[:32]
@@ -88,8 +105,9 @@ def hit(*, scope: str, key: str, limit: int, window: int) -> int:
     # A little longer than the window, so the key cannot expire between add() and incr().
     timeout = window + 5
     redis_cache = _redis_backend()
+    values: dict = {}
     if redis_cache is not None:
-        count = _redis_incr(redis_cache, cache_key, timeout)
+        count, values = _redis_incr(redis_cache, cache_key, timeout, also_get)
     elif cache.add(cache_key, 1, timeout=timeout):
         count = 1
     else:
@@ -99,9 +117,11 @@ def hit(*, scope: str, key: str, limit: int, window: int) -> int:
             # Evicted meanwhile: start the window again rather than fail the request.
             cache.add(cache_key, 1, timeout=timeout)
             count = 1
+    if also_get and redis_cache is None:
+        values = cache.get_many(also_get)
     if count <= limit:
-        return 0
-    return max(1, math.ceil((window_no + 1) * window - now))
+        return 0, values
+    return max(1, math.ceil((window_no + 1) * window - now)), values
 
 
 def rate_limited(
@@ -111,21 +131,31 @@ def rate_limited(
     *,
     key: Callable[[HttpRequest], str] = client_address,
     template: str = "tracking/rate_limited.html",
+    prefetch: Callable[[HttpRequest], list[str]] | None = None,
 ):
     """Decorate a view: at most `limit` requests per `window` seconds per client in `scope`.
 
     Views sharing a scope share the counter. `limit` and `window` may be callables, read on
     every request (so settings can change without a restart of the decorator). Over the limit,
     the view is not called: the answer is HTTP 429 with a translated page and `Retry-After`.
+    `prefetch` names cache keys the view will read (a page cache's `keys`): they are fetched in
+    the limiter's own round trip and handed on with `portal.cache.hold_prefetched`.
     """
 
     def decorator(view):
         @functools.wraps(view)
         def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
             window_seconds = max(1, _value(window))
-            retry_after = hit(
-                scope=scope, key=key(request), limit=_value(limit), window=window_seconds
+            keys = prefetch(request) if prefetch else []
+            retry_after, values = hit_and_get(
+                scope=scope,
+                key=key(request),
+                limit=_value(limit),
+                window=window_seconds,
+                also_get=keys,
             )
+            if keys:
+                hold_prefetched(request, keys, values)
             if retry_after:
                 response = render(
                     request,

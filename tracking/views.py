@@ -10,9 +10,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
+from dossiers.cache import code_tag
 from dossiers.constants import COMPLETED
 from dossiers.models import Dossier
-from portal.cache import anonymous_page_cache
+from portal.cache import anonymous_page_cache, do_not_store
 
 from . import services
 from .forms import RatingForm, StatisticsPeriodForm
@@ -21,23 +22,43 @@ from .ratelimit import rate_limited
 from .selectors import dossier_public_events, dossier_public_lookup, normalise_code
 from .statistics import Period, add_months, month_start, statistics_for_period
 
+# A looked-up page is kept while nothing about its dossier (or the catalogue) changes.
+LOOKUP_PAGE_SECONDS = 300
+
+
+def _not_found(request: HttpRequest, code: str) -> HttpResponse:
+    """The one answer for a code that is malformed, unknown or a draft's: it reveals nothing.
+
+    Not stored: guessed codes must not fill the cache."""
+    return do_not_store(
+        render(
+            request,
+            "tracking/dossier_lookup.html",
+            {"searched": True, "code": code, "dossier": None},
+        )
+    )
+
+
+def _code_tags(request: HttpRequest) -> list[str]:
+    code = normalise_code(request.GET.get("code"))
+    return [code_tag(code)] if code else []
+
+
+# Anonymous visitors get the stored page (rate limit first: a stored page is still a lookup);
+# the limiter reads the stored page and its tags in its own round trip to Redis.
+lookup_page_cache = anonymous_page_cache(LOOKUP_PAGE_SECONDS, catalogue=True, tags=_code_tags)
 lookup_rate_limited = rate_limited(
     "lookup",
     limit=lambda: settings.LOOKUP_RATE_LIMIT,
     window=lambda: settings.LOOKUP_RATE_WINDOW,
+    prefetch=lookup_page_cache.keys,
 )
-
-
-def _not_found(request: HttpRequest, code: str) -> HttpResponse:
-    """The one answer for a code that is malformed, unknown or a draft's: it reveals nothing."""
-    return render(
-        request, "tracking/dossier_lookup.html", {"searched": True, "code": code, "dossier": None}
-    )
 
 
 @require_safe
 @never_cache
 @lookup_rate_limited
+@lookup_page_cache
 def lookup(request: HttpRequest) -> HttpResponse:
     """The lookup form and, with `?code=`, the dossier's public summary (the QR code target)."""
     if "code" not in request.GET:
@@ -58,6 +79,7 @@ def lookup(request: HttpRequest) -> HttpResponse:
 @require_safe
 @never_cache
 @lookup_rate_limited
+@lookup_page_cache
 def history(request: HttpRequest) -> HttpResponse:
     """The processing history (quá trình xử lý): public steps only, behind the lookup secret
     when the receiving agency requires it."""
