@@ -68,18 +68,20 @@ def _redis_backend() -> RedisCache | None:
 def _redis_incr(
     backend: RedisCache, cache_key: str, timeout: int, also_get: Sequence[str] = ()
 ) -> tuple[int, dict]:
-    """Raise the counter in one round trip: INCR creates it at 1, EXPIRE … NX gives a new key
-    its lifetime and leaves a running one alone (Redis ≥ 7). Django's add() + incr() would
-    take three (SET NX, then EXISTS and INCR). No MULTI/EXEC: the key names its window, so even
-    a counter left without its EXPIRE is never counted against again. The cache values of `also_get` come back in the
-    same round trip (MGET), decoded as `cache.get_many` would."""
+    """Raise the counter in one round trip: INCR (and MGET of `also_get`, decoded as
+    `cache.get_many` would) in one pipeline; the first request of a window then gives the
+    counter its lifetime. Django's add() + incr() would take three round trips (SET NX, then
+    EXISTS and INCR). A counter left without its EXPIRE (a crash in between) is never counted
+    against again: its key names its window."""
     key = backend.make_and_validate_key(cache_key)
-    pipe = backend._cache.get_client(key, write=True).pipeline(transaction=False)
+    client = backend._cache.get_client(key, write=True)
+    pipe = client.pipeline(transaction=False)
     pipe.incr(key)
-    pipe.expire(key, timeout, nx=True)
     if also_get:
         pipe.mget([backend.make_and_validate_key(k) for k in also_get])
-    count, _expire, *fetched = pipe.execute()
+    count, *fetched = pipe.execute()
+    if count == 1:
+        client.expire(key, timeout)
     loads = backend._cache._serializer.loads
     raw = fetched[0] if fetched else []
     return int(count), {k: loads(v) for k, v in zip(also_get, raw, strict=False) if v is not None}

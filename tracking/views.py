@@ -56,9 +56,9 @@ lookup_rate_limited = rate_limited(
 
 
 @require_safe
-@never_cache
 @lookup_rate_limited
 @lookup_page_cache
+@never_cache  # inside the page cache: the stored page keeps its headers
 def lookup(request: HttpRequest) -> HttpResponse:
     """The lookup form and, with `?code=`, the dossier's public summary (the QR code target)."""
     if "code" not in request.GET:
@@ -77,9 +77,9 @@ def lookup(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
-@never_cache
 @lookup_rate_limited
 @lookup_page_cache
+@never_cache  # inside the page cache: the stored page keeps its headers
 def history(request: HttpRequest) -> HttpResponse:
     """The processing history (quá trình xử lý): public steps only, behind the lookup secret
     when the receiving agency requires it."""

@@ -163,10 +163,8 @@ def test_limit_holds_across_processes_on_redis(redis_url, monkeypatch, clock):
 
 
 @pytest.mark.xdist_group("celery-worker")
-def test_on_redis_one_pipelined_round_trip_counts_and_sets_the_expiry(
-    redis_url, monkeypatch, clock
-):
-    from django.core.cache.backends.redis import RedisCache
+def test_on_redis_one_round_trip_counts_and_sets_the_expiry(redis_url, monkeypatch, clock):
+    from portal.redis_cache import RedisCache
 
     prefix = f"tracking-test-{uuid.uuid4().hex}"
     backend = RedisCache(redis_url, {"KEY_PREFIX": prefix})
@@ -187,9 +185,54 @@ def test_on_redis_one_pipelined_round_trip_counts_and_sets_the_expiry(
     (key,) = client.keys(f"{prefix}:*")
     assert int(client.get(key)) == 3
     assert 0 < client.ttl(key) <= 65
-    # A running window keeps its first expiry (EXPIRE … NX), and the count stays a plain integer
-    # that Django's own get() reads.
+    # A running window keeps its first expiry, and the count stays a plain integer that Django's
+    # own get() reads.
     client.expire(key, 30)
     ratelimit.hit(**args)
     assert client.ttl(key) <= 30
     assert backend.get(key.decode().split(":", 2)[2]) == 4
+
+
+@pytest.mark.xdist_group("celery-worker")
+def test_on_redis_the_count_and_the_page_cache_keys_come_back_together(redis_url, monkeypatch):
+    from portal.redis_cache import RedisCache
+
+    backend = RedisCache(redis_url, {"KEY_PREFIX": f"tracking-test-{uuid.uuid4().hex}"})
+    monkeypatch.setattr(ratelimit, "cache", backend)
+    backend.set_many({"page": ("v1", 200, [], b"<p>stored</p>"), "tag": "v1"})
+    args = {"scope": "pipe", "key": "203.0.113.9", "limit": 1, "window": 60}
+
+    assert ratelimit.hit_and_get(**args, also_get=["page", "tag", "gone"]) == (
+        0,
+        backend.get_many(["page", "tag", "gone"]),
+    )
+    retry_after, values = ratelimit.hit_and_get(**args, also_get=["tag"])
+    assert retry_after > 0 and values == {"tag": "v1"}
+
+
+@pytest.mark.django_db
+@pytest.mark.xdist_group("celery-worker")
+def test_a_stored_lookup_costs_one_redis_call_and_no_query(
+    client, redis_url, settings, monkeypatch, django_assert_num_queries
+):
+    from portal.redis_cache import RedisCache
+    from tests.tracking.factories import DossierFactory
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "portal.redis_cache.RedisCache",
+            "LOCATION": redis_url,
+            "KEY_PREFIX": f"tracking-test-{uuid.uuid4().hex}",
+        }
+    }
+    dossier = DossierFactory()
+    first = client.get(LOOKUP, {"code": dossier.code})
+
+    def second_read(*args, **kwargs):
+        raise AssertionError("the page and its tags came with the rate limit's answer")
+
+    monkeypatch.setattr(RedisCache, "get_many", second_read)
+    with django_assert_num_queries(0):
+        second = client.get(LOOKUP, {"code": dossier.code})
+    assert second.status_code == 200
+    assert second.content == first.content
