@@ -1,10 +1,12 @@
-"""Wires allauth's events to our services (no business flow is driven by signals), and drops the
-stored private pages of a user whose name, groups or notifications change (portal/cache.py)."""
+"""Wires allauth's events to our services (no business flow is driven by signals), and drops what
+the cache holds of a user whose row, groups, permissions or notifications change: the cached
+signed-in user (accounts/backends.py) and the stored private pages (portal/cache.py)."""
 
 import logging
 
+from django.contrib.auth.models import Group
 from django.contrib.auth.signals import user_logged_in, user_login_failed
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 from django.dispatch import receiver
 
 from allauth.account.signals import email_confirmed
@@ -12,6 +14,7 @@ from allauth.account.signals import email_confirmed
 from portal.cache import tags_changed, user_tag
 
 from . import services
+from .backends import forget_users
 from .models import Notification, User
 
 # Security events (sign-ins, refused uploads…) for the operators' log collection.
@@ -44,18 +47,51 @@ def on_logged_in(sender, request, user, **kwargs) -> None:
     )
 
 
+def user_changed(user_ids) -> None:
+    """Whatever of these users the cache holds is out of date: their cached copy (signed-in
+    user, accounts/backends.py) and their stored private pages (portal/cache.py)."""
+    user_ids = set(user_ids)
+    forget_users(user_ids)
+    tags_changed(*(user_tag(pk) for pk in user_ids))
+
+
 @receiver(post_save, sender=User, dispatch_uid="accounts-pages-saved-user")
+@receiver(post_delete, sender=User, dispatch_uid="accounts-pages-deleted-user")
 def on_user_saved(sender, instance: User, **kwargs) -> None:
-    tags_changed(user_tag(instance.pk))
+    user_changed([instance.pk])
+
+
+def _group_users(group_ids) -> list[int]:
+    return list(
+        User.groups.through.objects.filter(group_id__in=group_ids).values_list("user_id", flat=True)
+    )
 
 
 @receiver(m2m_changed, sender=User.groups.through, dispatch_uid="accounts-pages-user-groups")
+@receiver(
+    m2m_changed, sender=User.user_permissions.through, dispatch_uid="accounts-pages-user-perms"
+)
 def on_user_groups_changed(sender, instance, action: str, reverse: bool, pk_set, **kwargs):
-    if not action.startswith("post_"):
-        return
-    # reverse: a group's users changed (pk_set holds users; None on clear: all may have).
-    user_ids = (pk_set or ()) if reverse else (instance.pk,)
-    tags_changed(*(user_tag(pk) for pk in user_ids))
+    """A user's groups or direct permissions changed (from either side of the relation)."""
+    if reverse and action == "pre_clear":
+        # group.user_set.clear() / permission.user_set.clear(): the users are known only before.
+        user_changed(instance.user_set.values_list("pk", flat=True))
+    elif action.startswith("post_"):
+        user_changed((pk_set or ()) if reverse else (instance.pk,))
+
+
+@receiver(m2m_changed, sender=Group.permissions.through, dispatch_uid="accounts-pages-group-perms")
+def on_group_permissions_changed(sender, instance, action: str, reverse: bool, pk_set, **kwargs):
+    """A group's permissions changed: every member's cached permissions are out of date."""
+    if reverse and action == "pre_clear":
+        user_changed(_group_users(instance.group_set.values_list("pk", flat=True)))
+    elif action.startswith("post_"):
+        user_changed(_group_users((pk_set or ()) if reverse else (instance.pk,)))
+
+
+@receiver(pre_delete, sender=Group, dispatch_uid="accounts-pages-deleted-group")
+def on_group_deleted(sender, instance: Group, **kwargs) -> None:
+    user_changed(_group_users([instance.pk]))
 
 
 @receiver(post_save, sender=Notification, dispatch_uid="accounts-pages-saved-notification")

@@ -494,6 +494,8 @@ class DossierAdmin(admin.ModelAdmin):
 
     def changelist_view(self, request, extra_context=None):
         """The queue, from the page cache while nothing in it (nor the catalogue) changed."""
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
         return serve_private_page(
             request,
             lambda: self._changelist_view(request, extra_context),

@@ -1,0 +1,71 @@
+"""Authentication backends that read the signed-in user from the cache.
+
+Every request of a signed-in person loads their user row (Django's `get_user`), and every staff
+request in the admin also their agency membership and permissions: three or four queries before
+the page does anything. These backends keep the loaded user — with its membership and, for staff,
+its permissions already worked out — in the shared cache for `USER_CACHE_SECONDS`, so a request
+costs one cache read instead.
+
+The copy is dropped (now and again on commit) whenever anything in it can change: the user row
+(password, e-mail, active flag, names…), its groups or direct permissions, the permissions of
+one of its groups, a group being deleted, its staff membership (accounts/signals.py). Django then
+still checks the session against the password hash of the copy, as it does against the row.
+What the signals cannot see (a bulk `QuerySet.update()` or raw SQL on these tables) shows within
+`USER_CACHE_SECONDS`.
+"""
+
+from collections.abc import Iterable
+
+from django.contrib.auth.backends import ModelBackend as DjangoModelBackend
+from django.core.cache import cache
+from django.db import transaction
+
+from allauth.account.auth_backends import AuthenticationBackend as AllauthBackend
+
+USER_CACHE_SECONDS = 300
+
+
+def user_cache_key(user_id: object) -> str:
+    return f"accounts:signed-in-user:{user_id}"
+
+
+def forget_users(user_ids: Iterable[object]) -> None:
+    """Drop the cached copies of these users: now, and again once the transaction commits
+    (a request may have cached the old row meanwhile)."""
+    keys = [user_cache_key(pk) for pk in set(user_ids)]
+    if not keys:
+        return
+    cache.delete_many(keys)
+    transaction.on_commit(lambda: cache.delete_many(keys))
+
+
+class CachedUserMixin:
+    def get_user(self, user_id):
+        key = user_cache_key(user_id)
+        user = cache.get(key)
+        if user is None:
+            user = self._load_user(user_id)
+            if user is None:
+                return None
+            cache.set(key, user, USER_CACHE_SECONDS)
+        return user if self.user_can_authenticate(user) else None
+
+    def _load_user(self, user_id):
+        from .models import User
+
+        try:
+            user = User._default_manager.select_related("staff_membership").get(pk=user_id)
+        except User.DoesNotExist:
+            return None
+        if user.is_staff and not user.is_superuser:
+            # Fills the permission caches the copy carries (superusers need none).
+            user.get_all_permissions()
+        return user
+
+
+class ModelBackend(CachedUserMixin, DjangoModelBackend):
+    """Django's backend (email and password sign-in of the admin forms), cached users."""
+
+
+class AuthenticationBackend(CachedUserMixin, AllauthBackend):
+    """allauth's backend (the portal's sign-in), cached users."""
