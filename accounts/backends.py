@@ -21,6 +21,7 @@ from django.core.cache import cache
 from django.db import transaction
 
 from allauth.account.auth_backends import AuthenticationBackend as AllauthBackend
+from allauth.mfa.utils import is_mfa_enabled
 
 USER_CACHE_SECONDS = 300
 
@@ -57,9 +58,12 @@ class CachedUserMixin:
             user = User._default_manager.select_related("staff_membership").get(pk=user_id)
         except User.DoesNotExist:
             return None
-        if user.is_staff and not user.is_superuser:
-            # Fills the permission caches the copy carries (superusers need none).
-            user.get_all_permissions()
+        if user.is_staff:
+            # What every admin request asks (accounts.middleware): kept with the copy.
+            user.cached_mfa_enabled = is_mfa_enabled(user)
+            if not user.is_superuser:
+                # Fills the permission caches the copy carries (superusers need none).
+                user.get_all_permissions()
         return user
 
 

@@ -20,7 +20,7 @@ class StaffMFARequiredMiddleware:
             and user is not None
             and user.is_authenticated
             and user.is_staff
-            and not is_mfa_enabled(user)
+            and not _mfa_enabled(user)
         ):
             messages.warning(
                 request,
@@ -28,3 +28,10 @@ class StaffMFARequiredMiddleware:
             )
             return redirect("mfa_activate_totp")
         return self.get_response(request)
+
+
+def _mfa_enabled(user) -> bool:
+    """Whether the staff user has a second factor, as the cached signed-in user knows it
+    (accounts/backends.py), else from the database."""
+    known = getattr(user, "cached_mfa_enabled", None)
+    return is_mfa_enabled(user) if known is None else known

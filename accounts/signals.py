@@ -10,6 +10,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save, pre_de
 from django.dispatch import receiver
 
 from allauth.account.signals import email_confirmed
+from allauth.mfa.models import Authenticator
 
 from portal.cache import tags_changed, user_tag
 
@@ -92,6 +93,13 @@ def on_group_permissions_changed(sender, instance, action: str, reverse: bool, p
 @receiver(pre_delete, sender=Group, dispatch_uid="accounts-pages-deleted-group")
 def on_group_deleted(sender, instance: Group, **kwargs) -> None:
     user_changed(_group_users([instance.pk]))
+
+
+@receiver(post_save, sender=Authenticator, dispatch_uid="accounts-pages-saved-authenticator")
+@receiver(post_delete, sender=Authenticator, dispatch_uid="accounts-pages-deleted-authenticator")
+def on_authenticator_changed(sender, instance: Authenticator, **kwargs) -> None:
+    """A second factor added or removed: the cached user knows whether it has one."""
+    user_changed([instance.user_id])
 
 
 @receiver(post_save, sender=Notification, dispatch_uid="accounts-pages-saved-notification")

@@ -52,7 +52,7 @@ class Server:
             "DEBUG": "false",
             "DJANGO_PRODUCTION": "false",
             "ALLOWED_HOSTS": "127.0.0.1",
-            "STAFF_MFA_REQUIRED": "false",
+            "STAFF_MFA_REQUIRED": BENCH_DEFAULTS["STAFF_MFA_REQUIRED"],
             "LOOKUP_RATE_LIMIT": BENCH_DEFAULTS["LOOKUP_RATE_LIMIT"],
         }
 

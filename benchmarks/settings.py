@@ -18,7 +18,7 @@ BENCH_DEFAULTS = {
     "DEBUG": "false",
     "DJANGO_PRODUCTION": "false",
     "ALLOWED_HOSTS": "127.0.0.1,localhost",
-    "STAFF_MFA_REQUIRED": "false",
+    "STAFF_MFA_REQUIRED": "true",
     "LOOKUP_RATE_LIMIT": "1000000000",
     "MEDIA_ROOT": str(_BASE / "var" / "bench" / "media"),
     "LOG_LEVEL": "WARNING",

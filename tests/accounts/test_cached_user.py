@@ -115,3 +115,23 @@ def test_moving_to_another_agency_shows_its_dossiers_at_once(client, officer):
     membership.save()
 
     assert theirs.code in client.get(QUEUE).text
+
+
+def test_the_second_factor_is_known_without_a_query_and_its_removal_locks_out(
+    client, officer, settings
+):
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    settings.STAFF_MFA_REQUIRED = True
+    TOTP.activate(officer, generate_totp_secret())
+    client.get(QUEUE)
+    status, sql = _tables(client, QUEUE)
+    assert status == 200
+    assert '"mfa_authenticator"' not in sql
+
+    Authenticator.objects.filter(user=officer).delete()
+
+    response = client.get(QUEUE)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("mfa_activate_totp")
