@@ -61,6 +61,8 @@ class Server:
         command = [
             str(gunicorn),
             "portal.wsgi:application",
+            "--config",
+            "python:portal.gunicorn_conf",
             "--bind",
             f"127.0.0.1:{self.port}",
             "--workers",

@@ -104,6 +104,8 @@ def stack(transactional_db, postgres, redis_url, smtp_sink, tmp_path, request):
                 "-m",
                 "gunicorn",
                 "portal.wsgi",
+                "--config",
+                "python:portal.gunicorn_conf",
                 "--bind",
                 f"127.0.0.1:{port}",
                 "--workers",
