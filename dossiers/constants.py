@@ -93,3 +93,17 @@ def allowed_targets(status: str, role: str) -> list[str]:
 class CalendarDayKind(models.TextChoices):
     DAY_OFF = "day_off", _("Extra day off")
     WORKING_DAY = "working_day", _("Make-up working day")
+
+
+# Applicant details kept on each dossier (pre-filled from the profile, editable per dossier), in
+# the order the dossier form shows them.
+APPLICANT_FIELDS = (
+    "applicant_type",
+    "applicant_name",
+    "organisation_name",
+    "citizen_id",
+    "tax_code",
+    "phone",
+    "email",
+    "address",
+)

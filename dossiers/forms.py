@@ -12,7 +12,7 @@ from accounts.models import citizen_id_validator, phone_validator, tax_code_vali
 from procedures.constants import FormFieldKind
 from procedures.models import DossierComponent, FormField, Procedure
 
-from .constants import DossierStatus
+from .constants import APPLICANT_FIELDS, DossierStatus
 from .services.processing import SUPPLEMENT_MAX_DAYS
 from .uploads import RESULT_FILE_TYPES, type_labels
 
@@ -115,17 +115,6 @@ class DossierForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "street-address"}),
     )
 
-    APPLICANT_FIELD_NAMES = (
-        "applicant_type",
-        "applicant_name",
-        "organisation_name",
-        "citizen_id",
-        "tax_code",
-        "phone",
-        "email",
-        "address",
-    )
-
     def __init__(self, *args, procedure: Procedure, draft: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.draft = draft
@@ -141,7 +130,7 @@ class DossierForm(forms.Form):
 
     @property
     def applicant_fields(self):
-        return [self[name] for name in self.APPLICANT_FIELD_NAMES]
+        return [self[name] for name in APPLICANT_FIELDS]
 
     @property
     def data_fields(self):
@@ -165,7 +154,7 @@ class DossierForm(forms.Form):
     def applicant(self) -> dict:
         return {
             name: self.cleaned_data.get(name) or ""
-            for name in self.APPLICANT_FIELD_NAMES
+            for name in APPLICANT_FIELDS
             if name != "applicant_type"
         } | {"applicant_type": self.cleaned_data["applicant_type"]}
 

@@ -341,7 +341,14 @@ def _form_post(
             # Already submitted (a resent form, a second click): show it, change nothing.
             return redirect(dossier)
 
-        upload_errors = _store_uploads(request, procedure, dossier, handler)
+        upload_errors = _store_uploads(
+            request,
+            procedure.components.all(),
+            handler,
+            lambda component, upload: services.attachment_add(
+                dossier=dossier, component=component, file=upload, user=request.user
+            ),
+        )
         for attachment_id in request.POST.getlist("remove"):
             if attachment_id.isdigit():
                 services.attachment_remove(dossier=dossier, attachment_id=int(attachment_id))
@@ -381,10 +388,11 @@ def _form_post(
     )
 
 
-def _store_uploads(request, procedure, dossier, handler) -> dict[int, list[str]]:
-    """Store each uploaded file as an attachment; the messages of those refused, by component."""
+def _store_uploads(request, components, handler, attach) -> dict[int, list[str]]:
+    """Store each file posted for one of `components` with `attach(component, upload)` (files
+    posted for any other component are not read); the messages of those refused, by component."""
     errors: dict[int, list[str]] = {}
-    for component in procedure.components.all():
+    for component in components:
         name = f"component_{component.pk}"
         messages_for = errors.setdefault(component.pk, [])
         messages_for.extend(handler.rejected.get(name, []))
@@ -394,9 +402,7 @@ def _store_uploads(request, procedure, dossier, handler) -> dict[int, list[str]]
             files = files[:1]
         for upload in files:
             try:
-                services.attachment_add(
-                    dossier=dossier, component=component, file=upload, user=request.user
-                )
+                attach(component, upload)
             except (UploadRejected, DossierError) as exc:
                 messages_for.append(f"{sanitize_filename(upload.name)}: {exc}")
     return {pk: msgs for pk, msgs in errors.items() if msgs}
@@ -514,7 +520,18 @@ def _supplement_post(
             )
         except SupplementNotOpen as exc:
             return _not_open_redirect(request, dossier, exc)
-        upload_errors = _store_supplement_uploads(request, dossier, supplement, handler)
+        upload_errors = _store_uploads(
+            request,
+            supplement.components.all(),
+            handler,
+            lambda component, upload: services.supplement_attachment_add(
+                dossier=dossier,
+                request=supplement,
+                component=component,
+                file=upload,
+                user=request.user,
+            ),
+        )
         for attachment_id in request.POST.getlist("remove"):
             if attachment_id.isdigit():
                 services.supplement_attachment_remove(
@@ -562,32 +579,6 @@ def _supplement_post(
     return _render_supplement(
         request, dossier=dossier, supplement=supplement, form=form, upload_errors=upload_errors
     )
-
-
-def _store_supplement_uploads(request, dossier, supplement, handler) -> dict[int, list[str]]:
-    """Store each file posted for a requested component as its new version; files posted for
-    any other component are not read. Returns the messages of those refused, by component."""
-    errors: dict[int, list[str]] = {}
-    for component in supplement.components.all():
-        name = f"component_{component.pk}"
-        messages_for = errors.setdefault(component.pk, [])
-        messages_for.extend(handler.rejected.get(name, []))
-        files = request.FILES.getlist(name)
-        if not component.multiple and len(files) > 1:
-            messages_for.append(_("Only one file can be attached here."))
-            files = files[:1]
-        for upload in files:
-            try:
-                services.supplement_attachment_add(
-                    dossier=dossier,
-                    request=supplement,
-                    component=component,
-                    file=upload,
-                    user=request.user,
-                )
-            except (UploadRejected, DossierError) as exc:
-                messages_for.append(f"{sanitize_filename(upload.name)}: {exc}")
-    return {pk: msgs for pk, msgs in errors.items() if msgs}
 
 
 # --- Actions and downloads ---------------------------------------------------------------------

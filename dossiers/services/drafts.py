@@ -11,7 +11,7 @@ from django.utils.translation import ngettext
 
 from procedures.models import DossierComponent, Procedure
 
-from ..constants import DossierStatus, Role
+from ..constants import APPLICANT_FIELDS, DossierStatus, Role
 from ..models import Attachment, Dossier, SupplementRequest
 from ..uploads import UploadRejected, check_file, store_file
 from .notify import dossier_notify
@@ -19,17 +19,6 @@ from .transitions import DossierError, TransitionResult, dossier_transition
 
 S = DossierStatus
 
-# Applicant details kept on each dossier (pre-filled from the profile, editable per dossier).
-APPLICANT_FIELDS = (
-    "applicant_name",
-    "applicant_type",
-    "organisation_name",
-    "citizen_id",
-    "tax_code",
-    "phone",
-    "email",
-    "address",
-)
 # Statuses in which the applicant may change files: a draft, or answering a supplement request.
 FILES_EDITABLE = (S.DRAFT, S.SUPPLEMENT_REQUESTED)
 
