@@ -3,6 +3,7 @@
 import os
 import shutil
 import socket
+import sys
 from pathlib import Path
 
 from django.conf import settings
@@ -118,6 +119,26 @@ def redis_url():
     # lives elsewhere under xdist, see _redis_cache_per_worker).
     client.flushdb()
     return url
+
+
+def celery_worker_argv(*, pool: str = "solo", concurrency: int = 1) -> list[str]:
+    """The command line of a real Celery worker for the portal, for tests that start one."""
+    return [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "portal",
+        "worker",
+        "--pool",
+        pool,
+        "--concurrency",
+        str(concurrency),
+        "--without-gossip",
+        "--without-mingle",
+        "-l",
+        "info",
+    ]
 
 
 def free_port() -> int:

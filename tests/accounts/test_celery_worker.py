@@ -2,7 +2,6 @@
 
 import os
 import subprocess
-import sys
 import time
 from email import message_from_bytes
 from email import policy as email_policy
@@ -16,7 +15,7 @@ import pytest
 from accounts import services
 from accounts.models import OutgoingEmail
 from portal.celery import app as celery_app
-from tests.conftest import free_port
+from tests.conftest import celery_worker_argv, free_port
 
 from .factories import UserFactory
 
@@ -36,6 +35,19 @@ def _worker_env(smtp_port: int, redis_url: str) -> dict:
     return env
 
 
+def _start_worker(log_path: Path, smtp_port: int, redis_url: str):
+    """A real worker process sending mail to `smtp_port`; its output goes to `log_path`."""
+    log = log_path.open("w")
+    worker = subprocess.Popen(
+        celery_worker_argv(),
+        cwd=Path(settings.BASE_DIR),
+        env=_worker_env(smtp_port, redis_url),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    return worker, log
+
+
 def _wait_for(predicate, timeout: float = 45.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -52,29 +64,7 @@ def test_real_worker_delivers_email_and_retries_while_smtp_is_down(
     celery_app.conf.task_always_eager = False
     celery_app.control.purge()
     down_port = free_port()  # nothing listens here yet: SMTP is "down" for the second email
-    log = (tmp_path / "worker.log").open("w")
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "portal",
-            "worker",
-            "--pool",
-            "solo",
-            "--concurrency",
-            "1",
-            "--without-gossip",
-            "--without-mingle",
-            "-l",
-            "info",
-        ],
-        cwd=Path(settings.BASE_DIR),
-        env=_worker_env(smtp_sink.port, redis_url),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    worker, log = _start_worker(tmp_path / "worker.log", smtp_sink.port, redis_url)
     try:
         user = UserFactory(language="vi")
         services.user_account_activated(user=user)  # commits → queued on Redis
@@ -95,29 +85,7 @@ def test_real_worker_delivers_email_and_retries_while_smtp_is_down(
     # email is delivered exactly once when the server comes up.
     from aiosmtpd.controller import Controller
 
-    log = (tmp_path / "worker2.log").open("w")
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "portal",
-            "worker",
-            "--pool",
-            "solo",
-            "--concurrency",
-            "1",
-            "--without-gossip",
-            "--without-mingle",
-            "-l",
-            "info",
-        ],
-        cwd=Path(settings.BASE_DIR),
-        env=_worker_env(down_port, redis_url),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    worker, log = _start_worker(tmp_path / "worker2.log", down_port, redis_url)
     controller = None
     try:
         email = services.email_queue_message(

@@ -85,13 +85,6 @@ def procedure():
 
 
 @pytest.fixture
-def citizen(client):
-    user = UserFactory(full_name="Trần Thị Bình", citizen_id="001200012345")
-    client.force_login(user)
-    return user
-
-
-@pytest.fixture
 def staff(procedure):
     return agency_staff(
         procedure.agency, groups=(RECEPTION_GROUP, PROCESSING_GROUP), full_name="Lê Văn Đức"

@@ -59,13 +59,6 @@ def procedure():
     return procedure
 
 
-@pytest.fixture
-def citizen(client):
-    user = UserFactory(full_name="Trần Thị Bình", citizen_id="001200012345")
-    client.force_login(user)
-    return user
-
-
 def _components(procedure):
     required, photos = procedure.components.order_by("order")
     return required, photos

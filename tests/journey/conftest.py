@@ -19,7 +19,7 @@ from django.db import connection
 import pytest
 
 from portal.celery import app as celery_app
-from tests.conftest import free_port
+from tests.conftest import celery_worker_argv, free_port
 
 
 @dataclass
@@ -115,22 +115,7 @@ def stack(transactional_db, postgres, redis_url, smtp_sink, tmp_path, request):
                 "--timeout",
                 "60",
             ],
-            "worker": [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "portal",
-                "worker",
-                "--pool",
-                "threads",
-                "--concurrency",
-                "4",
-                "--without-gossip",
-                "--without-mingle",
-                "-l",
-                "info",
-            ],
+            "worker": celery_worker_argv(pool="threads", concurrency=4),
         }.items():
             log = (logs / f"{name}.log").open("w")
             processes.append(
