@@ -23,6 +23,8 @@ from django.db import transaction
 from allauth.account.auth_backends import AuthenticationBackend as AllauthBackend
 from allauth.mfa.utils import is_mfa_enabled
 
+from portal.cache import tags_changed, user_tag
+
 USER_CACHE_SECONDS = 300
 
 
@@ -30,14 +32,17 @@ def user_cache_key(user_id: object) -> str:
     return f"accounts:signed-in-user:{user_id}"
 
 
-def forget_users(user_ids: Iterable[object]) -> None:
-    """Drop the cached copies of these users: now, and again once the transaction commits
-    (a request may have cached the old row meanwhile)."""
-    keys = [user_cache_key(pk) for pk in set(user_ids)]
-    if not keys:
+def user_changed(user_ids: Iterable[object]) -> None:
+    """Whatever the cache holds of these users is out of date: their cached copies (dropped
+    now, and again once the transaction commits, since a request may have cached the old row
+    meanwhile) and their stored private pages (portal/cache.py)."""
+    user_ids = set(user_ids)
+    if not user_ids:
         return
+    keys = [user_cache_key(pk) for pk in user_ids]
     cache.delete_many(keys)
     transaction.on_commit(lambda: cache.delete_many(keys))
+    tags_changed(*(user_tag(pk) for pk in user_ids))
 
 
 class CachedUserMixin:

@@ -15,7 +15,7 @@ from allauth.mfa.models import Authenticator
 from portal.cache import tags_changed, user_tag
 
 from . import services
-from .backends import forget_users
+from .backends import user_changed
 from .models import Notification, User
 
 # Security events (sign-ins, refused uploads…) for the operators' log collection.
@@ -46,14 +46,6 @@ def on_logged_in(sender, request, user, **kwargs) -> None:
     security_log.info(
         "sign-in user=%s staff=%s ip=%s", user.pk, user.is_staff, services.client_ip(request)
     )
-
-
-def user_changed(user_ids) -> None:
-    """Whatever of these users the cache holds is out of date: their cached copy (signed-in
-    user, accounts/backends.py) and their stored private pages (portal/cache.py)."""
-    user_ids = set(user_ids)
-    forget_users(user_ids)
-    tags_changed(*(user_tag(pk) for pk in user_ids))
 
 
 @receiver(post_save, sender=User, dispatch_uid="accounts-pages-saved-user")

@@ -23,7 +23,7 @@ from accounts.admin_audit import AuditedAdminMixin
 from accounts.constants import ApplicantType
 from accounts.services import audit_record
 from portal.cache import serve_private_page
-from procedures.cache import VERSION_KEY as CATALOGUE_TAG
+from procedures.cache import CATALOGUE_TAG
 from procedures.models import Procedure
 
 from . import documents, services, views

@@ -8,12 +8,16 @@ from .cache import dossier_changed
 from .models import Dossier, DossierEvent, SupplementRequest
 
 
+def _changed(dossier: Dossier) -> None:
+    dossier_changed(
+        code=dossier.code, applicant_id=dossier.applicant_id, agency_id=dossier.agency_id
+    )
+
+
 @receiver(post_save, sender=Dossier, dispatch_uid="dossiers-pages-saved-dossier")
 @receiver(post_delete, sender=Dossier, dispatch_uid="dossiers-pages-deleted-dossier")
 def _dossier_saved(sender, instance: Dossier, **kwargs) -> None:
-    dossier_changed(
-        code=instance.code, applicant_id=instance.applicant_id, agency_id=instance.agency_id
-    )
+    _changed(instance)
 
 
 @receiver(post_save, sender=DossierEvent, dispatch_uid="dossiers-pages-saved-event")
@@ -23,17 +27,12 @@ def _dossier_saved(sender, instance: Dossier, **kwargs) -> None:
 def _part_saved(sender, instance: DossierEvent | SupplementRequest, **kwargs) -> None:
     # The dossier is usually loaded already (the services pass it); else one small query.
     if sender.dossier.is_cached(instance):
-        dossier = instance.dossier
-        values = {
-            "code": dossier.code,
-            "applicant_id": dossier.applicant_id,
-            "agency_id": dossier.agency_id,
-        }
-    else:
-        values = (
-            Dossier.objects.filter(pk=instance.dossier_id)
-            .values("code", "applicant_id", "agency_id")
-            .first()
-        )
+        _changed(instance.dossier)
+        return
+    values = (
+        Dossier.objects.filter(pk=instance.dossier_id)
+        .values("code", "applicant_id", "agency_id")
+        .first()
+    )
     if values:
         dossier_changed(**values)

@@ -19,7 +19,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
 from portal.cache import private_page_cache
-from procedures.cache import VERSION_KEY as CATALOGUE_TAG
+from procedures.cache import CATALOGUE_TAG
 from procedures.models import Procedure
 
 from . import documents, selectors, services

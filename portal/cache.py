@@ -114,10 +114,7 @@ def _storable(request: HttpRequest, response: HttpResponse, *, private: bool) ->
 
 def page_cache_key(request: HttpRequest, *, private: bool) -> str:
     """Path, sorted query, language, day and, for a private page, its user and CSRF secret."""
-    known = getattr(request, _KEYS, None)
-    if known is None:
-        known = {}
-        setattr(request, _KEYS, known)
+    known = request.__dict__.setdefault(_KEYS, {})
     if private not in known:
         known[private] = _page_cache_key(request, private=private)
     return known[private]
@@ -169,6 +166,11 @@ def _versions(values: dict, tags: list[str]) -> tuple[str, ...]:
             cache.add(tag, uuid.uuid4().hex, TAG_SECONDS)
         values = {**values, **cache.get_many(missing)}
     return tuple(values.get(tag) or "" for tag in tags)
+
+
+def tag_versions(tags: list[str]) -> tuple[str, ...]:
+    """The current tokens of `tags` (created on first use), e.g. to key other cached values."""
+    return _versions(cache.get_many(tags), tags)
 
 
 def _replay(entry: tuple) -> HttpResponse:
@@ -243,9 +245,9 @@ class anonymous_page_cache:  # noqa: N801  (used as a decorator)
         if id(self) not in known:
             page_tags = list(self.tags(request)) if self.tags else []
             if self.catalogue:
-                from procedures.cache import VERSION_KEY
+                from procedures.cache import CATALOGUE_TAG
 
-                page_tags.append(VERSION_KEY)
+                page_tags.append(CATALOGUE_TAG)
             known[id(self)] = page_tags
         return known[id(self)]
 
@@ -292,7 +294,7 @@ def private_page_cache(timeout: int, *, tags: TagsFor) -> Callable:
                 request,
                 lambda: view(request, *args, **kwargs),
                 timeout=timeout,
-                tags=tags(request) if request.user.is_authenticated else (),
+                tags=tags(request),
             )
 
         return wrapped

@@ -4,6 +4,8 @@ the cached signed-in user whose staff membership changes (accounts/backends.py).
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from accounts.backends import user_changed
+
 from .cache import catalogue_changed
 from .models import Agency, Field, Procedure, StaffMembership
 
@@ -22,6 +24,4 @@ def _catalogue_changed(sender, **kwargs) -> None:
 @receiver(post_delete, sender=StaffMembership, dispatch_uid="procedures-staff-membership-deleted")
 def _membership_changed(sender, instance: StaffMembership, **kwargs) -> None:
     # The cached signed-in user carries its membership (which agency's dossiers it sees).
-    from accounts.signals import user_changed
-
     user_changed([instance.user_id])

@@ -41,6 +41,8 @@ def test_an_anonymous_visitor_gets_the_stored_page_without_a_query(
     assert second.status_code == 200
     assert second.content == first.content
     assert "nonce-" not in second["Content-Security-Policy"]
+    # A stored answer still tells HTTP caches that a signed-in visitor gets another page.
+    assert "Cookie" in second["Vary"]
 
 
 def test_the_detail_page_is_stored_and_a_catalogue_change_drops_it(
