@@ -3,7 +3,8 @@
 A fixed window: the counter for a client lives under a key that names the window number
 (`int(now // window)`), is created with `cache.add` (atomic "set if absent") and then raised with
 `cache.incr` (atomic on Redis and, within one process, on the local-memory cache). With Redis as
-the cache every web process shares the same counters, raised in one pipelined round trip. Reusable by other apps::
+the cache every web process shares the same counters, each raised in one round trip together with
+the cache keys the view will read. Reusable by other apps::
 
     @rate_limited("admin-login", limit=lambda: settings.ADMIN_LOGIN_RATE_LIMIT, window=60)
     def view(request): ...
@@ -17,7 +18,6 @@ import time
 from collections.abc import Callable, Sequence
 
 from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
-from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.connection import ConnectionProxy
@@ -59,32 +59,11 @@ def client_address(request: HttpRequest) -> str:
     return str(address)
 
 
-def _redis_backend() -> RedisCache | None:
-    """The cache backend behind `cache` when it is Django's Redis cache, else None."""
+def _counting_backend():
+    """The cache backend behind `cache` when it can count and read in one round trip (the
+    portal's Redis backend, `portal.redis_cache.RedisCache`), else None."""
     backend = caches[DEFAULT_CACHE_ALIAS] if isinstance(cache, ConnectionProxy) else cache
-    return backend if isinstance(backend, RedisCache) else None
-
-
-def _redis_incr(
-    backend: RedisCache, cache_key: str, timeout: int, also_get: Sequence[str] = ()
-) -> tuple[int, dict]:
-    """Raise the counter in one round trip: INCR (and MGET of `also_get`, decoded as
-    `cache.get_many` would) in one pipeline; the first request of a window then gives the
-    counter its lifetime. Django's add() + incr() would take three round trips (SET NX, then
-    EXISTS and INCR). A counter left without its EXPIRE (a crash in between) is never counted
-    against again: its key names its window."""
-    key = backend.make_and_validate_key(cache_key)
-    client = backend._cache.get_client(key, write=True)
-    pipe = client.pipeline(transaction=False)
-    pipe.incr(key)
-    if also_get:
-        pipe.mget([backend.make_and_validate_key(k) for k in also_get])
-    count, *fetched = pipe.execute()
-    if count == 1:
-        client.expire(key, timeout)
-    loads = backend._cache._serializer.loads
-    raw = fetched[0] if fetched else []
-    return int(count), {k: loads(v) for k, v in zip(also_get, raw, strict=False) if v is not None}
+    return backend if hasattr(backend, "incr_and_get_many") else None
 
 
 def hit(*, scope: str, key: str, limit: int, window: int) -> int:
@@ -106,10 +85,14 @@ def hit_and_get(
     cache_key = f"ratelimit:{scope}:{window}:{window_no}:{digest}"
     # A little longer than the window, so the key cannot expire between add() and incr().
     timeout = window + 5
-    redis_cache = _redis_backend()
+    counting = _counting_backend()
     values: dict = {}
-    if redis_cache is not None:
-        count, values = _redis_incr(redis_cache, cache_key, timeout, also_get)
+    if counting is not None:
+        # INCR (and MGET of `also_get`) in one round trip; the first request of a window gives
+        # the counter its lifetime. (Django's add() + incr() would take three round trips.) A
+        # counter left without its expiry by a crash in between is never counted against
+        # again: its key names its window.
+        count, values = counting.incr_and_get_many(cache_key, timeout, also_get)
     elif cache.add(cache_key, 1, timeout=timeout):
         count = 1
     else:
@@ -119,7 +102,7 @@ def hit_and_get(
             # Evicted meanwhile: start the window again rather than fail the request.
             cache.add(cache_key, 1, timeout=timeout)
             count = 1
-    if also_get and redis_cache is None:
+    if also_get and counting is None:
         values = cache.get_many(also_get)
     if count <= limit:
         return 0, values

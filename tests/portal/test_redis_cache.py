@@ -1,0 +1,120 @@
+"""The portal's Redis cache backend: reads and the rate limiter's counter over one held
+connection per process and thread (portal/redis_cache.py), on the real Redis server."""
+
+import threading
+import uuid
+
+from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
+
+import pytest
+import redis
+
+from portal import redis_cache
+from portal.redis_cache import RedisCache
+
+# Every test that takes `redis_url` (which flushes its database) runs on one xdist worker.
+pytestmark = pytest.mark.xdist_group("celery-worker")
+
+
+@pytest.fixture
+def backends(redis_url):
+    """The portal's backend and Django's own, sharing one key prefix."""
+    params = {"KEY_PREFIX": f"redis-cache-test-{uuid.uuid4().hex}"}
+    portal, django = RedisCache(redis_url, params), DjangoRedisCache(redis_url, params)
+    yield portal, django
+    portal._cache.close_wires()
+
+
+def _wire_id(backend: RedisCache) -> int:
+    """The server's id of the connection this thread reads on."""
+    (client_id,) = backend._cache.roundtrip(("CLIENT", "ID"))
+    return int(client_id)
+
+
+def test_reads_give_what_djangos_own_backend_gives(backends):
+    portal, django = backends
+    values = {
+        "text": "Cổng Dịch vụ công",
+        "count": 7,
+        "page": (("v1", "v2"), 200, [("Content-Type", "text/html")], b"<p>stored</p>"),
+        "none": None,
+    }
+    django.set_many(values)
+
+    for key in [*values, "absent"]:
+        assert portal.get(key, "default") == django.get(key, "default")
+    assert portal.get_many([*values, "absent"]) == django.get_many([*values, "absent"])
+    assert portal.get_many([]) == {}
+
+
+def test_the_counter_and_the_keys_come_back_in_one_answer(backends, redis_url):
+    portal, django = backends
+    django.set("page", b"stored")
+
+    assert portal.incr_and_get_many("counter", 60, ["page", "absent"]) == (1, {"page": b"stored"})
+    assert portal.incr_and_get_many("counter", 60) == (2, {})
+    # A plain integer with the lifetime given when it was created, which Django's get() reads.
+    assert django.get("counter") == 2
+    raw = redis.Redis.from_url(redis_url)
+    assert 0 < raw.ttl(django.make_key("counter")) <= 60
+
+
+def test_an_error_reply_leaves_no_reply_unread_for_the_next_read(backends, redis_url):
+    portal, django = backends
+    django.set_many({"first": "first value", "second": "second value"})
+    redis.Redis.from_url(redis_url).set(django.make_key("not-a-number"), b"abc")
+
+    # INCR fails; the MGET reply sent with it is still on the wire.
+    with pytest.raises(redis.ResponseError):
+        portal.incr_and_get_many("not-a-number", 60, ["first"])
+    assert portal.get("second", None) == "second value"
+
+
+def test_an_interrupted_read_leaves_no_reply_unread_for_the_next_read(backends, monkeypatch):
+    portal, django = backends
+    django.set_many({"first": "first value", "second": "second value"})
+    connection = portal._cache._wire(write=False)
+    real_read = connection.read_response
+
+    def interrupted(*args, **kwargs):
+        monkeypatch.setattr(connection, "read_response", real_read)
+        raise KeyboardInterrupt  # e.g. a worker timeout's signal, after the command was sent
+
+    monkeypatch.setattr(connection, "read_response", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        portal.get("first", None)
+    assert portal.get("second", None) == "second value"
+
+
+def test_a_connection_the_server_dropped_is_reopened(backends, redis_url):
+    portal, django = backends
+    django.set("key", "value")
+    before = _wire_id(portal)
+
+    # As when Redis restarts or closes an idle client.
+    assert redis.Redis.from_url(redis_url).client_kill_filter(_id=before) == 1
+
+    assert portal.get("key", None) == "value"
+    assert _wire_id(portal) != before
+
+
+def test_each_thread_reads_on_its_own_connection(backends):
+    portal, _django = backends
+    mine = _wire_id(portal)
+    seen = []
+    thread = threading.Thread(target=lambda: seen.append(_wire_id(portal)))
+    thread.start()
+    thread.join()
+
+    assert seen and seen[0] != mine
+    assert _wire_id(portal) == mine  # held, not opened per call
+
+
+def test_a_forked_process_never_writes_on_its_parents_connection(backends, monkeypatch):
+    portal, _django = backends
+    parent = _wire_id(portal)
+    real_pid = redis_cache.os.getpid()
+    # A gunicorn worker is forked after the master may have used the cache.
+    monkeypatch.setattr(redis_cache.os, "getpid", lambda: real_pid + 1)
+
+    assert _wire_id(portal) != parent
