@@ -456,8 +456,21 @@ def wait_idle(limit_seconds: float) -> float:
     return load
 
 
+def cpu_model() -> str:
+    """The processor's name (absolute figures differ between machines; shares of the ceiling
+    measured in one run are what compare)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return f"{line.split(':', 1)[1].strip()}, {platform.machine()}"
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def report(args, rows: list[Row], counts: dict, started: float, load_start: float) -> str:
-    cpu = platform.processor() or platform.machine()
+    cpu = cpu_model()
     with_load = (
         f"{os.cpu_count()} CPUs ({cpu}); 1-minute load average {load_start:.2f} at the start, "
         f"{os.getloadavg()[0]:.2f} at the end"
