@@ -43,6 +43,9 @@ run: install messages
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/djlint templates --lint --quiet
+	$(VENV)/bin/mypy .
 	$(PY) manage.py makemigrations --check --dry-run -v 0
 	$(PY) manage.py check --fail-level WARNING
 

@@ -14,7 +14,8 @@ What the signals cannot see (a bulk `QuerySet.update()` or raw SQL on these tabl
 `USER_CACHE_SECONDS`.
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from django.contrib.auth.backends import ModelBackend as DjangoModelBackend
 from django.core.cache import cache
@@ -32,7 +33,7 @@ def user_cache_key(user_id: object) -> str:
     return f"accounts:signed-in-user:{user_id}"
 
 
-def user_changed(user_ids: Iterable[object]) -> None:
+def user_changed(user_ids: Iterable[int]) -> None:
     """Whatever the cache holds of these users is out of date: their cached copies (dropped
     now, and again once the transaction commits, since a request may have cached the old row
     meanwhile) and their stored private pages (portal/cache.py)."""
@@ -46,6 +47,9 @@ def user_changed(user_ids: Iterable[object]) -> None:
 
 
 class CachedUserMixin:
+    # Provided by the Django or allauth backend this is mixed into.
+    user_can_authenticate: Callable[[Any], bool]
+
     def get_user(self, user_id):
         key = user_cache_key(user_id)
         user = cache.get(key)

@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from .constants import ApplicantType
 from .models import User
 
 
@@ -8,9 +9,7 @@ class SignupForm(forms.Form):
     """Extra fields on allauth's sign-up form (Đăng ký tài khoản)."""
 
     full_name = forms.CharField(label=_("Full name"), max_length=150)
-    applicant_type = forms.ChoiceField(
-        label=_("You register as"), choices=User._meta.get_field("applicant_type").choices
-    )
+    applicant_type = forms.ChoiceField(label=_("You register as"), choices=ApplicantType.choices)
 
     def signup(self, request, user: User) -> None:
         user.full_name = self.cleaned_data["full_name"]
@@ -38,7 +37,8 @@ class ProfileForm(forms.ModelForm):
         }
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("applicant_type") == "organisation" and not data.get("organisation_name"):
             self.add_error("organisation_name", _("An organisation needs its name."))
         return data

@@ -1,5 +1,7 @@
 """Users (citizens, organisations, staff), their notifications and the email outbox."""
 
+from typing import ClassVar
+
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.validators import RegexValidator
 from django.db import models
@@ -65,9 +67,13 @@ class User(AbstractUser):
     activated_at = models.DateTimeField(_("activated at"), null=True, blank=True, editable=False)
 
     USERNAME_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
-    objects = UserManager()  # type: ignore[misc]
+    # The stubs type AbstractUser.objects as auth's UserManager; ours signs in by email.
+    objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
+
+    # Set on the copy the cached-user backend keeps for staff (accounts/backends.py).
+    cached_mfa_enabled: bool
 
     class Meta:
         verbose_name = _("user")

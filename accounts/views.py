@@ -10,18 +10,19 @@ from django.views.decorators.http import require_POST
 
 from . import services
 from .forms import ProfileForm
+from .http import AuthenticatedRequest
 from .models import Notification, OutgoingEmail
 
 
 @login_required
-def me(request: HttpRequest) -> HttpResponse:
+def me(request: AuthenticatedRequest) -> HttpResponse:
     """Trang cá nhân: the profile, the latest notifications and the way to the transactions."""
     notifications = request.user.notifications.all()[:5]
     return render(request, "accounts/user_detail.html", {"notifications": notifications})
 
 
 @login_required
-def profile_edit(request: HttpRequest) -> HttpResponse:
+def profile_edit(request: AuthenticatedRequest) -> HttpResponse:
     form = ProfileForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
         form.save()
@@ -31,14 +32,14 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def notification_list(request: HttpRequest) -> HttpResponse:
+def notification_list(request: AuthenticatedRequest) -> HttpResponse:
     page = Paginator(request.user.notifications.all(), 20).get_page(request.GET.get("page"))
     return render(request, "accounts/notification_list.html", {"page": page})
 
 
 @login_required
 @require_POST
-def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
+def notification_read(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     try:
         notification = services.notification_mark_read(user=request.user, notification_id=pk)
     except Notification.DoesNotExist as exc:

@@ -30,7 +30,7 @@ def queue_tags(user) -> list[str]:
     return [agency_tag(membership.agency_id)] if membership is not None else []
 
 
-def dossier_changed(*, code: str, applicant_id: int | None, agency_id: int | None) -> None:
+def dossier_changed(*, code: str | None, applicant_id: int | None, agency_id: int | None) -> None:
     tags = [ALL_AGENCIES_TAG]
     if code:
         tags.append(code_tag(code))

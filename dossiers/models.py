@@ -147,6 +147,9 @@ class Dossier(models.Model):
 
     objects = DossierQuerySet.as_manager()
 
+    # The status label the transaction list resolves once per request for its rows.
+    status_label: str
+
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [

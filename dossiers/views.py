@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
-from portal.cache import private_page_cache
+from portal.cache import private_page_cache, signed_in_user_id
 from procedures.cache import CATALOGUE_TAG
 from procedures.models import Procedure
 
@@ -65,7 +65,7 @@ def file_response(name: str | None, filename: str, content_type: str) -> FileRes
 
 @login_required
 @private_page_cache(
-    LIST_PAGE_SECONDS, tags=lambda request: [citizen_tag(request.user.pk), CATALOGUE_TAG]
+    LIST_PAGE_SECONDS, tags=lambda request: [citizen_tag(signed_in_user_id(request)), CATALOGUE_TAG]
 )
 def dossier_list(request: HttpRequest) -> HttpResponse:
     """Danh sách giao dịch: every dossier of the user, filterable by status, 20 a page."""

@@ -35,9 +35,11 @@ from datetime import datetime
 from django.conf import settings
 from django.contrib.messages import get_messages
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csp import get_nonce
+from django.template.response import SimpleTemplateResponse
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.http import urlencode
@@ -56,6 +58,14 @@ TagsFor = Callable[[HttpRequest], Iterable[str]]
 def user_tag(user_id: int) -> str:
     """The tag of what every private page shows of its user (name, unread notifications)."""
     return f"pagetag:user:{user_id}"
+
+
+def signed_in_user_id(request: HttpRequest) -> int:
+    """The id of the signed-in user whose private page this is."""
+    user_id = request.user.pk
+    if user_id is None:  # never: private pages are behind login_required
+        raise PermissionDenied
+    return user_id
 
 
 def tags_changed(*tags: str) -> None:
@@ -194,7 +204,7 @@ def serve(
     key = page_cache_key(request, private=private)
     tags = list(tags)
     if private:
-        tags.append(user_tag(request.user.pk))
+        tags.append(user_tag(signed_in_user_id(request)))
     values = _read(request, [key, *tags])
     versions = _versions(values, tags)
     entry = values.get(key)
@@ -215,7 +225,7 @@ def serve(
         headers = list(rendered.headers.items())
         cache.set(key, (versions, rendered.status_code, headers, rendered.content), timeout)
 
-    if hasattr(response, "render") and not response.is_rendered:
+    if isinstance(response, SimpleTemplateResponse) and not response.is_rendered:
         response.add_post_render_callback(store)
     else:
         store(response)

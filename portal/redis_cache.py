@@ -23,12 +23,13 @@ Everything else (writes, deletes, incr, clear) is Django's backend on redis-py's
 
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
 
-from redis.connection import AbstractConnection
+from redis.connection import AbstractConnection, ConnectionPool
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -42,6 +43,12 @@ class _Wires(threading.local):
 
 
 class SharedClientRedisCacheClient(RedisCacheClient):
+    # Django's own attributes and helpers, which django-stubs does not declare.
+    _serializer: Any
+    _client: Callable[..., Any]
+    _get_connection_pool_index: Callable[[bool], int]
+    _get_connection_pool: Callable[[bool], ConnectionPool]
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._clients: dict[int, object] = {}
@@ -123,6 +130,8 @@ class SharedClientRedisCacheClient(RedisCacheClient):
 
 
 class RedisCache(DjangoRedisCache):
+    _cache: SharedClientRedisCacheClient
+
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = SharedClientRedisCacheClient

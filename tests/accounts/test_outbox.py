@@ -110,3 +110,15 @@ def test_user_notify_renders_in_the_users_language(mailoutbox, django_capture_on
         services.user_notify(user=user, template="account_activated", context={"login_url": "/x"})
     assert mailoutbox[0].subject == "Your account is active"
     assert user.notifications.get().title == "Your account is active"
+
+
+@pytest.mark.parametrize("language", ["vi", "en"])
+def test_the_html_email_names_its_language_and_title(language, mailoutbox):
+    """Screen readers read an HTML email in the language its lang attribute names."""
+    _subject, _text, html = services.email_render(
+        template="account_activated",
+        context={"user": UserFactory(language=language), "login_url": "/x"},
+        language=language,
+    )
+    assert f'<html lang="{language}">' in html
+    assert "<title>Cổng Dịch vụ công</title>" in html
