@@ -8,8 +8,9 @@ costs one cache read instead.
 
 The copy is dropped (now and again on commit) whenever anything in it can change: the user row
 (password, e-mail, active flag, names…), its groups or direct permissions, the permissions of
-one of its groups, a group being deleted, its staff membership (accounts/signals.py). Django then
-still checks the session against the password hash of the copy, as it does against the row.
+one of its groups, a group being deleted, its staff membership (accounts/signals.py). The copy
+holds no password hash, only the session hash Django checks every request against
+(`User.without_password_hash`): the cache never holds what an offline guesser needs.
 What the signals cannot see (a bulk `QuerySet.update()` or raw SQL on these tables) shows within
 `USER_CACHE_SECONDS`.
 """
@@ -57,7 +58,7 @@ class CachedUserMixin:
             user = self._load_user(user_id)
             if user is None:
                 return None
-            cache.set(key, user, USER_CACHE_SECONDS)
+            cache.set(key, user.without_password_hash(), USER_CACHE_SECONDS)
         return user if self.user_can_authenticate(user) else None
 
     def _load_user(self, user_id):

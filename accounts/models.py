@@ -1,10 +1,14 @@
 """Users (citizens, organisations, staff), their notifications and the email outbox."""
 
+import copy
+import functools
 from typing import ClassVar
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from .constants import ApplicantType, EmailStatus
@@ -87,6 +91,55 @@ class User(AbstractUser):
 
     def get_short_name(self) -> str:
         return self.full_name or self.email
+
+    # --- The copy the cache keeps (accounts/backends.py) -----------------------------------
+
+    def without_password_hash(self) -> "User":
+        """A copy for the shared cache that does not hold the password hash.
+
+        Django checks a session against the user's session hash on every request, and the admin
+        asks on every page whether the password is usable, so the copy keeps those two answers
+        (the hash tied to the current SECRET_KEY) instead. Whatever needs the password itself
+        (a sign-in, the password-change form) loads it from the database, as for a deferred
+        field; `save()` of such a copy writes only the fields it holds."""
+        kept = copy.copy(self)
+        kept.__dict__[_KEPT] = (
+            _secret_digest(),
+            self.get_session_auth_hash(),
+            self.has_usable_password(),
+        )
+        kept.__dict__.pop("password", None)
+        return kept
+
+    def get_session_auth_hash(self) -> str:
+        kept = self.__dict__.get(_KEPT)
+        if kept is not None and kept[0] == _secret_digest():
+            return kept[1]
+        return super().get_session_auth_hash()
+
+    def has_usable_password(self) -> bool:
+        kept = self.__dict__.get(_KEPT)
+        return kept[2] if kept is not None else super().has_usable_password()
+
+    def set_password(self, raw_password: str | None) -> None:
+        # A new password: new answers (update_session_auth_hash reads the hash next).
+        self.__dict__.pop(_KEPT, None)
+        super().set_password(raw_password)
+
+
+_KEPT = "_kept_password_answers"
+
+
+def _secret_digest() -> str:
+    """Which SECRET_KEY a kept session hash was made with (after a rotation Django checks the
+    session against the fallback keys, which needs the password hash from the database)."""
+    return _digest_of(settings.SECRET_KEY)
+
+
+@functools.lru_cache(maxsize=4)
+def _digest_of(secret: str) -> str:
+    digest = salted_hmac("accounts.User.kept-answers", "", secret=secret, algorithm="sha256")
+    return digest.hexdigest()[:16]
 
 
 class Notification(models.Model):

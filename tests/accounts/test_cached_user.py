@@ -135,3 +135,80 @@ def test_the_second_factor_is_known_without_a_query_and_its_removal_locks_out(
     response = client.get(QUEUE)
     assert response.status_code == 302
     assert response["Location"] == reverse("mfa_activate_totp")
+
+
+def test_the_cache_holds_no_password_hash(client):
+    import pickle
+
+    from django.core.cache import cache
+
+    from accounts.backends import user_cache_key
+
+    user = UserFactory()
+    client.force_login(user)
+    client.get(ME)
+
+    kept = cache.get(user_cache_key(user.pk))
+    assert kept is not None and kept.pk == user.pk
+    assert "password" not in kept.__dict__
+    assert user.password.encode() not in pickle.dumps(kept)
+    # Served from that copy without a query, still signed in.
+    status, sql = _tables(client, ME)
+    assert status == 200 and '"accounts_user"' not in sql
+
+
+def test_the_copy_loads_the_password_hash_when_it_is_needed_and_saves_only_what_it_holds():
+    user = UserFactory(password="first-Password-2026")
+    kept = user.without_password_hash()
+
+    kept.full_name = "Nguyễn Văn Bình"
+    kept.save()
+    user.refresh_from_db()
+    assert user.full_name == "Nguyễn Văn Bình"
+    assert user.check_password("first-Password-2026")  # the hash was not blanked by the save
+    assert kept.check_password("first-Password-2026")  # loaded from the database on demand
+
+
+def test_the_copy_knows_whether_the_password_is_usable_without_a_query(
+    django_assert_num_queries,
+):
+    usable = UserFactory().without_password_hash()
+    unusable = UserFactory()
+    unusable.set_unusable_password()
+    unusable.save()
+    unusable = unusable.without_password_hash()
+
+    with django_assert_num_queries(0):
+        assert usable.has_usable_password() is True
+        assert unusable.has_usable_password() is False
+
+
+def test_a_password_change_through_the_cached_copy_keeps_this_session(client):
+    user = UserFactory(password="first-Password-2026")
+    client.force_login(user)
+    client.get(ME)  # the next request reads the copy without the hash
+
+    response = client.post(
+        reverse("account_change_password"),
+        {
+            "oldpassword": "first-Password-2026",
+            "password1": "second-Password-2026",
+            "password2": "second-Password-2026",
+        },
+    )
+
+    assert response.status_code == 302
+    assert client.get(ME).status_code == 200
+    user.refresh_from_db()
+    assert user.check_password("second-Password-2026")
+
+
+def test_a_rotated_secret_key_keeps_sessions_signed_in(client, settings):
+    client.force_login(UserFactory())
+    client.get(ME)  # the copy's session hash is made with the old key
+
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "a-new-secret-key-" + "x" * 40
+
+    assert client.get(ME).status_code == 200  # the old key verifies, the session moves on
+    assert client.get(ME).status_code == 200
