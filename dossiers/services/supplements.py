@@ -10,10 +10,13 @@ the `before` snapshot that staff compare the answer with.
 
 from datetime import date, datetime, time
 
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from accounts.services import user_notify
 from procedures.models import DossierComponent
 
 from ..calendar import add_working_days
@@ -195,22 +198,53 @@ def supplement_missing_components(
     return missing
 
 
-def _answer_summary(dossier: Dossier, request: SupplementRequest) -> str:
-    """Staff's note on the answer event: which files have new versions, which fields changed."""
+def _answer_changes(dossier: Dossier, request: SupplementRequest) -> tuple[list[str], list[str]]:
+    """What the answer changed: the names of the components with new files, the keys of the
+    information fields whose values differ from the `before` snapshot."""
     new_files = (
         Attachment.objects.filter(dossier=dossier, supplement_request=request, is_current=True)
         .select_related("component")
         .order_by("component__order", "id")
     )
-    parts = []
     names = list(dict.fromkeys(a.component.name for a in new_files))
-    if names:
-        parts.append(_("New files: %(names)s.") % {"names": "; ".join(names)})
     before = request.before.get("fields", {})
     changed = [k for k in request.fields if before.get(k, "") != _current_value(dossier, k)]
+    return names, changed
+
+
+def _answer_summary(names: list[str], changed: list[str]) -> str:
+    """Staff's note on the answer event: which files have new versions, which fields changed."""
+    parts = []
+    if names:
+        parts.append(_("New files: %(names)s.") % {"names": "; ".join(names)})
     if changed:
         parts.append(_("Corrected information: %(keys)s.") % {"keys": ", ".join(changed)})
     return " ".join(parts)
+
+
+def _notify_requester(
+    dossier: Dossier, request: SupplementRequest, names: list[str], changed: list[str]
+) -> None:
+    """Tell the officer who asked that the answer is in (in their language; nobody if that
+    account is no longer active)."""
+    officer = request.created_by
+    if not officer.is_active or not officer.email:
+        return
+    admin_path = reverse("admin:dossiers_dossier_change", args=[dossier.pk])
+    with translation.override(officer.language):
+        labels = info_field_labels(procedure=dossier.procedure, keys=changed)
+    user_notify(
+        user=officer,
+        template="dossier_supplement_answered",
+        context={
+            "dossier": dossier,
+            "supplement": request,
+            "new_files": names,
+            "field_labels": labels,
+            "admin_url": settings.SITE_URL + admin_path,
+        },
+        link=admin_path,
+    )
 
 
 def dossier_supplement_submit(
@@ -221,8 +255,9 @@ def dossier_supplement_submit(
     Preconditions: `user` is the applicant; each required component the request names has a
     new current file, and every required component still has a file.
     Side effects: the `before` snapshot (if no draft took it), the request's `answered_at`, and
-    one history event; staff find the dossier in the "supplemented" queue. The applicant gets
-    no email (the page confirms it).
+    one history event; staff find the dossier in the "supplemented" queue, and the officer who
+    asked gets a notification and an email (after commit). The applicant gets no email (the
+    page confirms it).
     Returns the transition, or None when the answer was already sent (a resent form or a second
     click: nothing changes, no second event). Raises `SupplementNotOpen` when the dossier is not
     waiting for a supplement, `DossierError` listing the missing files,
@@ -244,15 +279,18 @@ def dossier_supplement_submit(
         _snapshot_before(dossier, request)
         request.answered_at = timezone.now()
         request.save(update_fields=["answered_at"])
-        return dossier_transition(
+        names, changed = _answer_changes(dossier, request)
+        result = dossier_transition(
             dossier_id=dossier.pk,
             to_status=S.SUPPLEMENTED,
             role=Role.CITIZEN,
             actor=user,
             action="supplement",
-            internal_note=_answer_summary(dossier, request),
+            internal_note=_answer_summary(names, changed),
             expected_status=expected_status,
         )
+        _notify_requester(result.dossier, request, names, changed)
+        return result
 
 
 # --- Deadlines (beat) ------------------------------------------------------------------------

@@ -442,6 +442,52 @@ def _answer(client, dossier, component, name="ban-sao-moi.pdf", **values):
     assert response["Location"] == _url(dossier, "detail")
 
 
+def test_the_officer_who_asked_is_told_in_their_language_when_the_answer_is_in(
+    client, citizen, procedure, staff, mailoutbox, django_capture_on_commit_callbacks
+):
+    _form, licence, _photos = _components(procedure)
+    dossier = _processing(citizen, procedure, staff)
+    _ask(dossier, staff, components=[licence], fields=["address", "capital"])
+    staff.language = "vi"
+    staff.save()
+    citizen.language = "en"
+    citizen.save()
+    mailoutbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        _answer(client, dossier, licence, address="25 Tràng Tiền, Hà Nội", data_capital="1000")
+
+    [email] = mailoutbox
+    admin_path = reverse("admin:dossiers_dossier_change", args=[dossier.pk])
+    assert email.to == [staff.email]
+    assert email.subject == f"Hồ sơ {dossier.code} đã được bổ sung"
+    assert "Trần Thị Bình đã bổ sung hồ sơ" in email.body
+    assert licence.name in email.body
+    assert "Địa chỉ" in email.body  # the corrected field, in the officer's language
+    assert "Vốn" not in email.body  # the capital was sent unchanged
+    assert settings.SITE_URL + admin_path in email.body
+    notification = Notification.objects.get(user=staff)
+    assert notification.link == admin_path
+    assert not Notification.objects.filter(user=citizen, title=email.subject).exists()
+
+
+def test_nobody_is_emailed_when_the_officer_who_asked_has_left(
+    client, citizen, procedure, staff, mailoutbox, django_capture_on_commit_callbacks
+):
+    _form, licence, _photos = _components(procedure)
+    dossier = _processing(citizen, procedure, staff)
+    _ask(dossier, staff, components=[licence])
+    staff.is_active = False
+    staff.save()
+    mailoutbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        _answer(client, dossier, licence)
+
+    assert Dossier.objects.get(pk=dossier.pk).status == S.SUPPLEMENTED
+    assert mailoutbox == []
+
+
 def test_staff_see_the_old_and_new_versions_and_the_changed_fields(
     client, citizen, procedure, staff, staff_settings
 ):
