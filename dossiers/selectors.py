@@ -5,6 +5,7 @@ from typing import Any
 
 from django.db import models
 from django.db.models import Prefetch, QuerySet
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from procedures.models import DossierComponent, FormField
@@ -108,10 +109,12 @@ APPLICANT_FIELD_LABELS = {
 }
 
 
-def info_field_labels(*, procedure, keys) -> list[str]:
-    """Labels of requested information keys, in the request's order (uses prefetched fields)."""
+def info_field_labels(*, procedure, keys, language: str | None = None) -> list[str]:
+    """Labels of requested information keys, in the request's order (uses prefetched fields),
+    in `language` (an email's reader's) or else the active one."""
     declared = {f.key: f.label for f in procedure.form_fields.all()}
-    return [str(APPLICANT_FIELD_LABELS.get(key) or declared.get(key, key)) for key in keys]
+    with translation.override(language or translation.get_language()):
+        return [str(APPLICANT_FIELD_LABELS.get(key) or declared.get(key, key)) for key in keys]
 
 
 def supplement_open(dossier: Dossier) -> SupplementRequest | None:

@@ -190,7 +190,11 @@ def dossier_request_supplement(
             context={
                 "supplement": request,
                 "components": components,
-                "field_labels": info_field_labels(procedure=result.dossier.procedure, keys=fields),
+                "field_labels": info_field_labels(
+                    procedure=result.dossier.procedure,
+                    keys=fields,
+                    language=result.dossier.applicant.language,
+                ),
             },
         )
     return request

@@ -13,7 +13,7 @@ from datetime import date, datetime, time
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.services import user_notify
@@ -231,8 +231,7 @@ def _notify_requester(
     if not officer.is_active or not officer.email:
         return
     admin_path = reverse("admin:dossiers_dossier_change", args=[dossier.pk])
-    with translation.override(officer.language):
-        labels = info_field_labels(procedure=dossier.procedure, keys=changed)
+    labels = info_field_labels(procedure=dossier.procedure, keys=changed, language=officer.language)
     user_notify(
         user=officer,
         template="dossier_supplement_answered",
@@ -334,7 +333,9 @@ def supplement_request_remind(*, request_id: int) -> bool:
                 "supplement": request,
                 "components": list(request.components.all()),
                 "field_labels": info_field_labels(
-                    procedure=request.dossier.procedure, keys=request.fields
+                    procedure=request.dossier.procedure,
+                    keys=request.fields,
+                    language=request.dossier.applicant.language,
                 ),
             },
         )

@@ -164,6 +164,23 @@ def test_the_request_tells_the_applicant_what_and_by_when_and_keeps_the_lookup_g
     assert notification.link == _url(dossier, "detail")
 
 
+def test_the_request_names_the_fields_in_the_applicant_s_language_not_the_officer_s(
+    citizen, procedure, staff, mailoutbox, django_capture_on_commit_callbacks
+):
+    from django.utils import translation
+
+    citizen.language = "en"
+    citizen.save()
+    dossier = _submitted(citizen, procedure)
+    mailoutbox.clear()
+    with translation.override("vi"), django_capture_on_commit_callbacks(execute=True):
+        _ask(dossier, staff, fields=["address", "phone"])  # the officer's admin is in Vietnamese
+
+    [email] = mailoutbox
+    assert "Address" in email.body and "Phone" in email.body
+    assert "Địa chỉ" not in email.body
+
+
 def test_a_request_naming_a_field_the_procedure_does_not_have_is_refused(citizen, procedure, staff):
     dossier = _submitted(citizen, procedure)
     with pytest.raises(DossierError, match="field"):
