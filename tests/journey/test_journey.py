@@ -293,6 +293,11 @@ def test_the_whole_journey(
         assert dossier.status == DossierStatus.SUPPLEMENTED
         assert "don-v2.pdf" in citizen.main_text()
         citizen.check("supplemented")
+        # The officer who asked is emailed that the answer is in, in the officer's language.
+        with translation.override(staff.language):
+            answered_subject = gettext("Dossier %(code)s has been supplemented")
+        answered = mailbox.wait_for(staff.email, subject(answered_subject))
+        assert f"/admin/dossiers/dossier/{dossier.pk}/change/" in answered["body"]
 
         # The officer sees both versions and continues processing.
         o.goto(change_url)
