@@ -13,7 +13,7 @@ from .drafts import (
     dossier_submit,
     dossier_withdraw,
 )
-from .notify import dossier_notify, dossier_urls
+from .notify import dossier_notify, dossier_urls, officer_notify
 from .processing import (
     agency_today,
     dossier_approve,
@@ -65,6 +65,7 @@ __all__ = [
     "dossier_lock_for_supplement",
     "dossier_missing_components",
     "dossier_notify",
+    "officer_notify",
     "dossier_payment_settled",
     "dossier_receive",
     "dossier_reject",

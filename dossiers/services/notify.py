@@ -1,4 +1,5 @@
-"""Telling the applicant about their dossier: a notification and an email (DESIGN §7)."""
+"""Telling the applicant about their dossier (DESIGN §7), and the officer in charge about the
+applicant's answer: a notification and an email."""
 
 from django.conf import settings
 from django.urls import reverse
@@ -33,4 +34,32 @@ def dossier_notify(*, dossier: Dossier, template: str, context: dict | None = No
         template=template,
         context={"dossier": dossier, **dossier_urls(dossier), **(context or {})},
         link=reverse("dossiers:detail", args=[dossier.pk]),
+    )
+
+
+def officer_notify(
+    *,
+    officer,
+    dossier: Dossier,
+    template: str,
+    context: dict | None = None,
+    admin_path: str | None = None,
+) -> None:
+    """Tell the officer who asked for something (a supplement, a fee) that the applicant has
+    answered, with `templates/emails/<template>*` in the officer's language; the notification
+    and the email link to `admin_path` (default: the dossier's admin page). Nobody is told when
+    that account is no longer active. Same transaction rules as `dossier_notify`.
+    """
+    if not officer.is_active or not officer.email:
+        return
+    admin_path = admin_path or reverse("admin:dossiers_dossier_change", args=[dossier.pk])
+    user_notify(
+        user=officer,
+        template=template,
+        context={
+            "dossier": dossier,
+            "admin_url": settings.SITE_URL + admin_path,
+            **(context or {}),
+        },
+        link=admin_path,
     )

@@ -10,13 +10,10 @@ the `before` snapshot that staff compare the answer with.
 
 from datetime import date, datetime, time
 
-from django.conf import settings
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.services import user_notify
 from procedures.models import DossierComponent
 
 from ..calendar import add_working_days
@@ -29,7 +26,7 @@ from .drafts import (
     dossier_lock_for_applicant,
     dossier_missing_components,
 )
-from .notify import dossier_notify
+from .notify import dossier_notify, officer_notify
 from .processing import AGENCY_TZ, agency_today
 from .transitions import DossierError, TransitionResult, dossier_transition
 
@@ -225,24 +222,19 @@ def _answer_summary(names: list[str], changed: list[str]) -> str:
 def _notify_requester(
     dossier: Dossier, request: SupplementRequest, names: list[str], changed: list[str]
 ) -> None:
-    """Tell the officer who asked that the answer is in (in their language; nobody if that
-    account is no longer active)."""
+    """Tell the officer who asked that the answer is in."""
     officer = request.created_by
-    if not officer.is_active or not officer.email:
-        return
-    admin_path = reverse("admin:dossiers_dossier_change", args=[dossier.pk])
-    labels = info_field_labels(procedure=dossier.procedure, keys=changed, language=officer.language)
-    user_notify(
-        user=officer,
+    officer_notify(
+        officer=officer,
+        dossier=dossier,
         template="dossier_supplement_answered",
         context={
-            "dossier": dossier,
             "supplement": request,
             "new_files": names,
-            "field_labels": labels,
-            "admin_url": settings.SITE_URL + admin_path,
+            "field_labels": info_field_labels(
+                procedure=dossier.procedure, keys=changed, language=officer.language
+            ),
         },
-        link=admin_path,
     )
 
 

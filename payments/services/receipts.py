@@ -2,11 +2,13 @@
 
 from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.services import user_notify
 from dossiers.constants import DossierStatus
+from dossiers.services import officer_notify
 from dossiers.uploads import UploadRejected, check_file, store_file
 
 from ..constants import RECEIPT_FILE_TYPES, RECEIPT_MAX_SIZE_MB, PaymentMethod
@@ -32,7 +34,8 @@ def payment_receipt_submit(*, fee_notice_id: int, user, file) -> Payment:
     receipt is being checked… unless it is the very same file (a double click), which returns
     the same payment unchanged. After a rejection a new payment is created.
     Side effects: the file stored privately; the payment becomes `receipt_submitted`; a history
-    event. Raises `FeeNotice.DoesNotExist` for someone else's notice, `PaymentError` otherwise
+    event; the officer who issued the notice is told (notification and email, after commit).
+    Raises `FeeNotice.DoesNotExist` for someone else's notice, `PaymentError` otherwise
     (including a file refused by the upload rules).
     """
     try:
@@ -81,6 +84,13 @@ def payment_receipt_submit(*, fee_notice_id: int, user, file) -> Payment:
             action="payment_receipt_submitted",
             actor=user,
             note=_in_portal_language(lambda: _("Payment receipt submitted for checking.")),
+        )
+        officer_notify(
+            officer=notice.created_by,
+            dossier=dossier,
+            template="payment_receipt_submitted",
+            context={"payment": payment},
+            admin_path=reverse("admin:payments_payment_change", args=[payment.pk]),
         )
     return payment
 

@@ -108,6 +108,31 @@ def test_receipt_upload_is_stored_privately_and_recorded(notice, citizen):
     )
 
 
+def test_the_officer_who_issued_the_notice_is_asked_to_check_the_receipt_once(
+    notice, citizen, staff, mailoutbox, django_capture_on_commit_callbacks
+):
+    from django.conf import settings
+    from django.urls import reverse
+
+    from accounts.models import Notification
+
+    staff.language = "vi"
+    staff.save()
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        payment = services.payment_receipt_submit(fee_notice_id=notice.pk, user=citizen, file=png())
+    with django_capture_on_commit_callbacks(execute=True):  # a double click
+        services.payment_receipt_submit(fee_notice_id=notice.pk, user=citizen, file=png())
+
+    [email] = [m for m in mailoutbox if m.to == [staff.email]]
+    code = notice.dossier.code
+    assert email.subject == f"Chứng từ thanh toán cần kiểm tra: hồ sơ {code}"
+    assert "150.000" in email.body and "bien-lai.png" in email.body
+    admin_path = reverse("admin:payments_payment_change", args=[payment.pk])
+    assert settings.SITE_URL + admin_path in email.body
+    assert Notification.objects.get(user=staff).link == admin_path
+
+
 def test_receipt_double_submit_is_idempotent(notice, citizen):
     first = services.payment_receipt_submit(fee_notice_id=notice.pk, user=citizen, file=png())
     again = services.payment_receipt_submit(fee_notice_id=notice.pk, user=citizen, file=png())
