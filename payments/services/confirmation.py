@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from accounts.services import user_notify
 from dossiers.constants import DossierStatus, Role
-from dossiers.services import TransitionRefused, dossier_transition
+from dossiers.services import TransitionRefused, dossier_transition, officer_notify
 
 from ..constants import CANCELLED_CODES, EXPIRED_CODES, HELD_FOR_REVIEW_CODES, UNSUCCESSFUL
 from ..models import FeeNotice, Payment, PaymentNotification
@@ -42,7 +42,8 @@ def payment_confirm(
     one gateway transaction never confirms two payments.
     Side effects: the payment `confirmed`; the notice paid; the dossier back to `processing`
     (role system, or staff when `actor` is given); the applicant notified with a link to the
-    payment confirmation PDF, rendered by a task on commit. If the notice was already paid by
+    payment confirmation PDF, rendered by a task on commit; when paid at the bank (no `actor`),
+    the officer who issued the notice is told the dossier is back in processing. If the notice was already paid by
     another payment, or the dossier no longer waits for payment, nothing moves and the payment
     is flagged for staff (a refund may be due).
     Raises `PaymentError` for a rejected receipt.
@@ -75,6 +76,7 @@ def _confirm_locked(notice: FeeNotice, payment: Payment, *, actor) -> ConfirmRes
 
     notice.paid_at = now
     notice.save(update_fields=["paid_at"])
+    resumed = False
     try:
         with transaction.atomic():
             dossier_transition(
@@ -88,6 +90,7 @@ def _confirm_locked(notice: FeeNotice, payment: Payment, *, actor) -> ConfirmRes
                 ),
                 expected_status=DossierStatus.AWAITING_PAYMENT,
             )
+        resumed = True
     except TransitionRefused:
         _flag(payment, f"Paid while the dossier was {dossier.status}: check it (refund?).")
     payment.save()
@@ -105,6 +108,14 @@ def _confirm_locked(notice: FeeNotice, payment: Payment, *, actor) -> ConfirmRes
         },
         link=payment_page_path(dossier),
     )
+    if resumed and actor is None:
+        # Paid at the bank, not confirmed by staff: the officer learns the dossier is back.
+        officer_notify(
+            officer=notice.created_by,
+            dossier=dossier,
+            template="payment_paid_online",
+            context={"payment": payment},
+        )
     from ..tasks import payment_confirmation_render
 
     payment_id = payment.pk

@@ -52,6 +52,37 @@ def test_valid_ipn_confirms_the_payment_without_any_browser_return(
     assert log.payment == online_payment and log.result_code == "00"
 
 
+def test_the_officer_who_issued_the_notice_learns_it_was_paid_online_once(
+    online_payment, staff, send_ipn, mailoutbox, django_capture_on_commit_callbacks
+):
+    staff.language = "en"
+    staff.save()
+    params = ipn_params(online_payment)
+    for _ in range(2):  # the gateway repeats its notification
+        with django_capture_on_commit_callbacks(execute=True):
+            send_ipn(params)
+
+    [email] = [m for m in mailoutbox if m.to == [staff.email]]
+    dossier = online_payment.fee_notice.dossier
+    assert email.subject == f"Fee paid online for dossier {dossier.code}"
+    assert "150.000 ₫" in email.body and online_payment.txn_ref in email.body
+    assert f"/admin/dossiers/dossier/{dossier.pk}/change/" in email.body
+
+
+def test_staff_confirming_a_receipt_themselves_get_no_email(
+    notice, citizen, staff, mailoutbox, django_capture_on_commit_callbacks
+):
+    from .test_services import png
+
+    payment = services.payment_receipt_submit(fee_notice_id=notice.pk, user=citizen, file=png())
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.payment_receipt_confirm(payment_id=payment.pk, actor=staff)
+
+    assert [m for m in mailoutbox if m.to == [staff.email]] == []
+    assert [m for m in mailoutbox if m.to == [citizen.email]]  # the applicant is told
+
+
 def test_repeated_ipn_answers_already_confirmed_and_changes_nothing(
     online_payment, send_ipn, mailoutbox, django_capture_on_commit_callbacks
 ):
