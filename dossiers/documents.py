@@ -65,20 +65,20 @@ def lookup_url(dossier: Dossier) -> str:
 
 
 def qr_data_uri(text: str) -> str:
-    """A QR code of `text` as an inline SVG data URI (no file, no network)."""
+    """A QR code of `text` as an inline PNG data URI (no file, no network), one pixel a module.
+
+    The slip scales it up with `image-rendering: pixelated`, so every module prints as a sharp
+    square at any size; WeasyPrint draws such an image in a fraction of the time it takes to
+    draw the same code as an SVG path of a thousand small squares (a third of the slip's
+    render time)."""
     import qrcode
-    import qrcode.image.svg
 
     image = qrcode.make(
-        text,
-        image_factory=qrcode.image.svg.SvgPathImage,
-        box_size=10,
-        border=2,
-        error_correction=qrcode.constants.ERROR_CORRECT_M,
+        text, box_size=1, border=2, error_correction=qrcode.constants.ERROR_CORRECT_M
     )
     buffer = io.BytesIO()
-    image.save(buffer)
-    return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    image.save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def render_pdf(*, template: str, context: dict) -> bytes:

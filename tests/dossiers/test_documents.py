@@ -1,5 +1,7 @@
 """The printable slips (Circular 01/2018 forms 01–03) render as PDF with Vietnamese text."""
 
+import base64
+import io
 import re
 import shutil
 import subprocess
@@ -9,6 +11,8 @@ from datetime import UTC, date, datetime
 from django.urls import reverse
 
 import pytest
+import qrcode
+from PIL import Image
 
 from dossiers import documents
 from dossiers.constants import DossierStatus
@@ -70,7 +74,18 @@ def dossier():
 def test_the_receipt_slip_renders_with_code_qr_and_vietnamese_text(dossier):
     context = documents.slip_context(dossier, "receipt")
     assert context["lookup_url"].endswith("/lookup/?code=VBC-270310-0042")
-    assert context["qr"].startswith("data:image/svg+xml;base64,")
+    assert context["qr"].startswith("data:image/png;base64,")
+    # One pixel a module (quiet zone included), dark where the lookup link's QR code is dark.
+    expected = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=2)
+    expected.add_data(context["lookup_url"])
+    matrix = expected.get_matrix()
+    image = Image.open(io.BytesIO(base64.b64decode(context["qr"].split(",", 1)[1]))).convert("1")
+    assert image.size == (len(matrix), len(matrix))
+    assert all(
+        (image.getpixel((x, y)) == 0) == dark
+        for y, row in enumerate(matrix)
+        for x, dark in enumerate(row)
+    )
     assert [c.name for c in context["components"]] == ["Đơn đề nghị cấp giấy phép"]
     pdf = documents.dossier_slip_pdf(dossier=dossier, kind="receipt")
     assert pdf.startswith(b"%PDF")
