@@ -76,23 +76,23 @@ class SharedClientRedisCacheClient(RedisCacheClient):
         return held[1]
 
     def roundtrip(self, *commands: tuple, write: bool = False) -> list:
-        """Send `commands` in one write and return their raw replies, in order."""
-        for attempt in (1, 2):
-            connection = self._wire(write)
-            try:
-                connection.send_packed_command(
-                    connection.pack_commands(commands), check_health=False
-                )
-                return [connection.read_response() for _ in commands]
-            except (RedisConnectionError, RedisTimeoutError):
-                connection.disconnect()
-                if attempt == 2:
-                    raise
-            except BaseException:
-                # An error reply, or an interruption: replies may be left unread. Start afresh.
-                connection.disconnect()
-                raise
-        raise AssertionError("unreachable")
+        """Send `commands` in one write and return their raw replies, in order; once more on a
+        fresh connection if the server dropped this one."""
+        try:
+            return self._exchange(self._wire(write), commands)
+        except (RedisConnectionError, RedisTimeoutError):
+            return self._exchange(self._wire(write), commands)
+
+    @staticmethod
+    def _exchange(connection: AbstractConnection, commands: tuple) -> list:
+        try:
+            connection.send_packed_command(connection.pack_commands(commands), check_health=False)
+            return [connection.read_response() for _ in commands]
+        except BaseException:
+            # An error reply, a broken socket or an interruption: replies may be left unread,
+            # so the next command starts on a new connection.
+            connection.disconnect()
+            raise
 
     def close_wires(self) -> None:
         """Close this thread's connections (tests; a process exiting closes them anyway)."""

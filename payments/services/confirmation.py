@@ -43,9 +43,9 @@ def payment_confirm(
     Side effects: the payment `confirmed`; the notice paid; the dossier back to `processing`
     (role system, or staff when `actor` is given); the applicant notified with a link to the
     payment confirmation PDF, rendered by a task on commit; when paid at the bank (no `actor`),
-    the officer who issued the notice is told the dossier is back in processing. If the notice was already paid by
-    another payment, or the dossier no longer waits for payment, nothing moves and the payment
-    is flagged for staff (a refund may be due).
+    the officer who issued the notice is told the dossier is back in processing. If the notice
+    was already paid by another payment, or the dossier no longer waits for payment, nothing
+    moves and the payment is flagged for staff (a refund may be due).
     Raises `PaymentError` for a rejected receipt.
     """
     with transaction.atomic():

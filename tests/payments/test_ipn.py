@@ -69,20 +69,6 @@ def test_the_officer_who_issued_the_notice_learns_it_was_paid_online_once(
     assert f"/admin/dossiers/dossier/{dossier.pk}/change/" in email.body
 
 
-def test_staff_confirming_a_receipt_themselves_get_no_email(
-    notice, citizen, staff, mailoutbox, django_capture_on_commit_callbacks
-):
-    from .test_services import png
-
-    payment = services.payment_receipt_submit(fee_notice_id=notice.pk, user=citizen, file=png())
-    mailoutbox.clear()
-    with django_capture_on_commit_callbacks(execute=True):
-        services.payment_receipt_confirm(payment_id=payment.pk, actor=staff)
-
-    assert [m for m in mailoutbox if m.to == [staff.email]] == []
-    assert [m for m in mailoutbox if m.to == [citizen.email]]  # the applicant is told
-
-
 def test_repeated_ipn_answers_already_confirmed_and_changes_nothing(
     online_payment, send_ipn, mailoutbox, django_capture_on_commit_callbacks
 ):

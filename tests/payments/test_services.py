@@ -133,6 +133,18 @@ def test_the_officer_who_issued_the_notice_is_asked_to_check_the_receipt_once(
     assert Notification.objects.get(user=staff).link == admin_path
 
 
+def test_staff_confirming_a_receipt_themselves_get_no_email(
+    notice, citizen, staff, mailoutbox, django_capture_on_commit_callbacks
+):
+    payment = services.payment_receipt_submit(fee_notice_id=notice.pk, user=citizen, file=png())
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.payment_receipt_confirm(payment_id=payment.pk, actor=staff)
+
+    assert [m for m in mailoutbox if m.to == [staff.email]] == []
+    assert [m for m in mailoutbox if m.to == [citizen.email]]  # the applicant is told
+
+
 def test_receipt_double_submit_is_idempotent(notice, citizen):
     first = services.payment_receipt_submit(fee_notice_id=notice.pk, user=citizen, file=png())
     again = services.payment_receipt_submit(fee_notice_id=notice.pk, user=citizen, file=png())
