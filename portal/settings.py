@@ -105,6 +105,18 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # The embedded database is served by several threads at once (runserver, gunicorn --threads).
+    # WAL lets readers go on beside the one writer; IMMEDIATE takes the write lock when a
+    # transaction begins, so a second writer waits its turn (up to the busy timeout, in seconds)
+    # instead of failing with "database is locked" halfway through, as a deferred upgrade does.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": env.int("SQLITE_BUSY_TIMEOUT", default=20),
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        }
+    )
 
 # --- Cache and Celery --------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")

@@ -83,11 +83,11 @@ class Command(BaseCommand):
             return
         procedures = list(agency.procedures.published().prefetch_related("components")[:3])
         for step, procedure in enumerate(procedures):
-            dossier = drafts.dossier_draft_open(
-                user=citizen, procedure=procedure, form_token=uuid.uuid4()
-            )
+            # dossier_draft_open locks the new row: it runs inside the transaction, as the form's.
             with transaction.atomic():
-                locked = drafts.dossier_lock_for_applicant(user=citizen, dossier_id=dossier.pk)
+                dossier = drafts.dossier_draft_open(
+                    user=citizen, procedure=procedure, form_token=uuid.uuid4()
+                )
                 for component in procedure.components.all():
                     if component.required:
                         kind = "pdf" if "pdf" in component.file_types else component.file_types[0]
@@ -95,7 +95,7 @@ class Command(BaseCommand):
                             DEMO_FILES.get(kind, DEMO_FILES["pdf"]), name=f"mau.{kind}"
                         )
                         drafts.attachment_add(
-                            dossier=locked, component=component, file=sample, user=citizen
+                            dossier=dossier, component=component, file=sample, user=citizen
                         )
             drafts.dossier_submit(dossier_id=dossier.pk, actor=citizen)
             if step >= 1:
