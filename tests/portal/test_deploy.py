@@ -41,6 +41,13 @@ def test_check_deploy_has_no_warnings():
     assert "no issues" in result.stdout
 
 
+def test_check_deploy_fails_when_the_dev_outbox_is_enabled_in_production():
+    result = _manage("check", "--deploy", extra={"DEV_OUTBOX_ENABLED": "true"})
+    assert result.returncode != 0
+    assert "accounts.E001" in result.stderr + result.stdout
+    assert "/dev/outbox/" in result.stderr + result.stdout
+
+
 def test_production_disables_the_sandbox_bank_and_the_dev_outbox():
     code = (
         "from django.conf import settings as s; from django.urls import resolve, Resolver404\n"

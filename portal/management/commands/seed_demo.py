@@ -68,7 +68,9 @@ class Command(BaseCommand):
             f"  Staff sign in with a TOTP code: secret {DEMO_TOTP_SECRET} in any authenticator app,"
             " or print the current code with `.venv/bin/python manage.py demo_totp`."
         )
-        self.stdout.write(f"  Emails sent in development: {settings.SITE_URL}/dev/outbox/")
+        self.stdout.write(
+            f"  Emails sent in development: {settings.SITE_URL}/dev/outbox/ (as the superuser)"
+        )
 
     def _demo_dossiers(self, agency: Agency, staff: User) -> None:
         """Three dossiers of the demo citizen: awaiting receipt, in processing, with a result."""
