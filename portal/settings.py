@@ -169,7 +169,9 @@ if _email["EMAIL_BACKEND"].endswith("smtp.EmailBackend"):
         "password": _email.get("EMAIL_HOST_PASSWORD") or "",
         "use_tls": bool(_email.get("EMAIL_USE_TLS")),
         "use_ssl": bool(_email.get("EMAIL_USE_SSL")),
-        "timeout": 10,
+        # Seconds before a silent mail server counts as down. Django's EMAIL_TIMEOUT setting
+        # cannot sit beside MAILERS, so the variable of that name lands here.
+        "timeout": env.float("EMAIL_TIMEOUT", default=5.0),
     }
 MAILERS = {"default": {"BACKEND": _email["EMAIL_BACKEND"], "OPTIONS": _email_options}}
 DEFAULT_FROM_EMAIL = env.str(
