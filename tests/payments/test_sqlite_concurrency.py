@@ -19,7 +19,7 @@ from django.conf import settings
 
 import pytest
 
-from tests.conftest import free_port
+from tests.conftest import free_port, run_manage
 
 from .conftest import SECRET, TMN_CODE
 
@@ -49,15 +49,7 @@ print({MARKER!r} + json.dumps(ipn_params(payment)))
 
 
 def _manage(env: dict, *args: str) -> str:
-    result = subprocess.run(  # noqa: S603 (our own manage.py)
-        [sys.executable, "manage.py", *args],
-        cwd=settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    result = run_manage(*args, env=env, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout
 

@@ -3,9 +3,8 @@
 import json
 import os
 import subprocess
-import sys
 
-from django.conf import settings
+from tests.conftest import run_manage
 
 PRODUCTION_ENV = {
     "DJANGO_PRODUCTION": "true",
@@ -24,15 +23,7 @@ def _manage(*args: str, extra: dict | None = None) -> subprocess.CompletedProces
         if k not in ("DEBUG", "REDIS_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")
     }
     env.update(PRODUCTION_ENV, **(extra or {}))
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_manage(*args, env=env)
 
 
 def test_check_deploy_has_no_warnings():
