@@ -7,4 +7,4 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401  (wires allauth's email_confirmed)
+        from . import checks, signals  # noqa: F401  (registers the checks; wires allauth)

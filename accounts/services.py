@@ -2,6 +2,7 @@
 
 import ipaddress
 import logging
+import smtplib
 from datetime import timedelta
 
 from django.conf import settings
@@ -153,6 +154,32 @@ def outbox_requeue_stale() -> int:
     for pk in ids:
         _enqueue(pk)
     return len(ids)
+
+
+def outbox_deliver_pending(*, limit: int = 500) -> tuple[int, int]:
+    """Send the pending outbox emails now, oldest first, one attempt each (`manage.py
+    send_outbox`): for eager Celery, where no worker retries, or to flush the outbox by hand.
+
+    A refusal of one message (recipient, sender, content) moves on to the next; any other
+    failure means the mail server is unreachable, so the rest is left for a later run rather
+    than waiting for one timeout per email. Returns (sent, still pending).
+    """
+    per_message = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
+    ids = list(
+        OutgoingEmail.objects.filter(status=EmailStatus.PENDING)
+        .order_by("created_at", "id")
+        .values_list("pk", flat=True)[:limit]
+    )
+    sent = 0
+    for pk in ids:
+        try:
+            sent += email_deliver(email_id=pk)
+        except per_message as exc:
+            logger.warning("email %s refused by the mail server: %s", pk, exc)
+        except Exception as exc:
+            logger.warning("mail server unavailable (%s); the outbox is left for later", exc)
+            break
+    return sent, OutgoingEmail.objects.filter(status=EmailStatus.PENDING).count()
 
 
 def client_ip(request) -> str | None:

@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -51,9 +53,17 @@ def notification_read(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 
 
 def dev_outbox(request: HttpRequest, pk: int | None = None) -> HttpResponse:
-    """Development only: read every email the portal sent, to follow links without a mail server."""
+    """Development only: read every email the portal sent, to follow links without a mail server.
+
+    Every email means every citizen's links (confirmation, password reset): only a signed-in
+    superuser reads them. Enabled in production, `check --deploy` fails (accounts/checks.py).
+    """
     if not settings.DEV_OUTBOX_ENABLED:
         raise Http404
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if not request.user.is_superuser:
+        raise PermissionDenied
     if pk is not None:
         email = OutgoingEmail.objects.filter(pk=pk).first()
         if email is None:

@@ -152,14 +152,26 @@ class DossierForm(forms.Form):
         return data
 
     def applicant(self) -> dict:
+        """The applicant details to store, after validation: a field with an error is left out
+        (the draft keeps what it had), so a form with errors still gives its valid answers."""
         return {
-            name: self.cleaned_data.get(name) or ""
-            for name in APPLICANT_FIELDS
+            name: (self.cleaned_data.get(name) or "")
             if name != "applicant_type"
-        } | {"applicant_type": self.cleaned_data["applicant_type"]}
+            else self.cleaned_data["applicant_type"]
+            for name in APPLICANT_FIELDS
+            if name not in self.errors
+        }
 
-    def declared_data(self) -> dict:
-        return {field.key: _stored(self.cleaned_data.get(name)) for field, name in self.declared}
+    def declared_data(self, previous: dict | None = None) -> dict:
+        """The answers to the procedure's fields to store, after validation; a field with an
+        error keeps its `previous` answer."""
+        previous = previous or {}
+        return {
+            field.key: previous.get(field.key, "")
+            if name in self.errors
+            else _stored(self.cleaned_data.get(name))
+            for field, name in self.declared
+        }
 
     @staticmethod
     def initial_for(dossier_or_profile: dict, data: dict, token) -> dict:

@@ -354,17 +354,15 @@ def _form_post(
                 services.attachment_remove(dossier=dossier, attachment_id=int(attachment_id))
 
         form = DossierForm(request.POST, procedure=procedure, draft=action != "submit")
-        if form.is_valid():
-            services.dossier_draft_save(
-                dossier=dossier, applicant=form.applicant(), data=form.declared_data()
-            )
-        else:
-            # Keep on the draft whatever is well-formed, even when the submission is not.
-            lenient = DossierForm(request.POST, procedure=procedure, draft=True)
-            if action == "submit" and lenient.is_valid():
-                services.dossier_draft_save(
-                    dossier=dossier, applicant=lenient.applicant(), data=lenient.declared_data()
-                )
+        # Keep on the draft every well-formed answer, even when another answer is not or the
+        # submission is incomplete: leaving the error page loses nothing already typed.
+        kept = form
+        if not form.is_valid() and not form.draft:
+            kept = DossierForm(request.POST, procedure=procedure, draft=True)
+            kept.is_valid()
+        services.dossier_draft_save(
+            dossier=dossier, applicant=kept.applicant(), data=kept.declared_data(dossier.data)
+        )
 
         if form.is_valid() and not upload_errors:
             if action != "submit":

@@ -118,6 +118,7 @@ NOTIFICATION_INLINE_FIELDS = (
     "result_message",
     "remote_addr",
     "params",
+    "params_omitted",
 )
 
 

@@ -98,3 +98,11 @@ BANK_NAMES = dict(BANKS)
 # Accepted receipt files: a photo or a scan of the payment document.
 RECEIPT_FILE_TYPES = ["pdf", "jpg", "png"]
 RECEIPT_MAX_SIZE_MB = 10
+
+# What the notification (IPN) log keeps of one request. A gateway's notification carries about
+# fifteen short parameters; anyone can send the endpoint thousands of long ones, so the log keeps
+# the first few, gateway parameters (vnp_*) first, each cut to the protocol's longest value, and
+# counts the rest.
+IPN_LOG_MAX_PARAMS = 40
+IPN_LOG_MAX_KEY_CHARS = 64
+IPN_LOG_MAX_VALUE_CHARS = 255

@@ -181,6 +181,11 @@ class PaymentNotification(models.Model):
     )
     received_at = models.DateTimeField(_("received"), auto_now_add=True, db_index=True)
     params = models.JSONField(_("parameters"), default=dict)
+    params_omitted = models.PositiveIntegerField(
+        _("parameters left out"),
+        default=0,
+        help_text=_("Parameters beyond what the log keeps of one notification."),
+    )
     remote_addr = models.CharField(_("from address"), max_length=64, blank=True)
     result_code = models.CharField(_("our answer"), max_length=4)
     result_message = models.CharField(_("message"), max_length=100, blank=True)

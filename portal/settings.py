@@ -105,6 +105,18 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # The embedded database is served by several threads at once (runserver, gunicorn --threads).
+    # WAL lets readers go on beside the one writer; IMMEDIATE takes the write lock when a
+    # transaction begins, so a second writer waits its turn (up to the busy timeout, in seconds)
+    # instead of failing with "database is locked" halfway through, as a deferred upgrade does.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": env.int("SQLITE_BUSY_TIMEOUT", default=20),
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        }
+    )
 
 # --- Cache and Celery --------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -157,7 +169,9 @@ if _email["EMAIL_BACKEND"].endswith("smtp.EmailBackend"):
         "password": _email.get("EMAIL_HOST_PASSWORD") or "",
         "use_tls": bool(_email.get("EMAIL_USE_TLS")),
         "use_ssl": bool(_email.get("EMAIL_USE_SSL")),
-        "timeout": 10,
+        # Seconds before a silent mail server counts as down. Django's EMAIL_TIMEOUT setting
+        # cannot sit beside MAILERS, so the variable of that name lands here.
+        "timeout": env.float("EMAIL_TIMEOUT", default=5.0),
     }
 MAILERS = {"default": {"BACKEND": _email["EMAIL_BACKEND"], "OPTIONS": _email_options}}
 DEFAULT_FROM_EMAIL = env.str(

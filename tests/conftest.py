@@ -3,6 +3,7 @@
 import os
 import shutil
 import socket
+import subprocess
 import sys
 from pathlib import Path
 
@@ -139,6 +140,19 @@ def celery_worker_argv(*, pool: str = "solo", concurrency: int = 1) -> list[str]
         "-l",
         "info",
     ]
+
+
+def run_manage(*args: str, env: dict, timeout: float = 120) -> subprocess.CompletedProcess:
+    """`manage.py <args>` of this checkout in a child process with exactly `env`."""
+    return subprocess.run(  # noqa: S603 (our own manage.py)
+        [sys.executable, "manage.py", *args],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def free_port() -> int:

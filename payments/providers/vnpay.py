@@ -281,7 +281,9 @@ class VNPayProvider(PaymentProvider):
                 )
             return answer(IpnResult.CONFIRM_SUCCESS if changed else IpnResult.ALREADY_CONFIRMED)
         except Exception:
-            logger.exception("VNPay IPN could not be processed: %s", params.get("vnp_TxnRef"))
+            logger.exception(
+                "VNPay IPN could not be processed: %s", str(params.get("vnp_TxnRef", ""))[:40]
+            )
             return answer(IpnResult.UNKNOWN_ERROR)
 
     def query(self, payment) -> GatewayResponse:

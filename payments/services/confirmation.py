@@ -11,7 +11,15 @@ from accounts.services import user_notify
 from dossiers.constants import DossierStatus, Role
 from dossiers.services import TransitionRefused, dossier_transition, officer_notify
 
-from ..constants import CANCELLED_CODES, EXPIRED_CODES, HELD_FOR_REVIEW_CODES, UNSUCCESSFUL
+from ..constants import (
+    CANCELLED_CODES,
+    EXPIRED_CODES,
+    HELD_FOR_REVIEW_CODES,
+    IPN_LOG_MAX_KEY_CHARS,
+    IPN_LOG_MAX_PARAMS,
+    IPN_LOG_MAX_VALUE_CHARS,
+    UNSUCCESSFUL,
+)
 from ..models import FeeNotice, Payment, PaymentNotification
 from .common import (
     ConfirmResult,
@@ -212,13 +220,28 @@ def payment_flag(
     return changed
 
 
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _bounded_params(params: dict) -> dict[str, str]:
+    """The parameters the log keeps: gateway ones first, in the order they came."""
+    ordered = sorted(params.items(), key=lambda item: not str(item[0]).startswith("vnp_"))
+    kept: dict[str, str] = {}
+    for key, value in ordered[:IPN_LOG_MAX_PARAMS]:
+        kept[_cut(str(key), IPN_LOG_MAX_KEY_CHARS)] = _cut(str(value), IPN_LOG_MAX_VALUE_CHARS)
+    return kept
+
+
 def payment_notification_record(
     *, provider: str, params: dict, result_code: str, result_message: str, remote_addr: str = ""
 ) -> PaymentNotification:
     """Append one gateway notification to the log, whatever its outcome.
 
     A notification refused for its signature is linked to no payment, so nothing a forger
-    sends can stand in the way of the real one.
+    sends can stand in the way of the real one. The log is bounded whatever was sent: at most
+    `IPN_LOG_MAX_PARAMS` parameters, gateway ones (vnp_*) first, keys and values cut short
+    (a cut value ends with "…"); how many were left out is counted in `params_omitted`.
     """
     payment_id = None
     if result_code != "97":
@@ -227,10 +250,12 @@ def payment_notification_record(
             .values_list("pk", flat=True)
             .first()
         )
+    kept = _bounded_params(params)
     return PaymentNotification.objects.create(
         provider=provider,
         payment_id=payment_id,
-        params={str(k)[:64]: str(v)[:512] for k, v in list(params.items())[:60]},
+        params=kept,
+        params_omitted=len(params) - len(kept),
         remote_addr=remote_addr[:64],
         result_code=result_code,
         result_message=result_message[:100],

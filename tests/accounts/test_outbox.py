@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 import pytest
+from celery.exceptions import Retry
 from kombu.exceptions import OperationalError
 
 from accounts import services, tasks
@@ -88,20 +89,49 @@ def test_smtp_failure_is_recorded_and_raised_for_retry_then_sent_once(monkeypatc
     assert len(mailoutbox) == 1
 
 
-def test_send_task_retries_with_backoff_on_smtp_errors(monkeypatch):
-    email = OutgoingEmail.objects.create(to="a@example.com", subject="S", body_text="B")
-    calls = []
-
+def _smtp_busy(calls: list):
     def flaky(*, email_id):
         calls.append(email_id)
         raise smtplib.SMTPConnectError(421, "try later")
 
-    monkeypatch.setattr(services, "email_deliver", flaky)
-    result = tasks.send_email.apply(args=[email.pk])
-    # Eager apply runs the retries in-process: 1 try + max_retries, then gives up (and the
-    # row stays pending for the sweep).
+    return flaky
+
+
+def test_a_worker_retries_smtp_errors_with_a_growing_delay(monkeypatch):
+    """With a broker, the worker retries: 5 s, 10 s, 20 s … capped at ten minutes (a real worker
+    retrying a real SMTP outage: tests/accounts/test_celery_worker.py)."""
+    email = OutgoingEmail.objects.create(to="a@example.com", subject="S", body_text="B")
+    calls: list[int] = []
+    monkeypatch.setattr(services, "email_deliver", _smtp_busy(calls))
+    countdowns = []
+
+    def retry(*, exc, countdown):
+        countdowns.append(countdown)
+        return Retry(exc=exc, when=countdown)
+
+    monkeypatch.setattr(tasks.send_email, "retry", retry)
+    for retries in range(tasks.send_email.max_retries + 1):
+        tasks.send_email.push_request(is_eager=False, retries=retries)
+        try:
+            with pytest.raises(Retry):
+                tasks.send_email.run(email.pk)
+        finally:
+            tasks.send_email.pop_request()
+    assert countdowns == [5, 10, 20, 40, 80, 160, 320, 600, 600, 600, 600]
     assert len(calls) == tasks.send_email.max_retries + 1
-    assert result.failed()
+
+
+def test_run_eagerly_a_failed_send_is_tried_once_and_left_in_the_outbox(monkeypatch):
+    """Without a broker the task runs inside the request: retrying there would hold the request
+    for every backoff, so the email waits for the sweep or `manage.py send_outbox`."""
+    email = OutgoingEmail.objects.create(to="a@example.com", subject="S", body_text="B")
+    calls: list[int] = []
+    monkeypatch.setattr(services, "email_deliver", _smtp_busy(calls))
+    result = tasks.send_email.apply(args=[email.pk])
+    assert calls == [email.pk]
+    assert result.successful() and result.result is False
+    email.refresh_from_db()
+    assert email.status == "pending"
 
 
 def test_user_notify_renders_in_the_users_language(mailoutbox, django_capture_on_commit_callbacks):

@@ -146,11 +146,65 @@ def test_dev_outbox_lists_emails_only_when_enabled(rf, settings):
     email = OutgoingEmail.objects.create(
         to="a@example.com", subject="Xác nhận email", body_text="x"
     )
+    admin = UserFactory(is_staff=True, is_superuser=True)
+
+    def get(path: str):
+        request = rf.get(path)
+        request.user = admin
+        return request
+
     settings.DEV_OUTBOX_ENABLED = False
     with pytest.raises(Http404):
-        dev_outbox(rf.get("/dev/outbox/"))
+        dev_outbox(get("/dev/outbox/"))
     with pytest.raises(Http404):
-        dev_outbox(rf.get("/dev/outbox/"), pk=email.pk)
+        dev_outbox(get("/dev/outbox/"), pk=email.pk)
     settings.DEV_OUTBOX_ENABLED = True
-    assert "Xác nhận email" in dev_outbox(rf.get("/dev/outbox/")).content.decode()
-    assert "a@example.com" in dev_outbox(rf.get("/"), pk=email.pk).content.decode()
+    assert "Xác nhận email" in dev_outbox(get("/dev/outbox/")).content.decode()
+    assert "a@example.com" in dev_outbox(get("/"), pk=email.pk).content.decode()
+
+
+@pytest.mark.urls("tests.accounts.urls_dev_outbox")
+@pytest.mark.parametrize("who", ["anonymous", "citizen", "staff"])
+def test_dev_outbox_is_only_for_a_signed_in_superuser(client, settings, who):
+    """Every email carries someone's sign-in or password-reset link."""
+    from accounts.models import OutgoingEmail
+
+    settings.DEV_OUTBOX_ENABLED = True
+    email = OutgoingEmail.objects.create(
+        to="a@example.com", subject="Đặt lại mật khẩu", body_text="/accounts/password/reset/key/x"
+    )
+    if who != "anonymous":
+        client.force_login(UserFactory(is_staff=who == "staff"))
+    for path in ("/dev/outbox/", f"/dev/outbox/{email.pk}/"):
+        response = client.get(path)
+        if who == "anonymous":
+            assert response.status_code == 302
+            assert response["Location"].startswith("/accounts/login/?next=/dev/outbox/")
+        else:
+            assert response.status_code == 403
+        assert "Đặt lại mật khẩu" not in response.content.decode()
+        assert "reset/key" not in response.content.decode()
+
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    assert "Đặt lại mật khẩu" in client.get("/dev/outbox/").content.decode()
+    assert "reset/key/x" in client.get(f"/dev/outbox/{email.pk}/").content.decode()
+
+
+@pytest.mark.parametrize(
+    ("production", "debug", "enabled", "failing"),
+    [
+        (True, False, True, True),
+        (False, False, True, True),
+        (True, False, False, False),
+        (False, True, True, False),
+    ],
+)
+def test_deploy_check_fails_when_the_dev_outbox_is_enabled_in_production(
+    settings, production, debug, enabled, failing
+):
+    from django.core import checks
+
+    settings.PRODUCTION, settings.DEBUG, settings.DEV_OUTBOX_ENABLED = production, debug, enabled
+    errors = checks.run_checks(tags=[checks.Tags.security], include_deployment_checks=True)
+    assert ("accounts.E001" in [e.id for e in errors]) is failing
+    assert "accounts.E001" not in [e.id for e in checks.run_checks(tags=[checks.Tags.security])]

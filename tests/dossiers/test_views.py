@@ -178,6 +178,50 @@ def test_a_failed_validation_keeps_typed_values_and_uploaded_files(client, citiz
     assert dossier.status == S.SUBMITTED
 
 
+@pytest.mark.parametrize("action", ["submit", "save"])
+def test_one_invalid_answer_keeps_the_valid_ones_on_the_draft(client, citizen, procedure, action):
+    """Leaving the error page and coming back to the draft loses none of the valid answers; the
+    invalid one is not stored (the draft keeps what it had)."""
+    data = _valid_post(
+        procedure,
+        action=action,
+        applicant_name="Lê Văn Cường",
+        address="Số 5 ngõ 8 Hàng Bông",
+        data_scope="Quốc tế",
+        data_capital="1500000000",
+        phone="số điện thoại",
+    )
+    response = client.post(reverse("dossiers:create", args=[procedure.slug]), data)
+    assert response.status_code == 200
+    dossier = Dossier.objects.get()
+    assert dossier.status == S.DRAFT
+
+    html = client.get(reverse("dossiers:edit", args=[dossier.pk])).content.decode()
+    assert 'value="Lê Văn Cường"' in html
+    assert 'value="Số 5 ngõ 8 Hàng Bông"' in html
+    assert 'value="001200012345"' in html
+    assert 'value="binh@example.com"' in html
+    assert 'value="1500000000"' in html
+    assert '<option value="Quốc tế" selected>' in html
+    assert "số điện thoại" not in html
+    dossier.refresh_from_db()
+    assert dossier.phone == citizen.phone  # the draft keeps the profile's number
+
+    # Next visit: the capital is mistyped, the address corrected. The stored capital stays.
+    data = _valid_post(
+        procedure,
+        token=dossier.form_token,
+        action=action,
+        address="Số 7 Hàng Bông",
+        data_capital="nhiều tiền",
+    )
+    assert client.post(reverse("dossiers:edit", args=[dossier.pk]), data).status_code == 200
+    dossier.refresh_from_db()
+    assert dossier.address == "Số 7 Hàng Bông"
+    assert dossier.phone == "0912345678"
+    assert dossier.data == {"scope": "Quốc tế", "capital": "1500000000"}
+
+
 def test_a_renamed_program_is_refused_and_nothing_else_is_lost(client, citizen, procedure):
     required, photos = _components(procedure)
     data = _valid_post(procedure, address="Số 9 Phố Huế")

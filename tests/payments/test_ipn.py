@@ -1,5 +1,8 @@
 """The IPN, the source of truth: checks in the protocol's order, idempotent, never fooled."""
 
+import json
+from urllib.parse import urlencode
+
 import pytest
 
 from accounts.models import Notification
@@ -129,6 +132,30 @@ def test_repeated_parameter_is_refused_as_invalid(online_payment, client):
     answer = client.get(f"/payments/vnpay/ipn/?{query}").json()
     assert answer["RspCode"] == "97"
     assert _state(online_payment)[0] == PaymentStatus.INITIATED
+
+
+@pytest.mark.parametrize("repeated", [False, True], ids=["padded", "padded-and-repeated"])
+def test_a_flood_of_parameters_is_refused_and_its_log_stays_small(online_payment, client, repeated):
+    """1,000 parameters, one of them 1 MB long and the others 1,000 characters: refused, and
+    the log keeps a bounded part (the gateway's own fields first) and counts the rest."""
+    genuine = list(ipn_params(online_payment).items())
+    padding = [(f"x_pad{i}", "p" * 1000) for i in range(1000 - len(genuine) - 2)]
+    huge = ("vnp_OrderInfo", "A" * 1_000_000)
+    extra = ("vnp_Amount", "100") if repeated else ("vnp_Pad", "q" * 1000)
+    pairs = [*padding, *genuine, huge, extra]
+    assert len(pairs) == 1000
+
+    answer = client.get(f"/payments/vnpay/ipn/?{urlencode(pairs)}").json()
+
+    assert answer["RspCode"] == "97"
+    assert _state(online_payment)[0] == PaymentStatus.INITIATED
+    log = PaymentNotification.objects.get()
+    assert len(log.params) <= 40
+    assert all(len(k) <= 64 and len(v) <= 255 for k, v in log.params.items())
+    assert len(json.dumps(log.params)) < 16_000
+    assert log.params["vnp_TxnRef"] == online_payment.txn_ref  # traceable despite the padding
+    assert log.params["vnp_OrderInfo"].endswith("…")
+    assert log.params_omitted == len(dict(pairs)) - len(log.params)
 
 
 def test_unknown_order_reference_is_not_found(online_payment, send_ipn):

@@ -3,9 +3,8 @@
 import json
 import os
 import subprocess
-import sys
 
-from django.conf import settings
+from tests.conftest import run_manage
 
 PRODUCTION_ENV = {
     "DJANGO_PRODUCTION": "true",
@@ -24,21 +23,20 @@ def _manage(*args: str, extra: dict | None = None) -> subprocess.CompletedProces
         if k not in ("DEBUG", "REDIS_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")
     }
     env.update(PRODUCTION_ENV, **(extra or {}))
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_manage(*args, env=env)
 
 
 def test_check_deploy_has_no_warnings():
     result = _manage("check", "--deploy", "--fail-level", "WARNING")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_check_deploy_fails_when_the_dev_outbox_is_enabled_in_production():
+    result = _manage("check", "--deploy", extra={"DEV_OUTBOX_ENABLED": "true"})
+    assert result.returncode != 0
+    assert "accounts.E001" in result.stderr + result.stdout
+    assert "/dev/outbox/" in result.stderr + result.stdout
 
 
 def test_production_disables_the_sandbox_bank_and_the_dev_outbox():

@@ -23,3 +23,16 @@ def test_seed_demo_creates_signable_accounts_and_dossiers_once():
     statuses = sorted(Dossier.objects.filter(applicant=citizen).values_list("status", flat=True))
     assert statuses == ["approved", "processing", "submitted"]
     assert Dossier.objects.exclude(code=None).count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_seed_demo_runs_on_postgresql_outside_any_test_transaction(postgres):
+    """As `make run` runs it on PostgreSQL: no surrounding transaction, so a row lock taken
+    outside `transaction.atomic()` fails there ("select_for_update cannot be used outside of a
+    transaction"), which SQLite and a wrapping test transaction both hide."""
+    call_command("load_catalogue", verbosity=0)
+    call_command("seed_demo")
+    citizen = User.objects.get(email="congdan@demo.vn")
+    statuses = sorted(Dossier.objects.filter(applicant=citizen).values_list("status", flat=True))
+    assert statuses == ["approved", "processing", "submitted"]
+    assert all(d.attachments.exists() for d in Dossier.objects.filter(applicant=citizen))

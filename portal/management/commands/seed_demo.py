@@ -68,7 +68,9 @@ class Command(BaseCommand):
             f"  Staff sign in with a TOTP code: secret {DEMO_TOTP_SECRET} in any authenticator app,"
             " or print the current code with `.venv/bin/python manage.py demo_totp`."
         )
-        self.stdout.write(f"  Emails sent in development: {settings.SITE_URL}/dev/outbox/")
+        self.stdout.write(
+            f"  Emails sent in development: {settings.SITE_URL}/dev/outbox/ (as the superuser)"
+        )
 
     def _demo_dossiers(self, agency: Agency, staff: User) -> None:
         """Three dossiers of the demo citizen: awaiting receipt, in processing, with a result."""
@@ -83,11 +85,11 @@ class Command(BaseCommand):
             return
         procedures = list(agency.procedures.published().prefetch_related("components")[:3])
         for step, procedure in enumerate(procedures):
-            dossier = drafts.dossier_draft_open(
-                user=citizen, procedure=procedure, form_token=uuid.uuid4()
-            )
+            # dossier_draft_open locks the new row: it runs inside the transaction, as the form's.
             with transaction.atomic():
-                locked = drafts.dossier_lock_for_applicant(user=citizen, dossier_id=dossier.pk)
+                dossier = drafts.dossier_draft_open(
+                    user=citizen, procedure=procedure, form_token=uuid.uuid4()
+                )
                 for component in procedure.components.all():
                     if component.required:
                         kind = "pdf" if "pdf" in component.file_types else component.file_types[0]
@@ -95,7 +97,7 @@ class Command(BaseCommand):
                             DEMO_FILES.get(kind, DEMO_FILES["pdf"]), name=f"mau.{kind}"
                         )
                         drafts.attachment_add(
-                            dossier=locked, component=component, file=sample, user=citizen
+                            dossier=dossier, component=component, file=sample, user=citizen
                         )
             drafts.dossier_submit(dossier_id=dossier.pk, actor=citizen)
             if step >= 1:
