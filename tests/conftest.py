@@ -3,6 +3,7 @@
 import os
 import shutil
 import socket
+import subprocess
 import sys
 from pathlib import Path
 
@@ -139,6 +140,36 @@ def celery_worker_argv(*, pool: str = "solo", concurrency: int = 1) -> list[str]
         "-l",
         "info",
     ]
+
+
+def gunicorn_argv(*, port: int, workers: int = 2, threads: int = 1) -> list[str]:
+    """The command line of gunicorn serving the portal on loopback, as the image runs it."""
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "portal.wsgi",
+        "--config",
+        "python:portal.gunicorn_conf",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--timeout",
+        "60",
+    ]
+
+
+def stop_process(process) -> None:
+    """End a server the test started (by its own handle), killing it if it will not stop."""
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def free_port() -> int:
