@@ -23,6 +23,10 @@ import pytest
 
 from tests.conftest import free_port, gunicorn_argv, missing_service, stop_process
 
+# gunicorn counts on REDIS_URL's own database, which the `redis_url` fixture flushes: these tests
+# run on the worker of the other tests that start servers on it.
+pytestmark = pytest.mark.xdist_group("celery-worker")
+
 TEMPLATE = Path(settings.BASE_DIR) / "deploy" / "nginx" / "portal.conf.template"
 LOOKUP_LIMIT = 5
 PLACEHOLDERS = (
