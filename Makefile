@@ -12,7 +12,7 @@ PYTHON ?= $(shell for c in python3.13 python3.12 python3 \
 	command -v $$c >/dev/null 2>&1 && $$c -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null \
 	&& { command -v $$c; break; }; done)
 
-.PHONY: help run test lint security install messages lock chromium demo bench clean
+.PHONY: help run test lint security install messages lock chromium nginx tls-cert demo bench clean
 
 help:
 	@echo "make run   - set up and serve the portal with demo data at http://127.0.0.1:$(PORT)"
@@ -57,6 +57,26 @@ chromium:
 	  else echo "chromium is missing (apt-get install chromium chromium-driver): browser tests will be skipped"; fi; \
 	fi
 
+# The reverse-proxy tests run Debian's nginx with deploy/nginx/portal.conf.template.
+nginx:
+	@if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    echo "Installing Debian's nginx for the reverse-proxy tests"; \
+	    (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx-light) >/dev/null; \
+	  else echo "nginx is missing (apt-get install nginx-light): reverse-proxy tests will be skipped"; fi; \
+	fi
+
+# A self-signed certificate for docker-compose's proxy on this machine (browsers will warn).
+# A real one (fullchain.pem and privkey.pem, e.g. from certbot) goes in the same folder.
+TLS_DIR ?= deploy/nginx/tls
+TLS_HOST ?= localhost
+tls-cert:
+	@if [ -e $(TLS_DIR)/fullchain.pem ]; then echo "$(TLS_DIR)/fullchain.pem exists: left alone"; exit 0; fi; \
+	mkdir -p $(TLS_DIR) && openssl req -x509 -newkey rsa:2048 -nodes -days 365 \
+	  -subj "/CN=$(TLS_HOST)" -addext "subjectAltName=DNS:$(TLS_HOST),DNS:localhost,IP:127.0.0.1" \
+	  -keyout $(TLS_DIR)/privkey.pem -out $(TLS_DIR)/fullchain.pem 2>/dev/null \
+	  && chmod 600 $(TLS_DIR)/privkey.pem && echo "Self-signed certificate for $(TLS_HOST) in $(TLS_DIR)/"
+
 # Code and dependency checks (run by `make test`): bandit on our code, pip-audit on the lock.
 # Accepted bandit findings: `# nosec BXXX # why` in place. Accepted vulnerabilities: add
 # `--ignore-vuln ID` to PIP_AUDIT_IGNORE with a comment saying why.
@@ -73,7 +93,7 @@ security: install
 	  exit 0; fi; \
 	exit $$rc
 
-test: install lint security messages chromium
+test: install lint security messages chromium nginx
 	$(VENV)/bin/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 lock:

@@ -198,8 +198,11 @@ if S3_BUCKET:
             "secret_key": env.str("S3_SECRET_KEY", default=""),
             "region_name": env.str("S3_REGION", default="us-east-1"),
             "default_acl": "private",
+            # Files are streamed through permission-checked views; a bucket link, if one is
+            # ever made, is signed (SigV4, as MinIO and every AWS region accept) for 2 minutes.
             "querystring_auth": True,
             "querystring_expire": 120,
+            "signature_version": "s3v4",
             "file_overwrite": False,
         },
     }

@@ -1,10 +1,14 @@
 """Shared fixtures: private media per test, eager Celery by default, real services on demand."""
 
+import json
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import time
+import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
@@ -155,6 +159,36 @@ def run_manage(*args: str, env: dict, timeout: float = 120) -> subprocess.Comple
     )
 
 
+def gunicorn_argv(*, port: int, workers: int = 2, threads: int = 1) -> list[str]:
+    """The command line of gunicorn serving the portal on loopback, as the image runs it."""
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "portal.wsgi",
+        "--config",
+        "python:portal.gunicorn_conf",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--timeout",
+        "60",
+    ]
+
+
+def stop_process(process) -> None:
+    """End a server the test started (by its own handle), killing it if it will not stop."""
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -180,6 +214,101 @@ def smtp_sink():
     handler.port = controller.port
     yield handler
     controller.stop()
+
+
+# --- Object storage -------------------------------------------------------------------------------
+S3_ACCESS_KEY = "portal-test"
+S3_SECRET_KEY = "portal-test-secret-key"
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint(tmp_path_factory):
+    """moto's S3-compatible server on loopback, as its own process, for the session."""
+    try:
+        import moto.server  # noqa: F401
+    except ImportError:
+        missing_service("needs moto's S3 server (the dev extra moto[server])")
+    port = free_port()
+    log = (tmp_path_factory.mktemp("moto") / "moto.log").open("w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"moto's S3 server did not start (see {log.name})")
+                time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop_process(server)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def _s3_storage_from_environment(s3_endpoint):
+    """The storage the portal's settings build from the S3_* variables (as docker-compose sets
+    them for MinIO), read from a fresh settings import, not written again here."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_ALLOW_ASYNC_UNSAFE",)}
+    env.update(
+        S3_BUCKET="portal-private",
+        S3_ENDPOINT_URL=s3_endpoint,
+        S3_ACCESS_KEY=S3_ACCESS_KEY,
+        S3_SECRET_KEY=S3_SECRET_KEY,
+        S3_REGION="ap-southeast-1",
+    )
+    code = "import json; from django.conf import settings as s; print(json.dumps(s.STORAGES['default']))"
+    argv = [sys.executable, "manage.py", "shell", "-v", "0", "-c", code]
+    output = subprocess.check_output(argv, cwd=settings.BASE_DIR, env=env, text=True, timeout=120)
+    return json.loads(output.strip().splitlines()[-1])
+
+
+@dataclass
+class S3Bucket:
+    endpoint: str
+    name: str
+    client: object
+
+    def keys(self) -> list[str]:
+        listing = self.client.list_objects_v2(Bucket=self.name)
+        return [item["Key"] for item in listing.get("Contents", [])]
+
+    def read(self, key: str) -> bytes:
+        return self.client.get_object(Bucket=self.name, Key=key)["Body"].read()
+
+
+@pytest.fixture
+def s3_storage(_s3_storage_from_environment, s3_endpoint, settings):
+    """Private files go to a new, empty bucket of the S3 server for this test, through the
+    portal's own storage configuration."""
+    import boto3
+
+    storage = json.loads(json.dumps(_s3_storage_from_environment))
+    options = storage["OPTIONS"]
+    bucket = S3Bucket(
+        endpoint=s3_endpoint,
+        name=f"portal-{uuid.uuid4().hex[:12]}",
+        client=boto3.client(
+            "s3",
+            endpoint_url=s3_endpoint,
+            aws_access_key_id=options["access_key"],
+            aws_secret_access_key=options["secret_key"],
+            region_name=options["region_name"],
+        ),
+    )
+    bucket.client.create_bucket(
+        Bucket=bucket.name,
+        CreateBucketConfiguration={"LocationConstraint": options["region_name"]},
+    )
+    options["bucket_name"] = bucket.name
+    settings.STORAGES = {**settings.STORAGES, "default": storage}
+    return bucket
 
 
 # --- Browser ------------------------------------------------------------------------------------

@@ -7,7 +7,6 @@ import email.policy
 import os
 import re
 import subprocess
-import sys
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -19,7 +18,7 @@ from django.db import connection
 import pytest
 
 from portal.celery import app as celery_app
-from tests.conftest import celery_worker_argv, free_port
+from tests.conftest import celery_worker_argv, free_port, gunicorn_argv, stop_process
 
 
 @dataclass
@@ -99,22 +98,7 @@ def stack(transactional_db, postgres, redis_url, smtp_sink, tmp_path, request):
     processes = []
     try:
         for name, argv in {
-            "web": [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "portal.wsgi",
-                "--config",
-                "python:portal.gunicorn_conf",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "2",
-                "--threads",
-                "4",
-                "--timeout",
-                "60",
-            ],
+            "web": gunicorn_argv(port=port, threads=4),
             "worker": celery_worker_argv(pool="threads", concurrency=4),
         }.items():
             log = (logs / f"{name}.log").open("w")
@@ -135,11 +119,7 @@ def stack(transactional_db, postgres, redis_url, smtp_sink, tmp_path, request):
         yield base_url
     finally:
         for name, log, process in processes:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            stop_process(process)
             log.close()
             artifacts = Path(settings.BASE_DIR) / "test-artifacts"
             artifacts.mkdir(exist_ok=True)
