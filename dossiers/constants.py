@@ -34,6 +34,8 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     (S.SUBMITTED, S.SUPPLEMENT_REQUESTED): Role.STAFF,
     (S.SUBMITTED, S.REJECTED): Role.STAFF,
     (S.RECEIVED, S.PROCESSING): Role.STAFF,
+    # A gap found right after receipt: the clock stops until the complete dossier is back.
+    (S.RECEIVED, S.SUPPLEMENT_REQUESTED): Role.STAFF,
     (S.PROCESSING, S.SUPPLEMENT_REQUESTED): Role.STAFF,
     (S.PROCESSING, S.AWAITING_PAYMENT): Role.STAFF,
     (S.PROCESSING, S.APPROVED): Role.STAFF,
