@@ -235,7 +235,7 @@ class SupplementRequestInline(ReadOnlyInline):
 EVENT_FIELDS = (
     "created_at",
     "actor",
-    "action",
+    "action_label",
     "from_label",
     "to_label",
     "note",
@@ -252,6 +252,10 @@ class DossierEventInline(ReadOnlyInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("actor")
+
+    @admin.display(description=_("action"))
+    def action_label(self, obj: DossierEvent) -> str:
+        return obj.action_label
 
     @admin.display(description=_("from"))
     def from_label(self, obj: DossierEvent) -> str:

@@ -98,3 +98,12 @@ BANK_NAMES = dict(BANKS)
 # Accepted receipt files: a photo or a scan of the payment document.
 RECEIPT_FILE_TYPES = ["pdf", "jpg", "png"]
 RECEIPT_MAX_SIZE_MB = 10
+
+
+# The history entries payments writes on a dossier, as staff read them (dossiers shows them).
+HISTORY_ACTIONS = {
+    "fee_notice_issued": pgettext_lazy("history action", "Fee notice issued"),
+    "payment_confirmed": pgettext_lazy("history action", "Payment confirmed"),
+    "payment_receipt_submitted": pgettext_lazy("history action", "Payment receipt sent"),
+    "payment_receipt_rejected": pgettext_lazy("history action", "Payment receipt refused"),
+}
