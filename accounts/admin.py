@@ -10,7 +10,7 @@ from allauth.mfa.models import Authenticator
 
 from . import services
 from .admin_audit import AuditedAdminMixin
-from .models import AuditEntry, Notification, OutgoingEmail, User
+from .models import AuditEntry, Notification, OutgoingEmail, SecondFactor, User
 
 
 @admin.register(User)
@@ -118,12 +118,12 @@ class AuditEntryAdmin(admin.ModelAdmin):
         return False
 
 
-# allauth's own admin shows a second factor's secret in a form and names its columns in English.
+# allauth's own admin shows a second factor's secret in a form and names it in English.
 admin.site.unregister(Authenticator)
 
 
-@admin.register(Authenticator)
-class AuthenticatorAdmin(AuditedAdminMixin, admin.ModelAdmin):
+@admin.register(SecondFactor)
+class SecondFactorAdmin(AuditedAdminMixin, admin.ModelAdmin):
     """Second factors, read-only and without their secrets. Deleting one (a lost phone) makes
     its owner set up a new one at the next sign-in; the deletion is audited."""
 

@@ -11,6 +11,8 @@ from django.db import models
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
+from allauth.mfa.models import Authenticator
+
 from .constants import ApplicantType, EmailStatus
 
 citizen_id_validator = RegexValidator(
@@ -241,3 +243,13 @@ class AuditEntry(models.Model):
         if self.pk is not None:
             raise ValueError("Audit entries are append-only.")
         super().save(*args, **kwargs)
+
+
+class SecondFactor(Authenticator):
+    """allauth's second factors (authenticator app, recovery codes) under a name staff read in
+    their language: allauth's model has no translated name."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("second factor")
+        verbose_name_plural = _("second factors")

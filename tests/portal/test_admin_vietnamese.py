@@ -91,6 +91,8 @@ ENGLISH = [
     "Last used at",
     "Search text",
     "Sample data",
+    "Authenticator",
+    "Authenticators",
 ]
 ENGLISH_RE = re.compile(
     r"(?<![\w@./-])(" + "|".join(re.escape(w) for w in ENGLISH) + r")(?![\w@/-])"
