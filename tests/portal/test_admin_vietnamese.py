@@ -15,6 +15,7 @@ from allauth.mfa.models import Authenticator
 from accounts.models import AuditEntry, Notification, OutgoingEmail
 from dossiers import services
 from dossiers.constants import CalendarDayKind, DossierStatus
+from dossiers.models import Dossier
 from payments.models import PaymentNotification
 from tests.accounts.factories import StaffFactory, UserFactory
 from tests.dossiers.factories import AttachmentFactory, CalendarDayFactory
@@ -93,6 +94,45 @@ ENGLISH = [
     "Sample data",
     "Authenticator",
     "Authenticators",
+    "Name",
+    "Date",
+    "Status",
+    "Password",
+    "Permissions",
+    "Groups",
+    "Active",
+    "Last login",
+    "Date joined",
+    "Personal info",
+    "Important dates",
+    "Today",
+    "Now",
+    "Download",
+    "File",
+    "Version",
+    "Size",
+    "Note",
+    "Reason",
+    "Deadline",
+    "Message",
+    "Amount",
+    "Total",
+    "Paid",
+    "Pending",
+    "Receipt",
+    "Payment",
+    "Dossier",
+    "Procedure",
+    "Agency",
+    "Field",
+    "Step",
+    "Component",
+    "Fee",
+    "Rating",
+    "Comment",
+    "Verified",
+    "Primary",
+    "Code",
 ]
 ENGLISH_RE = re.compile(
     r"(?<![\w@./-])(" + "|".join(re.escape(w) for w in ENGLISH) + r")(?![\w@/-])"
@@ -159,7 +199,10 @@ def sample_data(superuser):
     ProcedureStepFactory(procedure=procedure)
     FeeFactory(procedure=procedure)
     StaffMembershipFactory(user=StaffFactory(), agency=procedure.agency)
-    dossier = DossierFactory(procedure=procedure, status=S.SUBMITTED, code="")
+    # A Vietnamese applicant: the emails and notifications written to them show in admin too.
+    dossier = DossierFactory(
+        procedure=procedure, status=S.SUBMITTED, code="", applicant=UserFactory(language="vi")
+    )
     AttachmentFactory(dossier=dossier, component=component)
     services.dossier_receive(dossier_id=dossier.pk, actor=superuser)
     services.dossier_request_supplement(
@@ -196,6 +239,11 @@ def _admin_pages(rf, user):
             continue
         yield reverse(f"{name}_change", args=[obj.pk])
         yield reverse(f"{name}_history", args=[obj.pk])
+    # The dossier's step forms, and the fee notice started from a dossier.
+    dossier = Dossier.objects.order_by("pk").first()
+    for step in ("request_supplement", "approve", "reject"):
+        yield reverse("admin:dossiers_dossier_step", args=[dossier.pk, step])
+    yield reverse("admin:payments_feenotice_add") + f"?dossier={dossier.pk}"
 
 
 def test_the_admin_in_vietnamese_has_no_english_left(client, rf, superuser, sample_data):
