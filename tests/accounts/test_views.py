@@ -1,6 +1,6 @@
 """Personal page, profile, notifications, staff second factor, health check."""
 
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
 import pytest
 
@@ -154,3 +154,21 @@ def test_dev_outbox_lists_emails_only_when_enabled(rf, settings):
     settings.DEV_OUTBOX_ENABLED = True
     assert "Xác nhận email" in dev_outbox(rf.get("/dev/outbox/")).content.decode()
     assert "a@example.com" in dev_outbox(rf.get("/"), pk=email.pk).content.decode()
+
+
+def test_the_admin_lists_second_factors_without_their_secrets(client):
+    from allauth.mfa.models import Authenticator
+
+    staff = StaffFactory(is_superuser=True)
+    factor = Authenticator.objects.create(
+        user=staff, type=Authenticator.Type.TOTP, data={"secret": "JBSWY3DPEHPK3PXP"}
+    )
+    client.force_login(staff)
+    listing = client.get(reverse("admin:accounts_secondfactor_changelist")).content.decode()
+    page = client.get(reverse("admin:accounts_secondfactor_change", args=[factor.pk]))
+    assert str(staff) in listing
+    assert page.status_code == 200
+    assert "JBSWY3DPEHPK3PXP" not in page.content.decode()
+    assert 'name="_save"' not in page.content.decode()  # read-only: a factor is never edited
+    with pytest.raises(NoReverseMatch):
+        reverse("admin:mfa_authenticator_changelist")
