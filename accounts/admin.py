@@ -3,11 +3,14 @@ from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
+
+from allauth.mfa.models import Authenticator
 
 from . import services
 from .admin_audit import AuditedAdminMixin
-from .models import AuditEntry, Notification, OutgoingEmail, User
+from .models import AuditEntry, Notification, OutgoingEmail, SecondFactor, User
 
 
 @admin.register(User)
@@ -113,3 +116,42 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# allauth's own admin shows a second factor's secret in a form and names it in English.
+admin.site.unregister(Authenticator)
+
+
+@admin.register(SecondFactor)
+class SecondFactorAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    """Second factors, read-only and without their secrets. Deleting one (a lost phone) makes
+    its owner set up a new one at the next sign-in; the deletion is audited."""
+
+    list_display = ["account", "kind", "created", "last_used"]
+    list_select_related = ["user"]
+    search_fields = ["user__email", "user__full_name"]
+    fields = readonly_fields = ("account", "kind", "created", "last_used")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("user"), ordering="user__email")
+    def account(self, obj: Authenticator) -> str:
+        return str(obj.user)
+
+    @admin.display(description=_("kind"), ordering="type")
+    def kind(self, obj: Authenticator) -> str:
+        return str(obj.get_type_display())
+
+    @admin.display(description=_("created at"), ordering="created_at")
+    def created(self, obj: Authenticator) -> str:
+        return formats.date_format(timezone.localtime(obj.created_at), "d/m/Y H:i")
+
+    @admin.display(description=_("last used at"), ordering="last_used_at")
+    def last_used(self, obj: Authenticator) -> str:
+        if obj.last_used_at is None:
+            return "—"
+        return formats.date_format(timezone.localtime(obj.last_used_at), "d/m/Y H:i")

@@ -170,7 +170,7 @@ ATTACHMENT_FIELDS = (
     "download",
     "size",
     "content_type",
-    "sha256",
+    "checksum",
     "uploaded_at",
     "is_current",
 )
@@ -189,6 +189,16 @@ class AttachmentInline(ReadOnlyInline):
     def download(self, obj: Attachment) -> str:
         url = reverse("admin:dossiers_dossier_file", args=[obj.dossier_id, obj.pk])
         return format_html('<a href="{}">{}</a>', url, obj.original_name)
+
+    @admin.display(description="SHA-256")
+    def checksum(self, obj: Attachment) -> str:
+        """The start of the hash, the whole of it one click away (selectable, wrapped)."""
+        return format_html(
+            '<details class="sha"><summary title="{}">{}…</summary><code>{}</code></details>',
+            obj.sha256,
+            obj.sha256[:12],
+            obj.sha256,
+        )
 
 
 SUPPLEMENT_FIELDS = (
@@ -225,7 +235,7 @@ class SupplementRequestInline(ReadOnlyInline):
 EVENT_FIELDS = (
     "created_at",
     "actor",
-    "action",
+    "action_label",
     "from_label",
     "to_label",
     "note",
@@ -242,6 +252,10 @@ class DossierEventInline(ReadOnlyInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("actor")
+
+    @admin.display(description=_("action"))
+    def action_label(self, obj: DossierEvent) -> str:
+        return obj.action_label
 
     @admin.display(description=_("from"))
     def from_label(self, obj: DossierEvent) -> str:
@@ -295,12 +309,21 @@ STEPS = {
 RECEPTION_STATUSES = (S.SUBMITTED, S.SUPPLEMENTED)
 
 
-def step_permission(step: Step, dossier: Dossier) -> str:
+def step_permissions(step: Step, dossier: Dossier) -> tuple[str, ...]:
+    """The permissions of which any one lets an officer take this step on this dossier."""
     if step.name in ("receive", "return_result"):
-        return "dossiers.receive_dossier"
+        return ("dossiers.receive_dossier",)
     if step.name in ("request_supplement", "reject") and dossier.status in RECEPTION_STATUSES:
-        return "dossiers.receive_dossier"
-    return "dossiers.process_dossier"
+        return ("dossiers.receive_dossier",)
+    # A gap found right after receipt: the desk that checked the dossier, or the processing
+    # unit that takes it over, asks for the supplement.
+    if step.name == "request_supplement" and dossier.status == S.RECEIVED:
+        return ("dossiers.receive_dossier", "dossiers.process_dossier")
+    return ("dossiers.process_dossier",)
+
+
+def may_take(user, step: Step, dossier: Dossier) -> bool:
+    return any(user.has_perm(perm) for perm in step_permissions(step, dossier))
 
 
 def steps_for(user, dossier: Dossier) -> list[Step]:
@@ -319,7 +342,7 @@ def steps_for(user, dossier: Dossier) -> list[Step]:
             continue
         if step.name == "continue_processing" and not after_supplement:
             continue
-        if user.has_perm(step_permission(step, dossier)):
+        if may_take(user, step, dossier):
             steps.append(step)
     return steps
 
@@ -473,9 +496,12 @@ class DossierAdmin(admin.ModelAdmin):
     def due(self, obj: Dossier) -> str:
         return formats.date_format(obj.due_date, "d/m/Y") if obj.due_date else "—"
 
-    @admin.display(description=_("overdue"), boolean=True)
-    def overdue(self, obj: Dossier) -> bool:
-        return obj.is_overdue
+    @admin.display(description=_("overdue"))
+    def overdue(self, obj: Dossier) -> str:
+        """A late dossier stands out; one on time is plain text, not an alarming red cross."""
+        if obj.is_overdue:
+            return format_html('<span class="overdue-flag">{}</span>', gettext("Overdue"))
+        return format_html('<span class="on-time">{}</span>', gettext("No"))
 
     @admin.display(description=_("answers"))
     def declared_data(self, obj: Dossier) -> str:
@@ -605,7 +631,7 @@ class DossierAdmin(admin.ModelAdmin):
         step = STEPS.get(step_name)
         if step is None:
             raise Http404
-        if not request.user.has_perm(step_permission(step, dossier)):
+        if not may_take(request.user, step, dossier):
             if request.method == "POST":
                 self._audit(request, step, dossier, succeeded=False, message="permission denied")
             raise PermissionDenied

@@ -1,6 +1,7 @@
 """Dossier statuses and the one transition table (DESIGN §3): the only way a status changes."""
 
 from django.db import models
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -34,6 +35,8 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     (S.SUBMITTED, S.SUPPLEMENT_REQUESTED): Role.STAFF,
     (S.SUBMITTED, S.REJECTED): Role.STAFF,
     (S.RECEIVED, S.PROCESSING): Role.STAFF,
+    # A gap found right after receipt: the clock stops until the complete dossier is back.
+    (S.RECEIVED, S.SUPPLEMENT_REQUESTED): Role.STAFF,
     (S.PROCESSING, S.SUPPLEMENT_REQUESTED): Role.STAFF,
     (S.PROCESSING, S.AWAITING_PAYMENT): Role.STAFF,
     (S.PROCESSING, S.APPROVED): Role.STAFF,
@@ -88,6 +91,36 @@ def allowed_targets(status: str, role: str) -> list[str]:
     """Statuses reachable from `status` by someone acting in `role`."""
     roles = ROLE_CAN_ACT_AS[role]
     return [to for (frm, to), who in TRANSITIONS.items() if frm == status and who in roles]
+
+
+# History actions (`DossierEvent.action`) as staff read them. A status change with no named action
+# is stored under its target status and reads as that status. An app that writes its own history
+# entries adds its actions here from its `AppConfig.ready()` (payments does).
+EVENT_ACTION_LABELS: dict[str, Promise] = {
+    S.SUBMITTED: pgettext_lazy("history action", "Submitted by the applicant"),
+    S.WITHDRAWN: pgettext_lazy("history action", "Withdrawn by the applicant"),
+    "receive": pgettext_lazy("history action", "Received"),
+    "start_processing": pgettext_lazy("history action", "Processing started"),
+    "continue_processing": pgettext_lazy(
+        "history action", "Processing continued after the supplement"
+    ),
+    "request_supplement": pgettext_lazy("history action", "Supplement requested"),
+    "supplement": pgettext_lazy("history action", "Supplement sent by the applicant"),
+    "supplement_overdue": pgettext_lazy("history action", "Supplement deadline passed"),
+    "request_payment": pgettext_lazy("history action", "Fee requested"),
+    "payment_settled": pgettext_lazy("history action", "Fee paid: processing resumes"),
+    "approve": pgettext_lazy("history action", "Approved with the result"),
+    "reject": pgettext_lazy("history action", "Rejected"),
+    "return_result": pgettext_lazy("history action", "Result returned"),
+}
+
+
+def event_action_label(action: str) -> str:
+    """The history action in the reader's language; an unknown code shows as it is stored."""
+    label = EVENT_ACTION_LABELS.get(action)
+    if label is None and action in DossierStatus.values:
+        label = DossierStatus(action).label
+    return str(label) if label is not None else action
 
 
 class CalendarDayKind(models.TextChoices):

@@ -16,6 +16,7 @@ from .constants import (
     WAITING_FOR_CITIZEN,
     CalendarDayKind,
     DossierStatus,
+    event_action_label,
 )
 
 
@@ -263,12 +264,16 @@ class DossierEvent(models.Model):
         verbose_name_plural = _("history")
 
     def __str__(self) -> str:
-        return f"{timezone.localtime(self.created_at):%Y-%m-%d %H:%M} {self.action}"
+        return f"{timezone.localtime(self.created_at):%d/%m/%Y %H:%M} {self.action_label}"
 
     def save(self, *args, **kwargs):
         if self.pk is not None:
             raise ValueError("Dossier events are append-only.")
         super().save(*args, **kwargs)
+
+    @property
+    def action_label(self) -> str:
+        return event_action_label(self.action)
 
     @property
     def to_status_label(self) -> str:
@@ -288,11 +293,17 @@ class SupplementRequest(models.Model):
     """A request to supplement (yêu cầu bổ sung): what to correct and by when."""
 
     dossier = models.ForeignKey(
-        Dossier, on_delete=models.CASCADE, related_name="supplement_requests"
+        Dossier,
+        on_delete=models.CASCADE,
+        related_name="supplement_requests",
+        verbose_name=_("dossier"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("asked at"), auto_now_add=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("asked by"),
     )
     message = models.TextField(_("message"))
     components = models.ManyToManyField(
@@ -305,11 +316,11 @@ class SupplementRequest(models.Model):
     # Status when asked: decides whether the answer goes back to receipt or to processing.
     asked_in_status = models.CharField(max_length=24)
     deadline = models.DateField(_("deadline"))
-    answered_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
     # Answer snapshot: the applicant fields and data before the answer, to show what changed.
     before = models.JSONField(default=dict, blank=True)
-    reminder_sent_at = models.DateTimeField(null=True, blank=True)
-    overdue_flagged_at = models.DateTimeField(null=True, blank=True)
+    reminder_sent_at = models.DateTimeField(_("reminder sent at"), null=True, blank=True)
+    overdue_flagged_at = models.DateTimeField(_("flagged overdue at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

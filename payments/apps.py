@@ -7,4 +7,10 @@ class PaymentsConfig(AppConfig):
     verbose_name = _("Payments")
 
     def ready(self):
+        from dossiers.constants import EVENT_ACTION_LABELS
+
         from . import checks  # noqa: F401 (registers the system checks)
+        from .constants import HISTORY_ACTIONS
+
+        # The dossier history names the entries payments writes.
+        EVENT_ACTION_LABELS.update(HISTORY_ACTIONS)

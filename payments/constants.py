@@ -106,3 +106,11 @@ RECEIPT_MAX_SIZE_MB = 10
 IPN_LOG_MAX_PARAMS = 40
 IPN_LOG_MAX_KEY_CHARS = 64
 IPN_LOG_MAX_VALUE_CHARS = 255
+
+# The history entries payments writes on a dossier, as staff read them (dossiers shows them).
+HISTORY_ACTIONS = {
+    "fee_notice_issued": pgettext_lazy("history action", "Fee notice issued"),
+    "payment_confirmed": pgettext_lazy("history action", "Payment confirmed"),
+    "payment_receipt_submitted": pgettext_lazy("history action", "Payment receipt sent"),
+    "payment_receipt_rejected": pgettext_lazy("history action", "Payment receipt refused"),
+}

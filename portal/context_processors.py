@@ -15,6 +15,7 @@ def portal(request: HttpRequest) -> dict:
         "PORTAL_CONTACT_EMAIL": settings.PORTAL_CONTACT_EMAIL,
         "PORTAL_CONTACT_PHONE": settings.PORTAL_CONTACT_PHONE,
         "PORTAL_CONTACT_ADDRESS": settings.PORTAL_CONTACT_ADDRESS,
+        "PORTAL_CONTACT_IS_SAMPLE": settings.PORTAL_CONTACT_IS_SAMPLE,
         "DEV_OUTBOX_ENABLED": settings.DEV_OUTBOX_ENABLED,
         "unread_notifications": unread,
     }

@@ -36,8 +36,10 @@ PORTAL_NAME = env.str("PORTAL_NAME", default="Cổng Dịch vụ công")
 PORTAL_CONTACT_EMAIL = env.str("PORTAL_CONTACT_EMAIL", default="motcua@example.gov.vn")
 PORTAL_CONTACT_PHONE = env.str("PORTAL_CONTACT_PHONE", default="024 3943 7147")
 PORTAL_CONTACT_ADDRESS = env.str(
-    "PORTAL_CONTACT_ADDRESS", default="18 Nguyễn Du, Hai Bà Trưng, Hà Nội (sample)"
+    "PORTAL_CONTACT_ADDRESS", default="18 Nguyễn Du, Hai Bà Trưng, Hà Nội"
 )
+# The contacts above are the shipped sample ones: the footer marks them "Sample data" (translated).
+PORTAL_CONTACT_IS_SAMPLE = env.bool("PORTAL_CONTACT_IS_SAMPLE", default=True)
 
 INSTALLED_APPS = [
     "django.contrib.admin",

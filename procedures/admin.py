@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.db.models import Count
 from django.urls import reverse
+from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -63,7 +64,7 @@ class FieldAdmin(AuditedAdminMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_procedure_count=Count("procedures"))
 
-    @admin.display(description=_("procedures"), ordering="_procedure_count")
+    @admin.display(description=_("number of procedures"), ordering="_procedure_count")
     def procedure_count(self, obj: Field) -> int:
         return getattr(obj, "_procedure_count", 0)
 
@@ -113,7 +114,7 @@ class ProcedureAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_filter = ["field", "agency", "service_level", "is_published", "is_sample"]
     list_select_related = ["field", "agency"]
     search_fields = ["national_code", "slug", "name", "search_text"]
-    readonly_fields = ["search_text", "public_link", "updated_at"]
+    readonly_fields = ["search_words", "public_link", "last_updated"]
     autocomplete_fields = ["field", "agency"]
     prepopulated_fields = {"slug": ("national_code",)}
     list_per_page = 50
@@ -145,8 +146,18 @@ class ProcedureAdmin(AuditedAdminMixin, admin.ModelAdmin):
                 )
             },
         ),
-        (_("Search"), {"classes": ("collapse",), "fields": ("search_text", "updated_at")}),
+        (_("Search"), {"classes": ("collapse",), "fields": ("search_words", "last_updated")}),
     )
+
+    @admin.display(description=_("search words"))
+    def search_words(self, obj: Procedure) -> str:
+        return obj.search_text or "—"
+
+    @admin.display(description=_("last updated"))
+    def last_updated(self, obj: Procedure) -> str:
+        return (
+            formats.date_format(timezone.localtime(obj.updated_at), "d/m/Y H:i") if obj.pk else "—"
+        )
 
     @admin.display(description=_("public page"))
     def public_link(self, obj: Procedure) -> str:

@@ -48,9 +48,14 @@ class StaffMembership(models.Model):
     """Which agency a staff user works for; staff see only their agency's dossiers."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_membership"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="staff_membership",
+        verbose_name=_("staff user"),
     )
-    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="staff")
+    agency = models.ForeignKey(
+        Agency, on_delete=models.CASCADE, related_name="staff", verbose_name=_("agency")
+    )
 
     class Meta:
         verbose_name = _("staff membership")

@@ -130,7 +130,8 @@ def dossier_request_supplement(
     deadline_days: int = 10,
     expected_status: str | None = None,
 ) -> SupplementRequest:
-    """Ask the applicant to supplement the dossier (submitted or processing → requested).
+    """Ask the applicant to supplement the dossier (submitted, received or processing →
+    requested).
 
     `message` says what is wrong (the citizen and the slip show it); `components` are the
     files to replace or add, `fields` the keys of information to correct; the deadline is

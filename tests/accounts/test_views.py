@@ -1,6 +1,6 @@
 """Personal page, profile, notifications, staff second factor, health check."""
 
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
 import pytest
 
@@ -208,3 +208,21 @@ def test_deploy_check_fails_when_the_dev_outbox_is_enabled_in_production(
     errors = checks.run_checks(tags=[checks.Tags.security], include_deployment_checks=True)
     assert ("accounts.E001" in [e.id for e in errors]) is failing
     assert "accounts.E001" not in [e.id for e in checks.run_checks(tags=[checks.Tags.security])]
+
+
+def test_the_admin_lists_second_factors_without_their_secrets(client):
+    from allauth.mfa.models import Authenticator
+
+    staff = StaffFactory(is_superuser=True)
+    factor = Authenticator.objects.create(
+        user=staff, type=Authenticator.Type.TOTP, data={"secret": "JBSWY3DPEHPK3PXP"}
+    )
+    client.force_login(staff)
+    listing = client.get(reverse("admin:accounts_secondfactor_changelist")).content.decode()
+    page = client.get(reverse("admin:accounts_secondfactor_change", args=[factor.pk]))
+    assert str(staff) in listing
+    assert page.status_code == 200
+    assert "JBSWY3DPEHPK3PXP" not in page.content.decode()
+    assert 'name="_save"' not in page.content.decode()  # read-only: a factor is never edited
+    with pytest.raises(NoReverseMatch):
+        reverse("admin:mfa_authenticator_changelist")

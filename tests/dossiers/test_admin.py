@@ -277,6 +277,63 @@ def test_request_supplement_from_admin(client, officer, procedure, mailoutbox):
     assert Dossier.objects.get(pk=dossier.pk).status == S.SUPPLEMENT_REQUESTED
 
 
+@pytest.mark.parametrize("groups", [BOTH, (RECEPTION_GROUP,), (PROCESSING_GROUP,)])
+def test_a_supplement_is_offered_right_after_receipt(client, staff_settings, procedure, groups):
+    """The desk that has just received the dossier, or the unit that takes it over, can ask for
+    a supplement before processing starts."""
+    client.force_login(agency_staff(procedure.agency, groups=groups))
+    component = DossierComponentFactory(procedure=procedure, name="Bản sao giấy chứng nhận")
+    dossier = DossierFactory(procedure=procedure, status=S.RECEIVED, code="VBC-270310-0003")
+    url = _step_url(dossier, "request_supplement")
+    assert url in client.get(_change_url(dossier)).content.decode()
+    response = client.post(
+        url,
+        {
+            "expected_status": S.RECEIVED,
+            "message": "Bản sao bị mờ.",
+            "components": [component.pk],
+            "deadline_days": 5,
+        },
+    )
+    assert response.status_code == 302
+    assert SupplementRequest.objects.get().asked_in_status == S.RECEIVED
+    dossier.refresh_from_db()
+    assert dossier.status == S.SUPPLEMENT_REQUESTED and dossier.code == "VBC-270310-0003"
+
+
+def test_the_overdue_column_marks_late_dossiers_and_reads_plainly_otherwise(
+    client, officer, procedure
+):
+    today = timezone.localdate()
+    DossierFactory(
+        procedure=procedure, status=S.PROCESSING, code="VBC-1", due_date=today - timedelta(days=1)
+    )
+    DossierFactory(
+        procedure=procedure, status=S.PROCESSING, code="VBC-2", due_date=today + timedelta(days=9)
+    )
+    html = client.get(reverse(CHANGELIST)).content.decode()
+    rows = {code: html.split(f">{code}<", 1)[1].split("</tr>", 1)[0] for code in ("VBC-1", "VBC-2")}
+    assert '<span class="overdue-flag">Overdue</span>' in rows["VBC-1"]
+    assert '<span class="on-time">No</span>' in rows["VBC-2"]
+    for row in rows.values():
+        assert "icon-no.svg" not in row and "icon-yes.svg" not in row
+
+
+def test_the_file_table_shows_the_start_of_the_hash_and_the_whole_of_it_on_demand(
+    client, officer, procedure
+):
+    dossier = DossierFactory(procedure=procedure, status=S.SUBMITTED)
+    attachment = AttachmentFactory(dossier=dossier)
+    html = client.get(_change_url(dossier)).content.decode()
+    files = html.split('id="attachments-group"', 1)[1].split("</fieldset>", 1)[0]
+    sha = attachment.sha256
+    assert (
+        f'<details class="sha"><summary title="{sha}">{sha[:12]}…</summary><code>{sha}</code>'
+        in files
+    )
+    assert f'<td class="field-sha256"><p>{sha}</p></td>' not in files
+
+
 def test_approve_needs_a_result_file(client, officer, procedure):
     dossier = DossierFactory(procedure=procedure, status=S.PROCESSING, code="VBC-270310-0002")
     url = _step_url(dossier, "approve")

@@ -575,6 +575,45 @@ def test_continue_processing_after_a_post_receipt_supplement_recomputes_the_due_
     assert event.action == "continue_processing" and event.from_status == S.SUPPLEMENTED
 
 
+def test_a_supplement_asked_right_after_receipt_counts_time_again_from_the_complete_dossier(
+    clock, client, citizen, procedure, staff, staff_settings
+):
+    """DESIGN §3 and §4: received → supplement requested; while the applicant has the dossier
+    it is never overdue, and the processing time counts again from the complete dossier."""
+    _form, licence, _photos = _components(procedure)
+    dossier = _submitted(citizen, procedure)
+    services.dossier_receive(dossier_id=dossier.pk, actor=staff)
+    request = _ask(dossier, staff, components=[licence], days=10)
+    dossier.refresh_from_db()
+    code = dossier.code
+    assert dossier.status == S.SUPPLEMENT_REQUESTED and request.asked_in_status == S.RECEIVED
+    assert code.startswith("VBC-270310-") and dossier.due_date == date(2027, 3, 17)
+
+    clock.days(8)  # Thursday 18 March: past the first due date, but the applicant has it
+    assert not Dossier.objects.get(pk=dossier.pk).is_overdue
+    _answer(client, dossier, licence)
+    client.force_login(staff)
+    html = client.get(reverse("admin:dossiers_dossier_change", args=[dossier.pk])).content.decode()
+    # Received once already: it is not received again (same code), processing continues.
+    assert "Continue processing (new due date)" in html
+    assert "Receive (issue code and due date)" not in html
+    step = reverse("admin:dossiers_dossier_step", args=[dossier.pk, "continue_processing"])
+    client.post(step, {"expected_status": S.SUPPLEMENTED})
+
+    dossier.refresh_from_db()
+    assert dossier.status == S.PROCESSING and dossier.code == code
+    assert dossier.due_date == date(2027, 3, 25)  # Fri 19, Mon 22, Tue 23, Wed 24, Thu 25
+    assert not dossier.is_overdue
+    actions = list(dossier.events.values_list("action", flat=True))
+    assert actions == [
+        "submitted",
+        "receive",
+        "request_supplement",
+        "supplement",
+        "continue_processing",
+    ]
+
+
 def test_several_cycles_keep_every_request_and_answer(
     client, citizen, procedure, staff, staff_settings
 ):

@@ -51,6 +51,11 @@ def test_the_table_has_the_moves_of_the_design():
         S.SUPPLEMENT_REQUESTED,
         S.REJECTED,
     }
+    # A supplement may be asked right after receipt (DESIGN §3), not only before or in processing.
+    assert set(allowed_targets(S.RECEIVED, Role.STAFF)) == {
+        S.PROCESSING,
+        S.SUPPLEMENT_REQUESTED,
+    }
     assert set(allowed_targets(S.PROCESSING, Role.STAFF)) == {
         S.SUPPLEMENT_REQUESTED,
         S.AWAITING_PAYMENT,
