@@ -8,3 +8,6 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from . import signals  # noqa: F401  (wires allauth's email_confirmed)
+        from .messages import register_message
+
+        register_message("account_activated", _("Your account is active"))

@@ -7,4 +7,7 @@ class PaymentsConfig(AppConfig):
     verbose_name = _("Payments")
 
     def ready(self):
-        from . import checks  # noqa: F401 (registers the system checks)
+        from . import (
+            checks,  # noqa: F401 (registers the system checks)
+            history,  # noqa: F401 (registers the composed messages)
+        )
