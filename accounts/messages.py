@@ -116,7 +116,7 @@ def _ids_to_load(items: list[tuple[str, Mapping]]) -> dict[str, set]:
     return wanted
 
 
-def _format(message: ComposedMessage, params: Mapping, loaded: dict[str, Mapping]) -> str:
+def _format(message: ComposedMessage, params: Mapping, loaded: Mapping[str, Mapping]) -> str:
     values = {}
     for name, kind_name in message.kinds.items():
         value = params.get(name)

@@ -172,13 +172,15 @@ class Notification(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    # Set by `notifications_titled` for a whole page at once.
+    _display_title: str | None = None
+
     @property
     def display_title(self) -> str:
         """The title in the active language (see `notifications_titled` for a whole page)."""
-        titled = getattr(self, "_display_title", None)
-        if titled is None:
-            titled = message_render(self.message, self.params) or self.title
-        return titled
+        if self._display_title is None:
+            return message_render(self.message, self.params) or self.title
+        return self._display_title
 
 
 def notifications_titled(notifications: Iterable[Notification]) -> list[Notification]:
