@@ -57,8 +57,8 @@ def test_look_up_a_dossier_from_the_home_page_and_open_its_history(
     assert rows.count() == 2
     text = main.inner_text()
     # The portal's words in the reader's language; what a person typed is not public.
-    assert "Đã tiếp nhận hồ sơ; ngày hẹn trả kết quả 04/12/2026." in text
-    assert "Đã bắt đầu xử lý." in text
+    assert "Dossier received; due date 04/12/2026." in text
+    assert "Processing started." in text
     assert "Tiếp nhận hồ sơ đầy đủ." not in text
     assert "Chuyển phòng Cấp phép thẩm định." not in text
     assert "Nội bộ" not in text
