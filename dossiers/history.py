@@ -171,5 +171,5 @@ def events_for_applicant(events: Iterable[DossierEvent], *, agency: Agency) -> l
     return shown
 
 
-# The handling unit's name alone (never shown as a sentence).
-message("dossier.unit", "%(agency)s", visibility=STAFF, agency="agency")
+# The handling unit's name alone, for the unit column (public, like the status).
+message("dossier.unit", "%(agency)s", agency="agency")
