@@ -8,3 +8,6 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks, signals  # noqa: F401  (registers the checks; wires allauth)
+        from .messages import register_message
+
+        register_message("account_activated", _("Your account is active"))

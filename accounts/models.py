@@ -2,6 +2,7 @@
 
 import copy
 import functools
+from collections.abc import Iterable
 from typing import ClassVar
 
 from django.conf import settings
@@ -14,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from allauth.mfa.models import Authenticator
 
 from .constants import ApplicantType, EmailStatus
+from .messages import message_render, messages_render
 
 citizen_id_validator = RegexValidator(
     r"^\d{12}$", _("A citizen ID (CCCD) number has exactly 12 digits.")
@@ -151,8 +153,14 @@ class Notification(models.Model):
         User, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("user")
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # The title as written in the recipient's language when sent; shown only when the message
+    # below cannot be composed (older rows, a message no longer in the table).
     title = models.CharField(_("title"), max_length=255)
     body = models.TextField(_("body"), blank=True)
+    # The composed title (accounts.messages): a message id and its parameters, rendered when
+    # read, in the reader's language.
+    message = models.CharField(_("message"), max_length=60, blank=True)
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
     link = models.CharField(_("link"), max_length=500, blank=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
 
@@ -167,6 +175,26 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    # Set by `notifications_titled` for a whole page at once.
+    _display_title: str | None = None
+
+    @property
+    def display_title(self) -> str:
+        """The title in the active language (see `notifications_titled` for a whole page)."""
+        if self._display_title is None:
+            return message_render(self.message, self.params) or self.title
+        return self._display_title
+
+
+def notifications_titled(notifications: Iterable[Notification]) -> list[Notification]:
+    """The notifications with their titles composed in the active language, in one go (the
+    catalogue names they mention are loaded once for the page)."""
+    rows = list(notifications)
+    texts = messages_render((n.message, n.params) for n in rows)
+    for notification, text in zip(rows, texts, strict=True):
+        notification._display_title = text or notification.title
+    return rows
 
 
 class OutgoingEmail(models.Model):

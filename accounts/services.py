@@ -60,16 +60,33 @@ def email_render(*, template: str, context: dict, language: str) -> tuple[str, s
 
 
 def user_notify(
-    *, user: User, template: str, context: dict, link: str = "", email: bool = True
+    *,
+    user: User,
+    template: str,
+    context: dict,
+    link: str = "",
+    email: bool = True,
+    message: str = "",
+    params: dict | None = None,
 ) -> Notification:
     """Tell a user about an event: a notification on the personal page and (by default) an email.
 
-    Both are rendered in the user's language. The email is sent by Celery after commit.
+    The email is rendered once, in the user's language, and sent by Celery after commit. The
+    notification keeps `message` (default: `template`), a composed message of
+    `accounts.messages`, and its JSON `params`, so its title is written when it is read, in the
+    reader's language; the subject is kept as the title for a message that cannot be composed.
     """
     subject, text, html = email_render(
         template=template, context={"user": user, "link": link, **context}, language=user.language
     )
-    notification = Notification.objects.create(user=user, title=subject, body=text, link=link)
+    notification = Notification.objects.create(
+        user=user,
+        title=subject,
+        body=text,
+        link=link,
+        message=message or template,
+        params=params or {},
+    )
     if email:
         email_queue_message(
             to=user.email, subject=subject, body_text=text, body_html=html, user=user

@@ -13,13 +13,13 @@ from django.views.decorators.http import require_POST
 from . import services
 from .forms import ProfileForm
 from .http import AuthenticatedRequest
-from .models import Notification, OutgoingEmail
+from .models import Notification, OutgoingEmail, notifications_titled
 
 
 @login_required
 def me(request: AuthenticatedRequest) -> HttpResponse:
     """Trang cá nhân: the profile, the latest notifications and the way to the transactions."""
-    notifications = request.user.notifications.all()[:5]
+    notifications = notifications_titled(request.user.notifications.all()[:5])
     return render(request, "accounts/user_detail.html", {"notifications": notifications})
 
 
@@ -36,6 +36,7 @@ def profile_edit(request: AuthenticatedRequest) -> HttpResponse:
 @login_required
 def notification_list(request: AuthenticatedRequest) -> HttpResponse:
     page = Paginator(request.user.notifications.all(), 20).get_page(request.GET.get("page"))
+    page.object_list = notifications_titled(page.object_list)
     return render(request, "accounts/notification_list.html", {"page": page})
 
 

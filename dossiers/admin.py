@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.admin_audit import AuditedAdminMixin
 from accounts.constants import ApplicantType
+from accounts.messages import message_render
 from accounts.services import audit_record
 from portal.cache import serve_private_page
 from procedures.cache import CATALOGUE_TAG
@@ -238,6 +239,7 @@ EVENT_FIELDS = (
     "action_label",
     "from_label",
     "to_label",
+    "message_text",
     "note",
     "internal_note",
     "is_public",
@@ -264,6 +266,12 @@ class DossierEventInline(ReadOnlyInline):
     @admin.display(description=_("to"))
     def to_label(self, obj: DossierEvent) -> str:
         return obj.to_status_label or "—"
+
+    @admin.display(description=_("step"))
+    def message_text(self, obj: DossierEvent) -> str:
+        """The portal's own words for the step, in the officer's language (no query: the
+        history's messages name no catalogue object)."""
+        return message_render(obj.message, obj.params) or "—"
 
 
 # --- Staff steps ----------------------------------------------------------------------------

@@ -8,7 +8,10 @@ class DossiersConfig(AppConfig):
     verbose_name = _("Dossiers")
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401  (drops stored pages when a dossier changes)
+        from . import (
+            history,  # noqa: F401  (registers the composed messages)
+            signals,  # noqa: F401  (drops stored pages when a dossier changes)
+        )
         from .groups import on_post_migrate
 
         # Sender-less: permissions of apps migrated after this one (payments) join later.

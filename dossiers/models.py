@@ -250,11 +250,19 @@ class DossierEvent(models.Model):
     action = models.CharField(_("action"), max_length=40)
     from_status = models.CharField(_("from"), max_length=24, blank=True)
     to_status = models.CharField(_("to"), max_length=24, blank=True)
-    # What the applicant and (if public) the lookup show.
-    note = models.TextField(_("note"), blank=True)
+    # What the portal says about the step, composed when read in the reader's language
+    # (dossiers.history): a message id and its parameters (dates, amounts, the agency's id).
+    message = models.CharField(_("message"), max_length=60, blank=True)
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    # Free text a person wrote (a reason, a note to the applicant): the applicant and staff
+    # read it, the public lookup never does.
+    note = models.TextField(_("note to the applicant"), blank=True)
     # Only staff read this.
     internal_note = models.TextField(_("internal note"), blank=True)
+    # The unit's name as recorded at the time; pages show the agency of `params` by its name in
+    # the reader's language, and this only for older events that have none.
     handling_unit = models.CharField(_("handling unit"), max_length=255, blank=True)
+    # Whether the public lookup lists the step (its status, unit, time and public message).
     is_public = models.BooleanField(_("shown in public lookup"), default=True)
 
     class Meta:

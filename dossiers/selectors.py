@@ -58,16 +58,17 @@ def _detail_queryset(base: QuerySet[Dossier]) -> QuerySet[Dossier]:
 def dossier_detail_for_citizen(user, pk: int) -> Dossier:
     """One of the user's own dossiers with its files, history and requests.
 
-    The history holds only the public events, without internal notes. Raises
-    `Dossier.DoesNotExist` for anyone else's dossier (the view answers 404, not 403).
+    The history (`history_events`) holds every event, without internal notes: the view shows
+    the applicant's own (`events_for_applicant`). Raises `Dossier.DoesNotExist` for anyone
+    else's dossier (the view answers 404, not 403).
     """
     return (
         _detail_queryset(Dossier.objects.for_citizen(user))
         .prefetch_related(
             Prefetch(
                 "events",
-                queryset=DossierEvent.objects.filter(is_public=True).defer("internal_note"),
-                to_attr="public_events",
+                queryset=DossierEvent.objects.defer("internal_note").order_by("created_at", "id"),
+                to_attr="history_events",
             )
         )
         .get(pk=pk)

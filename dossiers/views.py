@@ -26,6 +26,7 @@ from . import documents, selectors, services
 from .cache import citizen_tag
 from .constants import COMPLETED, DossierStatus, Role
 from .forms import DossierForm, SupplementForm
+from .history import events_for_applicant
 from .models import Attachment, Dossier
 from .services import DossierError, SupplementNotOpen, TransitionRefused
 from .uploads import (
@@ -172,7 +173,10 @@ def dossier_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "components": _components_with_files(dossier),
             "applicant_rows": _applicant_rows(dossier, requested_fields),
             "answers": _declared_answers(dossier),
-            "events": dossier.public_events,  # type: ignore[attr-defined]
+            "events": events_for_applicant(
+                dossier.history_events,  # type: ignore[attr-defined]
+                agency=dossier.agency,
+            ),
             "supplement": cycles[0]["request"] if cycles else None,
             "supplement_cycles": cycles,
             "open_supplement": open_cycle,

@@ -9,7 +9,10 @@ class PaymentsConfig(AppConfig):
     def ready(self):
         from dossiers.constants import EVENT_ACTION_LABELS
 
-        from . import checks  # noqa: F401 (registers the system checks)
+        from . import (
+            checks,  # noqa: F401 (registers the system checks)
+            history,  # noqa: F401 (registers the composed messages)
+        )
         from .constants import HISTORY_ACTIONS
 
         # The dossier history names the entries payments writes.

@@ -82,7 +82,7 @@ HELD_FOR_REVIEW_CODES = {"07"}
 
 # Banks offered on the bank-choice pages (VNPay's bank codes).
 BANKS = [
-    ("NCB", "Ngân hàng NCB"),
+    ("NCB", _("NCB Bank")),
     ("VIETCOMBANK", "Vietcombank"),
     ("VIETINBANK", "VietinBank"),
     ("BIDV", "BIDV"),

@@ -2,6 +2,8 @@ from typing import cast
 
 from django import forms
 from django.forms import BaseInlineFormSet
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from dossiers.constants import DossierStatus
@@ -11,10 +13,15 @@ from .constants import RECEIPT_FILE_TYPES, RECEIPT_MAX_SIZE_MB
 from .models import FeeNotice
 
 
+def _receipt_hint() -> str:
+    return gettext("PDF, JPG or PNG, at most %(mb)s MB.") % {"mb": RECEIPT_MAX_SIZE_MB}
+
+
 class ReceiptForm(forms.Form):
     receipt = forms.FileField(
         label=_("Photo or scan of the payment document"),
-        help_text=_("PDF, JPG or PNG, at most %(mb)s MB.") % {"mb": RECEIPT_MAX_SIZE_MB},
+        # Lazy as a whole: `%` on a lazy string would translate it once, at import.
+        help_text=lazy(_receipt_hint, str)(),
         widget=forms.ClearableFileInput(
             attrs={"accept": ",".join(f".{t}" for t in [*RECEIPT_FILE_TYPES, "jpeg"])}
         ),

@@ -10,7 +10,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from dossiers.constants import (
     CLOCK_STOPPED,
@@ -21,6 +21,7 @@ from dossiers.constants import (
     Role,
 )
 from dossiers.constants import DossierStatus as S
+from dossiers.history import catalogue_name, events_render
 from dossiers.models import Dossier, DossierEvent
 
 from .constants import Timeliness
@@ -164,10 +165,6 @@ class PublicDossier:
         return f"PublicDossier({self.code!r})"
 
 
-def _agency_name(name: str, name_en: str) -> str:
-    return name_en if name_en and translation.get_language() == "en" else name
-
-
 def dossier_public_lookup(*, code: str, today: date | None = None) -> PublicDossier | None:
     """The dossier with this (already normalised) code, or None. One query.
 
@@ -207,7 +204,7 @@ def dossier_public_lookup(*, code: str, today: date | None = None) -> PublicDoss
         pk=row.pk,
         code=row.code or "",
         procedure=row.procedure.name,
-        agency=_agency_name(row.agency.name, row.agency.name_en),
+        agency=catalogue_name(row.agency),
         applicant=mask_name(shown_name),
         received_at=row.received_at,
         due_date=row.due_date,
@@ -225,12 +222,13 @@ def dossier_public_lookup(*, code: str, today: date | None = None) -> PublicDoss
 
 @dataclass(frozen=True)
 class PublicEvent:
-    """One step of the processing history (quá trình xử lý) as the public sees it."""
+    """One step of the processing history (quá trình xử lý) as the public sees it: only what
+    the portal composes (time, unit, status, a public message), never what a person typed."""
 
     created_at: datetime
     handling_unit: str
     status: str
-    note: str
+    text: str
 
     @property
     def status_label(self) -> str:
@@ -242,19 +240,22 @@ class PublicEvent:
 
 
 def dossier_public_events(*, dossier_id: int) -> list[PublicEvent]:
-    """The public events of a dossier, oldest first: time, unit, status, public note. One query.
+    """The public events of a dossier, oldest first: time, unit, status and the public message,
+    composed in the active language. Two queries at most (the events, their agencies).
 
-    Internal notes, actors, files and non-public events are never read.
+    Free text (the note to the applicant, internal notes), actors, files and non-public events
+    are never read: a reason or a note can hold personal data (DESIGN §9).
     """
     rows = (
         DossierEvent.objects.filter(dossier_id=dossier_id, is_public=True)
         .order_by("created_at", "id")
-        .values_list("created_at", "handling_unit", "from_status", "to_status", "note")
+        .only("created_at", "handling_unit", "from_status", "to_status", "message", "params")
     )
     events = []
-    for created_at, unit, from_status, to_status, note in rows:
-        if not unit and TRANSITIONS.get((from_status, to_status)) == Role.CITIZEN:
+    for shown in events_render(rows, public=True):
+        event, unit = shown.event, shown.unit
+        if not unit and TRANSITIONS.get((event.from_status, event.to_status)) == Role.CITIZEN:
             # Moves only the applicant can make carry no agency unit.
             unit = str(Role.CITIZEN.label)
-        events.append(PublicEvent(created_at, unit, to_status, note))
+        events.append(PublicEvent(event.created_at, unit, event.to_status, shown.text))
     return events

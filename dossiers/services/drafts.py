@@ -12,6 +12,7 @@ from django.utils.translation import ngettext
 from procedures.models import DossierComponent, Procedure
 
 from ..constants import APPLICANT_FIELDS, DossierStatus, Role
+from ..history import Msg
 from ..models import Attachment, Dossier, SupplementRequest
 from ..uploads import UploadRejected, check_file, store_file
 from .notify import dossier_notify
@@ -198,6 +199,7 @@ def dossier_submit(*, dossier_id: int, actor) -> TransitionResult | None:
             to_status=S.SUBMITTED,
             role=Role.CITIZEN,
             actor=actor,
+            message=Msg.SUBMITTED,
             expected_status=S.DRAFT,
             apply=stamp,
         )
@@ -221,6 +223,7 @@ def dossier_withdraw(
             to_status=S.WITHDRAWN,
             role=Role.CITIZEN,
             actor=actor,
+            message=Msg.WITHDRAWN,
             note=reason,
             expected_status=expected_status,
         )

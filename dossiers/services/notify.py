@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from accounts.services import user_notify
 
+from ..history import notification_message
 from ..models import Dossier
 
 
@@ -22,18 +23,26 @@ def dossier_urls(dossier: Dossier) -> dict[str, str]:
     return urls
 
 
-def dossier_notify(*, dossier: Dossier, template: str, context: dict | None = None) -> None:
-    """Notify the applicant with `templates/emails/<template>*` about `dossier`.
+def dossier_notify(
+    *, dossier: Dossier, template: str, context: dict | None = None, link: str = ""
+) -> None:
+    """Notify the applicant with `templates/emails/<template>*` about `dossier`; the
+    notification opens `link` (default: the dossier's page).
 
     Precondition: called inside the transaction that changed the dossier. Side effects: one
     `Notification` and one outbox email row, written in that transaction; the email is handed
-    to Celery only after commit (never sent for a rolled-back change).
+    to Celery only after commit (never sent for a rolled-back change). The notification's
+    title is composed when read, in the reader's language (`notification_message`).
     """
+    context = context or {}
+    message, params = notification_message(template, dossier, context)
     user_notify(
         user=dossier.applicant,
         template=template,
-        context={"dossier": dossier, **dossier_urls(dossier), **(context or {})},
-        link=reverse("dossiers:detail", args=[dossier.pk]),
+        context={"dossier": dossier, **dossier_urls(dossier), **context},
+        link=link or reverse("dossiers:detail", args=[dossier.pk]),
+        message=message,
+        params=params,
     )
 
 
@@ -53,13 +62,17 @@ def officer_notify(
     if not officer.is_active or not officer.email:
         return
     admin_path = admin_path or reverse("admin:dossiers_dossier_change", args=[dossier.pk])
+    context = context or {}
+    message, params = notification_message(template, dossier, context)
     user_notify(
         user=officer,
         template=template,
         context={
             "dossier": dossier,
             "admin_url": settings.SITE_URL + admin_path,
-            **(context or {}),
+            **context,
         },
         link=admin_path,
+        message=message,
+        params=params,
     )

@@ -15,6 +15,7 @@ from procedures.models import DossierComponent
 
 from ..calendar import add_working_days
 from ..constants import DossierStatus, Role
+from ..history import Msg
 from ..models import Dossier, SupplementRequest
 from ..selectors import APPLICANT_FIELD_LABELS, info_field_labels
 from ..uploads import RESULT_FILE_TYPES, check_file, store_file
@@ -39,6 +40,11 @@ def _ensure_may_act(actor, dossier: Dossier) -> None:
     membership = getattr(actor, "staff_membership", None)
     if not actor.is_staff or membership is None or membership.agency_id != dossier.agency_id:
         raise DossierError(_("You can only act on your own agency's dossiers."))
+
+
+def _due_date_param(d: Dossier) -> dict:
+    """The event's parameter for the due date the move has just set."""
+    return {"due_date": d.due_date.isoformat()} if d.due_date else {}
 
 
 def dossier_receive(
@@ -73,6 +79,8 @@ def dossier_receive(
             role=Role.STAFF,
             actor=actor,
             action="receive",
+            message=Msg.RECEIVED,
+            params=_due_date_param,
             note=note,
             expected_status=expected_status,
             apply=receive,
@@ -101,19 +109,16 @@ def dossier_start_processing(
             if from_status == S.SUPPLEMENTED:
                 d.due_date = add_working_days(agency_today(), d.procedure.processing_days)
 
-        internal_note = ""
-        if from_status == S.SUPPLEMENTED:
-            internal_note = _(
-                "Processing continues after the supplement: the due date counts again from today."
-            )
+        continued = from_status == S.SUPPLEMENTED
         result = dossier_transition(
             dossier_id=dossier_id,
             to_status=S.PROCESSING,
             role=Role.STAFF,
             actor=actor,
-            action="continue_processing" if from_status == S.SUPPLEMENTED else "start_processing",
+            action="continue_processing" if continued else "start_processing",
+            message=Msg.PROCESSING_CONTINUED if continued else Msg.PROCESSING_STARTED,
+            params=_due_date_param if continued else None,
             note=note,
-            internal_note=internal_note,
             expected_status=expected_status,
             apply=start,
         )
@@ -171,7 +176,8 @@ def dossier_request_supplement(
             role=Role.STAFF,
             actor=actor,
             action="request_supplement",
-            note=_("Supplement due by %(date)s.") % {"date": f"{deadline:%d/%m/%Y}"},
+            message=Msg.SUPPLEMENT_REQUESTED,
+            params={"date": deadline.isoformat()},
             internal_note=message,
             expected_status=expected_status,
             apply=check,
@@ -219,6 +225,7 @@ def dossier_request_payment(
         role=Role.STAFF,
         actor=actor,
         action="request_payment",
+        message=Msg.PAYMENT_REQUESTED,
         note=note,
         expected_status=expected_status,
         apply=check,
@@ -240,6 +247,7 @@ def dossier_payment_settled(*, dossier_id: int, actor=None, note: str = "") -> T
         role=Role.SYSTEM,
         actor=actor,
         action="payment_settled",
+        message=Msg.PAYMENT_SETTLED,
         note=note,
         expected_status=S.AWAITING_PAYMENT,
         apply=check,
@@ -275,6 +283,7 @@ def dossier_approve(
             role=Role.STAFF,
             actor=actor,
             action="approve",
+            message=Msg.APPROVED,
             note=note,
             expected_status=expected_status,
             apply=approve,
@@ -308,6 +317,7 @@ def dossier_reject(
             role=Role.STAFF,
             actor=actor,
             action="reject",
+            message=Msg.REJECTED,
             note=reason,
             expected_status=expected_status,
             apply=reject,
@@ -330,6 +340,7 @@ def dossier_return_result(
         role=Role.STAFF,
         actor=actor,
         action="return_result",
+        message=Msg.RETURNED,
         note=note,
         expected_status=expected_status,
         apply=check,

@@ -18,6 +18,7 @@ from procedures.models import DossierComponent
 
 from ..calendar import add_working_days
 from ..constants import DossierStatus, Role
+from ..history import Msg
 from ..models import Attachment, Dossier, DossierEvent, SupplementRequest
 from ..selectors import APPLICANT_FIELD_LABELS, info_field_labels
 from .drafts import (
@@ -277,6 +278,7 @@ def dossier_supplement_submit(
             role=Role.CITIZEN,
             actor=user,
             action="supplement",
+            message=Msg.SUPPLEMENTED,
             internal_note=_answer_summary(names, changed),
             expected_status=expected_status,
         )
@@ -350,8 +352,8 @@ def supplement_request_flag_overdue(*, request_id: int, today: date | None = Non
         DossierEvent.objects.create(
             dossier=request.dossier,
             action="supplement_overdue",
-            internal_note=_("The supplement deadline (%(date)s) passed without an answer.")
-            % {"date": f"{request.deadline:%d/%m/%Y}"},
+            message=Msg.SUPPLEMENT_OVERDUE,
+            params={"date": request.deadline.isoformat()},
             is_public=False,
         )
     return True

@@ -54,6 +54,8 @@ def dossier_transition(
     role: str,
     actor=None,
     action: str = "",
+    message: str = "",
+    params: dict | Callable[[Dossier], dict] | None = None,
     note: str = "",
     internal_note: str = "",
     is_public: bool = True,
@@ -69,6 +71,10 @@ def dossier_transition(
     Runs in a transaction with the dossier row locked (`select_for_update`). `apply` may change
     other fields of the locked dossier before it is saved (code, due date, result…); an
     exception it raises rolls the whole move back.
+    The event keeps `message` and `params` (a composed message of `dossiers.history`; `params`
+    may be a function of the dossier after `apply`, for values the move sets; for staff
+    and system moves the params name the dossier's agency as the handling unit) and, apart,
+    the free text a person wrote (`note`, for the applicant and staff; `internal_note`, staff).
     Side effects: callers schedule emails and documents with `transaction.on_commit`.
     Raises `TransitionRefused` with a translated message when the move is not allowed, and
     `Dossier.DoesNotExist` for an unknown id.
@@ -103,15 +109,21 @@ def dossier_transition(
         if apply is not None:
             apply(dossier)
         dossier.save()
+        by_agency = role != Role.CITIZEN
+        values = params(dossier) if callable(params) else dict(params or {})
+        if by_agency:
+            values["agency"] = dossier.agency_id
         event = DossierEvent.objects.create(
             dossier=dossier,
             actor=actor,
             action=action or to_status,
             from_status=current,
             to_status=to_status,
+            message=message,
+            params=values,
             note=note,
             internal_note=internal_note,
-            handling_unit=dossier.agency.name if role != Role.CITIZEN else "",
+            handling_unit=dossier.agency.name if by_agency else "",
             is_public=is_public,
         )
     return TransitionResult(dossier=dossier, event=event)

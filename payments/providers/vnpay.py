@@ -188,7 +188,7 @@ class VNPayProvider(PaymentProvider):
         return settings.VNPAY_HASH_SECRET
 
     def bank_choices(self) -> list[tuple[str, str]]:
-        return list(BANKS)
+        return [(code, str(name)) for code, name in BANKS]
 
     def payment_params(self, payment, *, ip_addr: str, locale: str) -> dict[str, str]:
         """The pay request's parameters, unsigned."""

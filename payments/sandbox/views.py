@@ -19,7 +19,7 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -83,6 +83,13 @@ def _single_valued(querydict) -> dict[str, str] | None:
             return None
         params[key] = values[0]
     return params
+
+
+def _banks() -> list[tuple[str, str]]:
+    """The bank list as the bank's own (Vietnamese) pages name them, whatever the portal's
+    language."""
+    with translation.override("vi"):
+        return [(code, str(name)) for code, name in BANKS]
 
 
 def _expired(txn: SandboxTransaction) -> bool:
@@ -190,7 +197,7 @@ def pay(request: HttpRequest) -> HttpResponse:
         txn.bank_code = bank
         txn.save(update_fields=["bank_code"])
         return redirect("sandbox_bank:card", txn.token)
-    return render(request, "payments/sandbox/bank_list.html", {"txn": txn, "banks": BANKS})
+    return render(request, "payments/sandbox/bank_list.html", {"txn": txn, "banks": _banks()})
 
 
 @never_cache
@@ -207,7 +214,7 @@ def choose_bank(request: HttpRequest, token: uuid.UUID) -> HttpResponse:
         return render(
             request,
             "payments/sandbox/bank_list.html",
-            {"txn": txn, "banks": BANKS, "error": "Vui lòng chọn ngân hàng (choose a bank)."},
+            {"txn": txn, "banks": _banks(), "error": "Vui lòng chọn ngân hàng (choose a bank)."},
             status=400,
         )
     txn.bank_code = bank
@@ -247,7 +254,7 @@ def card(request: HttpRequest, token: uuid.UUID) -> HttpResponse:
         "payments/sandbox/card.html",
         {
             "txn": txn,
-            "bank_name": BANK_NAMES.get(txn.bank_code, txn.bank_code),
+            "bank_name": dict(_banks()).get(txn.bank_code, txn.bank_code),
             "amount": int(txn.amount) // 100,
             "errors": errors,
             "values": values,

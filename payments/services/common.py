@@ -8,8 +8,7 @@ notifications, a notification and a staff click, or two browser tabs cannot both
 import secrets
 from dataclasses import dataclass
 
-from django.conf import settings
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from dossiers.models import DossierEvent
 
@@ -43,27 +42,23 @@ def _new_txn_ref() -> str:
     raise RuntimeError("could not draw a free order reference")
 
 
-def _in_portal_language(text_func):
-    """History notes are stored once, in the portal's default language."""
-    with translation.override(settings.LANGUAGE_CODE):
-        return str(text_func())
-
-
-def _vnd(amount: int) -> str:
-    return f"{amount:,}".replace(",", ".") + " ₫"
-
-
-def _history(*, dossier, action: str, actor=None, note: str = "", internal_note: str = "") -> None:
-    """A history entry that is not a status change (the applicant sees it, the lookup not)."""
+def _history(
+    *, dossier, action: str, message: str, actor=None, params: dict | None = None, note: str = ""
+) -> None:
+    """A history entry that is not a status change (the applicant sees it, the lookup not):
+    a composed `message` (payments.history) with its `params`, and the free text `note` a
+    person wrote for the applicant."""
+    by_agency = actor is None or actor.is_staff
     DossierEvent.objects.create(
         dossier=dossier,
         actor=actor,
         action=action,
         from_status=dossier.status,
         to_status=dossier.status,
+        message=message,
+        params={**(params or {}), **({"agency": dossier.agency_id} if by_agency else {})},
         note=note,
-        internal_note=internal_note,
-        handling_unit=dossier.agency.name if actor is None or actor.is_staff else "",
+        handling_unit=dossier.agency.name if by_agency else "",
         is_public=False,
     )
 

@@ -7,9 +7,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.services import user_notify
 from dossiers.constants import DossierStatus, Role
-from dossiers.services import TransitionRefused, dossier_transition, officer_notify
+from dossiers.services import TransitionRefused, dossier_notify, dossier_transition, officer_notify
 
 from ..constants import (
     CANCELLED_CODES,
@@ -20,17 +19,9 @@ from ..constants import (
     IPN_LOG_MAX_VALUE_CHARS,
     UNSUCCESSFUL,
 )
+from ..history import Msg
 from ..models import FeeNotice, Payment, PaymentNotification
-from .common import (
-    ConfirmResult,
-    PaymentError,
-    S,
-    _flag,
-    _in_portal_language,
-    _lock_payment,
-    _vnd,
-    payment_page_path,
-)
+from .common import ConfirmResult, PaymentError, S, _flag, _lock_payment, payment_page_path
 
 
 def payment_confirm(
@@ -93,9 +84,8 @@ def _confirm_locked(notice: FeeNotice, payment: Payment, *, actor) -> ConfirmRes
                 role=Role.STAFF if actor is not None else Role.SYSTEM,
                 actor=actor,
                 action="payment_confirmed",
-                note=_in_portal_language(
-                    lambda: _("Fee paid: %(total)s") % {"total": _vnd(payment.amount)}
-                ),
+                message=Msg.CONFIRMED_ONLINE if payment.bank_code else Msg.CONFIRMED,
+                params={"total": payment.amount, "bank": payment.bank_code},
                 expected_status=DossierStatus.AWAITING_PAYMENT,
             )
         resumed = True
@@ -103,8 +93,8 @@ def _confirm_locked(notice: FeeNotice, payment: Payment, *, actor) -> ConfirmRes
         _flag(payment, f"Paid while the dossier was {dossier.status}: check it (refund?).")
     payment.save()
     dossier.refresh_from_db(fields=["status"])
-    user_notify(
-        user=dossier.applicant,
+    dossier_notify(
+        dossier=dossier,
         template="payment_confirmed",
         context={
             "dossier": dossier,

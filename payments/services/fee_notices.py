@@ -4,19 +4,12 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from accounts.services import user_notify
 from dossiers.constants import DossierStatus, Role
-from dossiers.services import dossier_transition
+from dossiers.services import dossier_notify, dossier_transition
 
+from ..history import Msg
 from ..models import FeeNotice, FeeNoticeItem, Payment
-from .common import (
-    PaymentError,
-    S,
-    _in_portal_language,
-    _new_txn_ref,
-    _vnd,
-    payment_page_path,
-)
+from .common import PaymentError, S, _new_txn_ref, payment_page_path
 
 
 def fee_notice_issue(
@@ -56,7 +49,8 @@ def fee_notice_issue(
             role=Role.STAFF,
             actor=actor,
             action="fee_notice_issued",
-            note=_in_portal_language(lambda: _("Fee notice: %(total)s") % {"total": _vnd(total)}),
+            message=Msg.FEE_NOTICE_ISSUED,
+            params={"total": total},
             expected_status=DossierStatus.PROCESSING,
         )
         dossier = result.dossier
@@ -70,8 +64,8 @@ def fee_notice_issue(
         Payment.objects.create(
             fee_notice=notice, status=S.PENDING, amount=total, txn_ref=_new_txn_ref()
         )
-        user_notify(
-            user=dossier.applicant,
+        dossier_notify(
+            dossier=dossier,
             template="payment_fee_notice",
             context={
                 "dossier": dossier,

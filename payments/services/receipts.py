@@ -6,19 +6,18 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.services import user_notify
 from dossiers.constants import DossierStatus
-from dossiers.services import officer_notify
+from dossiers.services import dossier_notify, officer_notify
 from dossiers.uploads import UploadRejected, check_file, store_file
 
 from ..constants import RECEIPT_FILE_TYPES, RECEIPT_MAX_SIZE_MB, PaymentMethod
+from ..history import Msg
 from ..models import FeeNotice, Payment
 from .common import (
     ConfirmResult,
     PaymentError,
     S,
     _history,
-    _in_portal_language,
     _lock_notice,
     _lock_payment,
     _new_txn_ref,
@@ -83,7 +82,7 @@ def payment_receipt_submit(*, fee_notice_id: int, user, file) -> Payment:
             dossier=dossier,
             action="payment_receipt_submitted",
             actor=user,
-            note=_in_portal_language(lambda: _("Payment receipt submitted for checking.")),
+            message=Msg.RECEIPT_SUBMITTED,
         )
         officer_notify(
             officer=notice.created_by,
@@ -134,12 +133,11 @@ def payment_receipt_reject(*, payment_id: int, actor, reason: str) -> Payment:
             dossier=dossier,
             action="payment_receipt_rejected",
             actor=actor,
-            note=_in_portal_language(
-                lambda: _("Payment receipt rejected: %(reason)s") % {"reason": reason}
-            ),
+            message=Msg.RECEIPT_REJECTED,
+            note=reason,
         )
-        user_notify(
-            user=dossier.applicant,
+        dossier_notify(
+            dossier=dossier,
             template="payment_receipt_rejected",
             context={
                 "dossier": dossier,

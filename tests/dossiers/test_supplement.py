@@ -11,6 +11,7 @@ from django.urls import reverse
 
 import pytest
 
+from accounts.messages import message_render
 from accounts.models import Notification
 from dossiers import services, tasks
 from dossiers.constants import DossierStatus
@@ -154,7 +155,9 @@ def test_the_request_tells_the_applicant_what_and_by_when_and_keeps_the_lookup_g
     assert request.deadline == date(2027, 3, 15)  # Thu, Fri, Mon
     event = DossierEvent.objects.get(dossier=dossier, action="request_supplement")
     assert event.is_public and event.to_status == S.SUPPLEMENT_REQUESTED
-    assert MESSAGE not in event.note and "15/03/2027" in event.note
+    # The public step is the portal's sentence (message id + date), composed when read.
+    assert MESSAGE not in event.note and event.params["date"] == "2027-03-15"
+    assert message_render(event.message, event.params) == "Supplement due by 15/03/2027."
     assert event.internal_note == MESSAGE
     [email] = mailoutbox
     assert MESSAGE in email.body
@@ -741,7 +744,8 @@ def test_overdue_requests_are_flagged_once_for_staff_and_nothing_is_deleted(
     request.refresh_from_db()
     assert request.overdue_flagged_at is not None
     event = DossierEvent.objects.get(dossier=dossier, action="supplement_overdue")
-    assert not event.is_public and "15/03/2027" in event.internal_note
+    assert not event.is_public and event.params == {"date": "2027-03-15"}
+    assert "15/03/2027" in message_render(event.message, event.params)
     dossier.refresh_from_db()
     assert dossier.status == S.SUPPLEMENT_REQUESTED
     assert Attachment.objects.filter(dossier=dossier).count() == 2

@@ -67,20 +67,23 @@ def test_a_looked_up_page_is_stored_until_its_dossier_changes(client, received, 
         dossier_id=received.pk,
         to_status=S.REJECTED,
         role=Role.STAFF,
+        message="dossier.rejected",
         note="Thiếu giấy tờ hợp lệ",
         expected_status=S.PROCESSING,
     )
 
     rebuilt, html = _queries(client, url, {"code": received.code})
     assert rebuilt > 0
-    assert ("Thiếu giấy tờ hợp lệ" if url == HISTORY else "Rejected") in html
+    # The public history shows the portal's sentence, never the reason typed by staff.
+    assert ("The dossier was rejected." if url == HISTORY else "Rejected") in html
+    assert "Thiếu giấy tờ hợp lệ" not in html
 
 
 def test_a_new_public_history_step_shows_at_once(client, received):
     client.get(HISTORY, {"code": received.code})
-    DossierEventFactory(dossier=received, note="Bổ sung kết quả đo kiểm")
+    DossierEventFactory(dossier=received, message="dossier.approved")
 
-    assert "Bổ sung kết quả đo kiểm" in client.get(HISTORY, {"code": received.code}).text
+    assert "The result is ready." in client.get(HISTORY, {"code": received.code}).text
 
 
 def test_a_catalogue_change_reaches_the_stored_lookup(client, received, procedure):

@@ -54,6 +54,9 @@ class DossierEventFactory(DjangoModelFactory):
     action = "processing"
     from_status = DossierStatus.RECEIVED
     to_status = DossierStatus.PROCESSING
+    # The portal's words (composed when read) and, apart, what a person typed.
+    message = "dossier.processing_started"
+    params = factory.LazyAttribute(lambda event: {"agency": event.dossier.agency_id})
     note = "Hồ sơ đang được thẩm định."
     handling_unit = factory.SelfAttribute("dossier.agency.name")
     is_public = True

@@ -27,6 +27,8 @@ def test_look_up_a_dossier_from_the_home_page_and_open_its_history(
         dossier=dossier,
         from_status=S.SUBMITTED,
         to_status=S.RECEIVED,
+        message="dossier.received",
+        params={"due_date": "2026-12-04"},
         note="Tiếp nhận hồ sơ đầy đủ.",
         internal_note="Nội bộ: kiểm tra lại CCCD",
         handling_unit="Bộ phận một cửa",
@@ -54,8 +56,11 @@ def test_look_up_a_dossier_from_the_home_page_and_open_its_history(
     rows = page.locator("main table tbody tr")
     assert rows.count() == 2
     text = main.inner_text()
-    assert "Tiếp nhận hồ sơ đầy đủ." in text
-    assert "Chuyển phòng Cấp phép thẩm định." in text
+    # The portal's words in the reader's language; what a person typed is not public.
+    assert "Dossier received; due date 04/12/2026." in text
+    assert "Processing started." in text
+    assert "Tiếp nhận hồ sơ đầy đủ." not in text
+    assert "Chuyển phòng Cấp phép thẩm định." not in text
     assert "Nội bộ" not in text
     axe_check(page, name="history")
     screenshot(page, "2-history")

@@ -139,7 +139,9 @@ def test_history_shows_public_steps_only(client, dossier):
         dossier=dossier,
         from_status=S.SUBMITTED,
         to_status=S.RECEIVED,
-        note="Đã tiếp nhận hồ sơ.",
+        message="dossier.received",
+        params={"due_date": "2027-03-15"},
+        note="Đã tiếp nhận hồ sơ, gọi 0987654321.",
         internal_note="Gọi lại cho ông An, SĐT 0912345678",
         handling_unit="Bộ phận một cửa Cục Bưu chính",
     )
@@ -161,10 +163,13 @@ def test_history_shows_public_steps_only(client, dossier):
     assert response.status_code == 200
     html = _body(response)
     assert "Processing history of dossier CBC-261125-0001" in html
-    assert "Đã tiếp nhận hồ sơ." in html
+    # The portal's own words, never what a person typed (issue: free text is not public).
+    assert "Dossier received; due date 15/03/2027." in html
     assert "Bộ phận một cửa Cục Bưu chính" in html
     assert "Applicant" in html  # the unit of a move only the applicant can make
     for hidden in (
+        "Đã tiếp nhận hồ sơ",
+        "0987654321",
         "Gọi lại",
         "0912345678",
         "ghi chú nội bộ",
@@ -181,7 +186,9 @@ def secret_dossier():
     d = DossierFactory(
         procedure=ProcedureFactory(agency=agency), code="CTS-261125-0007", lookup_secret="K7Q2MX"
     )
-    DossierEventFactory(dossier=d, note="Đang thẩm định hồ sơ tần số.")
+    DossierEventFactory(
+        dossier=d, message="dossier.supplement_requested", params={"date": "2027-01-20"}
+    )
     return d
 
 
@@ -193,7 +200,7 @@ def test_lookup_secret_missing_asks_for_it(client, secret_dossier):
     html = _body(response)
     assert response.status_code == 200
     assert "Lookup secret required" in html
-    assert "Đang thẩm định" not in html
+    assert "20/01/2027" not in html
     assert "does not match" not in html
     assert "K7Q2MX" not in html
 
@@ -201,13 +208,13 @@ def test_lookup_secret_missing_asks_for_it(client, secret_dossier):
 def test_lookup_secret_wrong_reveals_nothing(client, secret_dossier):
     html = _body(client.get(HISTORY, {"code": secret_dossier.code, "secret": "AAAAAA"}))
     assert "The lookup secret does not match this dossier." in html
-    assert "Đang thẩm định" not in html
+    assert "20/01/2027" not in html
     assert "K7Q2MX" not in html
 
 
 def test_lookup_secret_right_shows_history(client, secret_dossier):
     html = _body(client.get(HISTORY, {"code": secret_dossier.code, "secret": " k7q2mx "}))
-    assert "Đang thẩm định hồ sơ tần số." in html
+    assert "Supplement due by 20/01/2027." in html
     assert "Lookup secret required" not in html
 
 
@@ -215,13 +222,13 @@ def test_lookup_secret_required_but_never_issued_is_refused(client, secret_dossi
     secret_dossier.lookup_secret = ""
     secret_dossier.save()
     html = _body(client.get(HISTORY, {"code": secret_dossier.code, "secret": ""}))
-    assert "Đang thẩm định" not in html
+    assert "20/01/2027" not in html
 
 
 def test_secret_not_required_is_ignored(client, dossier):
-    DossierEventFactory(dossier=dossier, note="Bước công khai")
+    DossierEventFactory(dossier=dossier, message="dossier.approved")
     html = _body(client.get(HISTORY, {"code": dossier.code, "secret": "WRONG"}))
-    assert "Bước công khai" in html
+    assert "The result is ready." in html
 
 
 def _count_queries(client, url, params) -> int:
