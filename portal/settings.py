@@ -264,8 +264,28 @@ ACCOUNT_RATE_LIMITS = {
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Cong DVC"
-# Staff reach /admin/ only after signing in with a second factor.
+# Staff and superusers open no page that shows agency data (the admin, a dossier's files,
+# slips and result, payments) before they turn on TOTP (accounts/middleware.py).
 STAFF_MFA_REQUIRED = env.bool("STAFF_MFA_REQUIRED", default=True)
+# The only pages, besides allauth's own account pages, that staff reach without TOTP: they show
+# what the public sees, or are the way to enrol. A new page is guarded unless it is named here.
+STAFF_SECOND_FACTOR_EXEMPT_VIEWS = frozenset(
+    {
+        "procedures:home",
+        "procedures:list",
+        "procedures:field",
+        "procedures:detail",
+        "procedures:template",
+        "tracking:lookup",
+        "tracking:history",
+        "tracking:statistics",
+        "healthz",
+        "set_language",
+        "set_language_get",
+        "admin_login",
+        "staff_invitation",
+    }
+)
 
 # --- Internationalisation ----------------------------------------------------------------------
 LANGUAGE_CODE = "vi"
