@@ -97,21 +97,71 @@ def test_staff_see_only_their_agency_s_dossiers(client, officer, procedure):
 
 
 def test_a_superuser_sees_every_agency(client, staff_settings, procedure):
-    DossierFactory(procedure=procedure, applicant_name="Một")
-    DossierFactory(applicant_name="Hai")
+    DossierFactory(procedure=procedure, status=S.SUBMITTED, applicant_name="Một")
+    DossierFactory(status=S.SUBMITTED, applicant_name="Hai")
     client.force_login(StaffFactory(is_superuser=True))
     html = client.get(reverse(CHANGELIST)).content.decode()
     assert "Một" in html and "Hai" in html
 
 
 def test_staff_without_an_agency_see_nothing(client, staff_settings, procedure):
-    DossierFactory(procedure=procedure, applicant_name="Một")
+    DossierFactory(procedure=procedure, status=S.SUBMITTED, applicant_name="Một")
     groups_setup()
     user = StaffFactory()
     user.groups.add(*Group.objects.filter(name__in=BOTH))
     client.force_login(user)
     response = client.get(reverse(CHANGELIST))
     assert "Một" not in response.content.decode()
+
+
+@pytest.mark.parametrize("superuser", [False, True], ids=["agency officer", "superuser"])
+def test_no_staff_member_sees_or_opens_a_citizen_s_unsent_draft(
+    client, staff_settings, agency, procedure, superuser
+):
+    """A draft belongs to its author until it is submitted: not in the queue, its search or
+    counts, not on any admin page of the dossier, not through the citizen file URLs."""
+    draft = DossierFactory(procedure=procedure, applicant_name="Bản Nháp Riêng Tư")
+    DossierFactory(procedure=procedure, status=S.SUBMITTED, applicant_name="Đã Gửi")
+    attachment = AttachmentFactory(dossier=draft)
+    staff = agency_staff(agency, superuser=superuser, groups=BOTH)
+    client.force_login(staff)
+    for query in ["", "?q=Ri%C3%AAng", "?status=draft"]:
+        html = client.get(reverse(CHANGELIST) + query).content.decode()
+        assert "Bản Nháp Riêng Tư" not in html
+    assert "Đã Gửi" in client.get(reverse(CHANGELIST)).content.decode()
+    refused = [
+        _change_url(draft),
+        reverse("admin:dossiers_dossier_history", args=[draft.pk]),
+        reverse("admin:dossiers_dossier_delete", args=[draft.pk]),
+        reverse("admin:dossiers_dossier_file", args=[draft.pk, attachment.pk]),
+        reverse("admin:dossiers_dossier_result", args=[draft.pk]),
+        reverse("admin:dossiers_dossier_slip", args=[draft.pk, "receipt"]),
+        reverse("dossiers:file", args=[draft.pk, attachment.pk]),
+        reverse("dossiers:slip", args=[draft.pk, "receipt"]),
+    ]
+    for url in refused:
+        assert client.get(url).status_code in (403, 404), url
+    assert client.post(_step_url(draft, "receive"), {"expected_status": S.DRAFT}).status_code == 404
+    autocomplete = client.get(
+        reverse("admin:autocomplete"),
+        {
+            "term": "Riêng",
+            "app_label": "payments",
+            "model_name": "feenotice",
+            "field_name": "dossier",
+        },
+    )
+    assert "Bản Nháp" not in autocomplete.content.decode()
+    draft.refresh_from_db()
+    assert draft.status == S.DRAFT
+
+
+def test_the_author_still_opens_the_files_of_their_own_draft(client, procedure):
+    draft = DossierFactory(procedure=procedure)
+    attachment = AttachmentFactory(dossier=draft)
+    client.force_login(draft.applicant)
+    url = reverse("dossiers:file", args=[draft.pk, attachment.pk])
+    assert client.get(url).status_code == 200
 
 
 def test_the_queue_counts_by_status_and_filters(client, officer, procedure):
@@ -146,12 +196,13 @@ def test_the_queue_counts_by_status_and_filters(client, officer, procedure):
 def test_the_queue_searches_by_code_name_id_and_email(client, officer, procedure, field):
     target = DossierFactory(
         procedure=procedure,
+        status=S.RECEIVED,
         code="VBC-270310-0099",
         applicant_name="Đỗ Thị Hoa",
         citizen_id="079300000123",
         email="hoa@example.com",
     )
-    DossierFactory(procedure=procedure, code="VBC-270310-0100")
+    DossierFactory(procedure=procedure, status=S.RECEIVED, code="VBC-270310-0100")
     response = client.get(reverse(CHANGELIST), {"q": getattr(target, field)})
     assert [d.pk for d in response.context["cl"].result_list] == [target.pk]
 
@@ -367,8 +418,8 @@ def test_the_procedure_filter_lists_only_the_officers_agency_and_hides_the_agenc
 
 def test_a_superuser_filters_by_any_procedure_and_agency(client, staff_settings, procedure):
     other = ProcedureFactory(name="Thủ tục của cơ quan khác")
-    DossierFactory(procedure=other, agency=other.agency)
-    DossierFactory(procedure=procedure, agency=procedure.agency)
+    DossierFactory(procedure=other, agency=other.agency, status=S.SUBMITTED)
+    DossierFactory(procedure=procedure, agency=procedure.agency, status=S.SUBMITTED)
     client.force_login(StaffFactory(is_superuser=True))
 
     response = client.get(reverse(CHANGELIST), {"procedure__id__exact": other.pk})
