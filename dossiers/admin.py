@@ -335,6 +335,11 @@ def fee_notice_url(dossier: Dossier) -> str:
 # --- Dossier admin --------------------------------------------------------------------------
 
 
+def dossier_choice_label(dossier: Dossier) -> str:
+    """How staff pick a dossier in a form: its code and its applicant, never a bare id."""
+    return f"{dossier} — {dossier.applicant_name}" if dossier.applicant_name else str(dossier)
+
+
 @admin.register(Dossier)
 class DossierAdmin(admin.ModelAdmin):
     list_display = [
@@ -422,8 +427,12 @@ class DossierAdmin(admin.ModelAdmin):
         return False
 
     def get_queryset(self, request):
-        """Staff see only their agency's dossiers; superusers all."""
+        """Staff see only their agency's dossiers; superusers all (sent ones only)."""
         return cast(DossierQuerySet, super().get_queryset(request)).for_staff(request.user)
+
+    def autocomplete_label(self, obj: Dossier) -> str:
+        """The label of a dossier offered by an autocomplete field (portal/admin_site.py)."""
+        return dossier_choice_label(obj)
 
     def get_list_filter(self, request):
         # Staff see one agency's dossiers: an agency filter would offer a single choice.
