@@ -748,6 +748,8 @@ class DossierAdmin(admin.ModelAdmin):
 
 # --- Working-day calendar -------------------------------------------------------------------
 
+CALENDAR_PERMISSION = "dossiers.manage_calendar"
+
 
 @admin.register(CalendarDay)
 class CalendarDayAdmin(AuditedAdminMixin, admin.ModelAdmin):
@@ -768,3 +770,18 @@ class CalendarDayAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
     def get_changeform_initial_data(self, request):
         return {"date": timezone.localdate() + timedelta(days=1)}
+
+    # Who may change it: holders of the dedicated permission only, whatever else they hold.
+    def has_add_permission(self, request):
+        return request.user.has_perm(CALENDAR_PERMISSION)
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.has_perm(CALENDAR_PERMISSION)
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.has_perm(CALENDAR_PERMISSION)
+
+    def has_view_permission(self, request, obj=None):
+        return super().has_view_permission(request, obj) or request.user.has_perm(
+            CALENDAR_PERMISSION
+        )

@@ -30,6 +30,9 @@ class CalendarDay(models.Model):
         ordering = ["-date"]
         verbose_name = _("calendar day")
         verbose_name_plural = _("working-day calendar")
+        # The calendar moves every agency's due dates: editing it is a duty of its own, never
+        # part of a desk officer's group (dossiers/groups.py).
+        permissions = [("manage_calendar", _("Can edit the working-day calendar"))]
 
     def __str__(self) -> str:
         return f"{self.date} {self.get_kind_display()}"

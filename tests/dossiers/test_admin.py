@@ -68,7 +68,8 @@ def test_the_staff_groups_exist_with_their_permissions():
     processing = Group.objects.get(name=PROCESSING_GROUP)
     reception_perms = set(reception.permissions.values_list("codename", flat=True))
     processing_perms = set(processing.permissions.values_list("codename", flat=True))
-    assert {"view_dossier", "receive_dossier", "change_calendarday"} <= reception_perms
+    assert {"view_dossier", "receive_dossier", "view_calendarday"} <= reception_perms
+    assert not {"add_calendarday", "change_calendarday", "manage_calendar"} & reception_perms
     assert "process_dossier" not in reception_perms
     assert {"view_dossier", "process_dossier"} <= processing_perms
     assert "receive_dossier" not in processing_perms
@@ -382,6 +383,44 @@ def test_the_calendar_admin_lists_days(client, officer):
     response = client.get(reverse("admin:dossiers_calendarday_changelist"))
     assert response.status_code == 200
     assert "Làm bù Tết" in response.content.decode()
+
+
+def test_only_holders_of_the_calendar_permission_edit_the_calendar(client, officer):
+    """The desk and processing groups read the calendar; they cannot add, change or delete a
+    day, even with the model's own add/change/delete permissions."""
+    from django.contrib.auth.models import Permission
+
+    from dossiers.models import CalendarDay
+
+    day = CalendarDay.objects.create(date="2027-02-13", kind="working_day", note="Làm bù Tết")
+    officer.user_permissions.add(
+        *Permission.objects.filter(
+            codename__in=["add_calendarday", "change_calendarday", "delete_calendarday"]
+        )
+    )
+    add = reverse("admin:dossiers_calendarday_add")
+    change = reverse("admin:dossiers_calendarday_change", args=[day.pk])
+    delete = reverse("admin:dossiers_calendarday_delete", args=[day.pk])
+    posted = {"date": "2027-03-02", "kind": "day_off", "note": "Nghỉ thêm"}
+    assert client.get(add).status_code == 403
+    assert client.post(add, posted).status_code == 403
+    assert client.post(change, posted).status_code == 403
+    assert client.post(delete, {"post": "yes"}).status_code == 403
+    assert client.get(change).status_code == 200  # read only
+    assert list(CalendarDay.objects.values_list("note", flat=True)) == ["Làm bù Tết"]
+
+
+def test_the_calendar_group_edits_the_calendar(client, staff_settings, agency):
+    from dossiers.groups import CALENDAR_GROUP
+    from dossiers.models import CalendarDay
+
+    client.force_login(agency_staff(agency, groups=[CALENDAR_GROUP]))
+    response = client.post(
+        reverse("admin:dossiers_calendarday_add"),
+        {"date": "2027-03-02", "kind": "day_off", "note": "Nghỉ thêm"},
+    )
+    assert response.status_code == 302
+    assert CalendarDay.objects.get().note == "Nghỉ thêm"
 
 
 def test_a_tampered_step_post_is_refused_without_error(client, officer, procedure):
