@@ -1,26 +1,57 @@
 """django-allauth hooks: its emails go through our outbox (Celery, after commit, retried)."""
 
+import copy
+
 from django.utils import translation
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.models import EmailAddress
 
 from . import services
+from .models import User
+
+# What a person types into their own profile: never written to an address they have not proved.
+_CHOSEN_TEXT_FIELDS = (
+    "full_name",
+    "phone",
+    "citizen_id",
+    "address",
+    "organisation_name",
+    "tax_code",
+)
+
+
+def _verified_address_of(user: User, email: str) -> bool:
+    return EmailAddress.objects.filter(user=user, email__iexact=email, verified=True).exists()
+
+
+def _without_chosen_text(user: User, email: str) -> User:
+    """A stand-in for `user` in an email to the unverified `email`: none of the text the account
+    holder wrote (names, ID numbers, address…), and the recipient's own address as the login.
+    Whoever registers or adds someone else's address cannot make the portal mail them a
+    message of their choosing (spam or phishing under the ministry's name)."""
+    stand_in = copy.copy(user)
+    for field in _CHOSEN_TEXT_FIELDS:
+        setattr(stand_in, field, "")
+    stand_in.date_of_birth = None
+    stand_in.email = email
+    return stand_in
 
 
 class AccountAdapter(DefaultAccountAdapter):
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        user = context.get("user")
+        if not getattr(user, "pk", None):
+            user = None
+        elif not _verified_address_of(user, email):
+            context = {**context, "user": _without_chosen_text(user, email)}
         msg = self.render_mail(template_prefix, email, context)
         html = ""
         for content, mimetype in getattr(msg, "alternatives", []):
             if mimetype == "text/html":
                 html = str(content)
-        user = context.get("user")
         services.email_queue_message(
-            to=email,
-            subject=msg.subject,
-            body_text=str(msg.body),
-            body_html=html,
-            user=user if getattr(user, "pk", None) else None,
+            to=email, subject=msg.subject, body_text=str(msg.body), body_html=html, user=user
         )
 
     def save_user(self, request, user, form, commit=True):

@@ -252,6 +252,10 @@ ACCOUNT_EMAIL_NOTIFICATIONS = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Cổng DVC] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if PRODUCTION else "http"
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+# Adding, removing or choosing the primary email address asks for the password (or the second
+# factor) again, within REAUTHENTICATION_TIMEOUT of the last time it was given.
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
     "login_failed": "5/5m/key,10/5m/ip",
