@@ -40,10 +40,10 @@ def _without_chosen_text(user: User, email: str) -> User:
 
 class AccountAdapter(DefaultAccountAdapter):
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
-        user = context.get("user")
+        user: User | None = context.get("user")
         if not getattr(user, "pk", None):
             user = None
-        elif not _verified_address_of(user, email):
+        if user is not None and not _verified_address_of(user, email):
             context = {**context, "user": _without_chosen_text(user, email)}
         msg = self.render_mail(template_prefix, email, context)
         html = ""

@@ -340,6 +340,13 @@ def dossier_choice_label(dossier: Dossier) -> str:
     return f"{dossier} — {dossier.applicant_name}" if dossier.applicant_name else str(dossier)
 
 
+class DossierChoiceField(forms.ModelChoiceField):
+    """A dossier field of a staff form, its choice shown by `dossier_choice_label`."""
+
+    def label_from_instance(self, obj) -> str:
+        return dossier_choice_label(obj)
+
+
 @admin.register(Dossier)
 class DossierAdmin(admin.ModelAdmin):
     list_display = [

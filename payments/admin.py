@@ -14,7 +14,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from accounts.services import audit_record
-from dossiers.admin import dossier_choice_label
+from dossiers.admin import DossierChoiceField, dossier_choice_label
 from dossiers.models import Dossier
 from dossiers.services import DossierError
 
@@ -191,9 +191,7 @@ class FeeNoticeAdmin(admin.ModelAdmin):
         if db_field.name == "dossier":
             # Only this officer's agency's dossiers; the form then says which are not payable.
             kwargs["queryset"] = Dossier.objects.for_staff(request.user)
-            field = super().formfield_for_foreignkey(db_field, request, **kwargs)
-            field.label_from_instance = dossier_choice_label
-            return field
+            kwargs["form_class"] = DossierChoiceField
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_formset_kwargs(self, request, obj, inline, prefix):
