@@ -271,6 +271,8 @@ MFA_TOTP_ISSUER = "Cong DVC"
 # Staff and superusers open no page that shows agency data (the admin, a dossier's files,
 # slips and result, payments) before they turn on TOTP (accounts/middleware.py).
 STAFF_MFA_REQUIRED = env.bool("STAFF_MFA_REQUIRED", default=True)
+# Staff accounts are claimed through an emailed one-time invitation, valid this many hours.
+STAFF_INVITATION_HOURS = env.int("STAFF_INVITATION_HOURS", default=72)
 # The only pages, besides allauth's own account pages, that staff reach without TOTP: they show
 # what the public sees, or are the way to enrol. A new page is guarded unless it is named here.
 STAFF_SECOND_FACTOR_EXEMPT_VIEWS = frozenset(
@@ -287,7 +289,7 @@ STAFF_SECOND_FACTOR_EXEMPT_VIEWS = frozenset(
         "set_language",
         "set_language_get",
         "admin_login",
-        "staff_invitation",
+        "accounts:staff_invitation",
     }
 )
 

@@ -42,7 +42,7 @@ PUBLIC_PAGES = {
     "set_language",
     "set_language_get",
     "admin_login",
-    "staff_invitation",
+    "accounts:staff_invitation",
 }
 # A URL argument or name that says the page serves agency data.
 AGENCY_DATA_ARGUMENTS = {"pk", "dossier_id", "attachment_id", "payment_id", "fee_notice_id"}
