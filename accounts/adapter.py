@@ -54,6 +54,14 @@ class AccountAdapter(DefaultAccountAdapter):
             to=email, subject=msg.subject, body_text=str(msg.body), body_html=html, user=user
         )
 
+    def send_password_reset_mail(self, user, email: str, context: dict) -> None:
+        """An officer who has not claimed the account gets no reset link: only the invitation,
+        which enrols TOTP together with the password, gives a staff account its first password
+        (an administrator sends a new one when it expired). The page answers as for anyone."""
+        if user.is_staff and not user.has_usable_password():
+            return
+        super().send_password_reset_mail(user, email, context)
+
     def save_user(self, request, user, form, commit=True):
         user.language = translation.get_language() or "vi"
         return super().save_user(request, user, form, commit=commit)

@@ -17,7 +17,7 @@ from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from accounts import services
 from accounts.models import AuditEntry, OutgoingEmail, StaffInvitation, User
 
-from .factories import StaffFactory
+from .factories import StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 ADD = "/admin/accounts/user/add/"
@@ -207,3 +207,13 @@ def test_an_account_already_set_up_gets_no_invitation(client, administrator):
         {"action": "send_staff_invitation", "_selected_action": [officer.pk]},
     )
     assert not StaffInvitation.objects.filter(user=officer).exists()
+
+
+def test_a_password_reset_cannot_claim_an_unclaimed_staff_account(client, administrator):
+    user, _link_ = _invited(client, administrator)
+    citizen = UserFactory()
+    for email in (user.email, citizen.email):
+        response = client.post(reverse("account_reset_password"), {"email": email})
+        assert response.status_code == 302
+    assert OutgoingEmail.objects.filter(to=citizen.email).count() == 1
+    assert OutgoingEmail.objects.filter(to=user.email).count() == 1  # the invitation only
