@@ -1,5 +1,6 @@
 """django-allauth hooks: its emails go through our outbox (Celery, after commit, retried)."""
 
+import copy
 from types import SimpleNamespace
 from urllib.parse import urlsplit
 
@@ -8,8 +9,37 @@ from django.urls import reverse
 from django.utils import translation
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.models import EmailAddress
 
 from . import services
+from .models import User
+
+# What a person types into their own profile: never written to an address they have not proved.
+_CHOSEN_TEXT_FIELDS = (
+    "full_name",
+    "phone",
+    "citizen_id",
+    "address",
+    "organisation_name",
+    "tax_code",
+)
+
+
+def _verified_address_of(user: User, email: str) -> bool:
+    return EmailAddress.objects.filter(user=user, email__iexact=email, verified=True).exists()
+
+
+def _without_chosen_text(user: User, email: str) -> User:
+    """A stand-in for `user` in an email to the unverified `email`: none of the text the account
+    holder wrote (names, ID numbers, address…), and the recipient's own address as the login.
+    Whoever registers or adds someone else's address cannot make the portal mail them a
+    message of their choosing (spam or phishing under the ministry's name)."""
+    stand_in = copy.copy(user)
+    for field in _CHOSEN_TEXT_FIELDS:
+        setattr(stand_in, field, "")
+    stand_in.date_of_birth = None
+    stand_in.email = email
+    return stand_in
 
 
 def portal_site() -> SimpleNamespace:
@@ -26,8 +56,11 @@ class AccountAdapter(DefaultAccountAdapter):
         Rendered in the user's language when the email concerns a known user (as every portal
         email), else in the language of the page that caused it (an unknown address).
         """
-        user = context.get("user")
-        known_user = user if getattr(user, "pk", None) else None
+        known_user: User | None = context.get("user")
+        if not getattr(known_user, "pk", None):
+            known_user = None
+        if known_user is not None and not _verified_address_of(known_user, email):
+            context = {**context, "user": _without_chosen_text(known_user, email)}
         language = (
             getattr(known_user, "language", "")
             or translation.get_language()
@@ -66,6 +99,14 @@ class AccountAdapter(DefaultAccountAdapter):
             **(context or {}),
         }
         super().send_notification_mail(template_prefix, user, ctx, email=email)
+
+    def send_password_reset_mail(self, user, email: str, context: dict) -> None:
+        """An officer who has not claimed the account gets no reset link: only the invitation,
+        which enrols TOTP together with the password, gives a staff account its first password
+        (an administrator sends a new one when it expired). The page answers as for anyone."""
+        if user.is_staff and not user.has_usable_password():
+            return
+        super().send_password_reset_mail(user, email, context)
 
     def save_user(self, request, user, form, commit=True):
         user.language = translation.get_language() or "vi"

@@ -1,4 +1,4 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
@@ -10,7 +10,8 @@ from allauth.mfa.models import Authenticator
 
 from . import services
 from .admin_audit import AuditedAdminMixin
-from .models import AuditEntry, Notification, OutgoingEmail, SecondFactor, User
+from .forms import StaffCreationForm
+from .models import AuditEntry, Notification, OutgoingEmail, SecondFactor, StaffInvitation, User
 
 
 @admin.register(User)
@@ -44,7 +45,65 @@ class UserAdmin(AuditedAdminMixin, BaseUserAdmin):
         ),
         (_("Dates"), {"fields": ("last_login", "date_joined", "activated_at")}),
     )
-    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+    # Adding a user creates a staff account with no password: the officer sets it, together
+    # with TOTP, through a one-time invitation emailed on save (never a password alone).
+    add_form = StaffCreationForm
+    add_form_template = None
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("email", "full_name", "language"),
+                "description": _(
+                    "The new staff member receives an email invitation: a one-time link, valid "
+                    "for a limited time, on which they choose a password and turn on "
+                    "two-factor authentication. Give permissions and the agency afterwards."
+                ),
+            },
+        ),
+    )
+    actions = ["send_staff_invitation"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.is_staff = True
+            obj.set_unusable_password()
+        super().save_model(request, obj, form, change)
+        if not change:
+            services.staff_invitation_send(user=obj, actor=request.user, request=request)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        self.message_user(
+            request,
+            _("An invitation to set up the account was emailed to %(email)s.")
+            % {"email": obj.email},
+            messages.SUCCESS,
+        )
+        return super().response_add(request, obj, post_url_continue)
+
+    @admin.action(description=_("Send a new invitation to the selected staff"))
+    def send_staff_invitation(self, request, queryset):
+        """For an officer whose link expired or was lost; an account already claimed (with a
+        password) or not staff is left alone. Any earlier link stops working."""
+        sent, skipped = 0, 0
+        for user in queryset:
+            if user.is_staff and not user.has_usable_password():
+                services.staff_invitation_send(user=user, actor=request.user, request=request)
+                sent += 1
+            else:
+                skipped += 1
+        if sent:
+            self.message_user(
+                request, _("Invitations sent: %(count)d.") % {"count": sent}, messages.SUCCESS
+            )
+        if skipped:
+            self.message_user(
+                request,
+                _("Accounts left alone: %(count)d (not staff, or already set up with a password).")
+                % {"count": skipped},
+                messages.WARNING,
+            )
 
     def user_change_password(self, request, id, form_url=""):
         response = super().user_change_password(request, id, form_url)
@@ -155,3 +214,20 @@ class SecondFactorAdmin(AuditedAdminMixin, admin.ModelAdmin):
         if obj.last_used_at is None:
             return "—"
         return formats.date_format(timezone.localtime(obj.last_used_at), "d/m/Y H:i")
+
+
+@admin.register(StaffInvitation)
+class StaffInvitationAdmin(admin.ModelAdmin):
+    """Who was invited when, by whom, and whether the link was used (the link is not stored)."""
+
+    list_display = ["user", "created_at", "created_by", "expires_at", "used_at"]
+    list_select_related = ["user", "created_by"]
+    search_fields = ["user__email", "user__full_name"]
+    readonly_fields = ["user", "created_at", "created_by", "expires_at", "used_at"]
+    exclude = ["token_hash"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -23,6 +23,7 @@ from django.core.cache import cache
 from django.db import transaction
 
 from allauth.account.auth_backends import AuthenticationBackend as AllauthBackend
+from allauth.mfa.models import Authenticator
 from allauth.mfa.utils import is_mfa_enabled
 
 from portal.cache import tags_changed, user_tag
@@ -70,7 +71,7 @@ class CachedUserMixin:
             return None
         if user.is_staff:
             # What every admin request asks (accounts.middleware): kept with the copy.
-            user.cached_mfa_enabled = is_mfa_enabled(user)
+            user.cached_mfa_enabled = is_mfa_enabled(user, [Authenticator.Type.TOTP])
             if not user.is_superuser:
                 # Fills the permission caches the copy carries (superusers need none).
                 user.get_all_permissions()

@@ -1,4 +1,5 @@
 from django import forms
+from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
 from .constants import ApplicantType
@@ -42,3 +43,57 @@ class ProfileForm(forms.ModelForm):
         if data.get("applicant_type") == "organisation" and not data.get("organisation_name"):
             self.add_error("organisation_name", _("An organisation needs its name."))
         return data
+
+
+class StaffInvitationForm(forms.Form):
+    """The one flow in which a new officer claims the account: a password and the first code of
+    the authenticator app, both or nothing (accounts.services.staff_invitation_accept)."""
+
+    password1 = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("At least 10 characters, not only digits, not a common password."),
+    )
+    password2 = forms.CharField(
+        label=_("Password (again)"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    code = forms.CharField(
+        label=_("Code from the authenticator app"),
+        max_length=12,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+        help_text=_("The 6 digits the app shows after you scanned the QR code."),
+    )
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password2(self) -> str:
+        first, second = self.cleaned_data.get("password1"), self.cleaned_data["password2"]
+        if first and first != second:
+            raise forms.ValidationError(_("The two passwords differ."))
+        password_validation.validate_password(second, self.user)
+        return second
+
+    def clean_code(self) -> str:
+        return "".join(self.cleaned_data["code"].split())
+
+
+class StaffCreationForm(forms.ModelForm):
+    """The admin's "add user": a staff account without a password. The officer claims it
+    through the emailed invitation (accounts.services.staff_invitation_send)."""
+
+    class Meta:
+        model = User
+        fields = ["email", "full_name", "language"]
+        widgets = {"language": forms.Select(choices=[("vi", "Tiếng Việt"), ("en", "English")])}
+        help_texts = {"language": _("The language of the invitation email and of later emails.")}
+
+    def clean_email(self) -> str:
+        email = User.objects.normalize_email(self.cleaned_data["email"]).lower()
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError(_("An account with this email address already exists."))
+        return email

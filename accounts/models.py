@@ -281,3 +281,39 @@ class SecondFactor(Authenticator):
         proxy = True
         verbose_name = _("second factor")
         verbose_name_plural = _("second factors")
+
+
+class StaffInvitation(models.Model):
+    """A one-time link that lets a new officer set a password and enrol TOTP in one flow.
+
+    Staff accounts are created by an administrator without a password; the officer claims the
+    account through this link only, which works once and until `expires_at`. Only a hash of the
+    token is stored: the link itself is in the email alone.
+    """
+
+    user = models.ForeignKey(
+        User,
+        on_delete=models.CASCADE,
+        related_name="staff_invitations",
+        verbose_name=_("officer"),
+    )
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("sent at"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("sent by"),
+    )
+    expires_at = models.DateTimeField(_("expires at"))
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("staff invitation")
+        verbose_name_plural = _("staff invitations")
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.created_at:%Y-%m-%d %H:%M}"

@@ -1,7 +1,9 @@
 """Writes for accounts: profiles, notifications and the email outbox."""
 
+import hashlib
 import ipaddress
 import logging
+import secrets
 import smtplib
 from datetime import timedelta
 
@@ -9,10 +11,11 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
 
 from .constants import EmailStatus
-from .models import AuditEntry, Notification, OutgoingEmail, User
+from .models import AuditEntry, Notification, OutgoingEmail, StaffInvitation, User
 
 logger = logging.getLogger(__name__)
 
@@ -249,3 +252,115 @@ def audit_record(
         message=message,
         ip_address=client_ip(request),
     )
+
+
+# --- Staff invitations ------------------------------------------------------------------------
+
+
+class InvitationInvalid(Exception):
+    """The invitation link is unknown, expired or already used; `reason` says which."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class InvitationCodeInvalid(Exception):
+    """The authenticator code does not match the secret shown on the invitation page."""
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def staff_invitation_send(*, user: User, actor: User | None, request=None) -> StaffInvitation:
+    """Invite a staff account to set its password and enrol TOTP through a one-time link.
+
+    Preconditions: `user` is staff and has no usable password (never claimed).
+    Side effects: earlier open invitations of the user stop working; one `StaffInvitation`
+    (only the token's hash is stored); the email, in the officer's language, in the outbox and
+    sent by Celery after commit; an audit entry. Raises `ValueError` for an account that is not
+    staff or already has a password.
+    """
+    if not user.is_staff or user.has_usable_password():
+        raise ValueError("Only a staff account that has no password yet can be invited.")
+    token = secrets.token_urlsafe(32)
+    now = timezone.now()
+    with transaction.atomic():
+        StaffInvitation.objects.filter(user=user, used_at=None, expires_at__gt=now).update(
+            expires_at=now
+        )
+        invitation = StaffInvitation.objects.create(
+            user=user,
+            token_hash=_token_hash(token),
+            created_by=actor if getattr(actor, "pk", None) else None,
+            expires_at=now + timedelta(hours=settings.STAFF_INVITATION_HOURS),
+        )
+        subject, text, html = email_render(
+            template="staff_invitation",
+            context={
+                "user": user,
+                "link": settings.SITE_URL + reverse("accounts:staff_invitation", args=[token]),
+                "expires_at": invitation.expires_at,
+            },
+            language=user.language,
+        )
+        email_queue_message(to=user.email, subject=subject, body_text=text, body_html=html)
+        audit_record(actor=actor, action="staff_invite", obj=user, request=request)
+    return invitation
+
+
+def staff_invitation_open(*, token: str) -> StaffInvitation:
+    """The invitation behind a link, if it can still be used. Raises `InvitationInvalid`."""
+    return _usable(
+        StaffInvitation.objects.select_related("user").filter(token_hash=_token_hash(token)).first()
+    )
+
+
+def _usable(invitation: StaffInvitation | None) -> StaffInvitation:
+    if invitation is None:
+        raise InvitationInvalid("unknown")
+    if invitation.used_at is not None or invitation.user.has_usable_password():
+        raise InvitationInvalid("used")
+    if invitation.expires_at <= timezone.now():
+        raise InvitationInvalid("expired")
+    return invitation
+
+
+def staff_invitation_accept(*, token: str, password: str, totp_secret: str, code: str) -> User:
+    """Claim a staff account: the password and the TOTP authenticator, together or not at all.
+
+    Preconditions: `password` passed the password validators. The invitation row is locked,
+    so a link works once even when submitted twice at the same moment.
+    Side effects: the password set; a TOTP authenticator for `totp_secret` (the code is marked
+    used, so it cannot sign in a second time); the email address verified and primary; the
+    invitation marked used; an audit entry. Raises `InvitationInvalid` (unknown, expired, used)
+    and `InvitationCodeInvalid` (nothing is written then).
+    """
+    from allauth.account.models import EmailAddress
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    with transaction.atomic():
+        invitation = _usable(
+            StaffInvitation.objects.select_for_update()
+            .select_related("user")
+            .filter(token_hash=_token_hash(token))
+            .first()
+        )
+        user = User.objects.select_for_update().get(pk=invitation.user_id)
+        totp = TOTP.activate(user, totp_secret)
+        if not totp.validate_code(code):
+            raise InvitationCodeInvalid  # the atomic block takes the authenticator back
+        user.set_password(password)
+        user.activated_at = user.activated_at or timezone.now()
+        user.save(update_fields=["password", "activated_at"])
+        EmailAddress.objects.filter(user=user).exclude(email__iexact=user.email).update(
+            primary=False
+        )
+        EmailAddress.objects.update_or_create(
+            user=user, email=user.email, defaults={"verified": True, "primary": True}
+        )
+        invitation.used_at = timezone.now()
+        invitation.save(update_fields=["used_at"])
+        audit_record(actor=user, action="staff_invitation_accept", obj=user)
+    return user

@@ -1,3 +1,5 @@
+import base64
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -8,10 +10,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from allauth.mfa.adapter import get_adapter as get_mfa_adapter
+from allauth.mfa.totp.internal.auth import generate_totp_secret
 
 from . import services
-from .forms import ProfileForm
+from .forms import ProfileForm, StaffInvitationForm
 from .http import AuthenticatedRequest
 from .models import Notification, OutgoingEmail, notifications_titled
 
@@ -72,3 +78,61 @@ def dev_outbox(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         return render(request, "accounts/outgoingemail_detail.html", {"email": email})
     emails = OutgoingEmail.objects.only("id", "to", "subject", "created_at", "status")[:100]
     return render(request, "accounts/outgoingemail_list.html", {"emails": emails})
+
+
+def _invitation_refused(request: HttpRequest, reason: str) -> HttpResponse:
+    status = 404 if reason == "unknown" else 410
+    return render(
+        request, "accounts/staffinvitation_invalid.html", {"reason": reason}, status=status
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def staff_invitation(request: HttpRequest, token: str) -> HttpResponse:
+    """A new officer's one-time link: set the password and enrol TOTP, in one form.
+
+    The TOTP secret stays in the session between showing the QR code and the submission, so the
+    code typed proves the app holds the secret shown. Unknown link: 404; expired or used: 410.
+    """
+    try:
+        invitation = services.staff_invitation_open(token=token)
+    except services.InvitationInvalid as exc:
+        return _invitation_refused(request, exc.reason)
+    secret_key = f"staff_invitation_totp:{invitation.pk}"
+    secret = request.session.get(secret_key) or generate_totp_secret()
+    request.session[secret_key] = secret
+    form = StaffInvitationForm(request.POST or None, user=invitation.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.staff_invitation_accept(
+                token=token,
+                password=form.cleaned_data["password1"],
+                totp_secret=secret,
+                code=form.cleaned_data["code"],
+            )
+        except services.InvitationInvalid as exc:
+            return _invitation_refused(request, exc.reason)
+        except services.InvitationCodeInvalid:
+            form.add_error(
+                "code",
+                _("This code does not match. Enter the code the authenticator app shows now."),
+            )
+        else:
+            del request.session[secret_key]
+            messages.success(
+                request,
+                _(
+                    "Your staff account is ready. Sign in with your email address, your "
+                    "password and a code from the authenticator app."
+                ),
+            )
+            return redirect("account_login")
+    adapter = get_mfa_adapter()
+    svg = adapter.build_totp_svg(adapter.build_totp_url(invitation.user, secret))
+    qr_code = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+    return render(
+        request,
+        "accounts/staffinvitation_form.html",
+        {"invitation": invitation, "form": form, "secret": secret, "qr_code": qr_code},
+    )

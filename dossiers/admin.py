@@ -366,6 +366,18 @@ def fee_notice_url(dossier: Dossier) -> str:
 # --- Dossier admin --------------------------------------------------------------------------
 
 
+def dossier_choice_label(dossier: Dossier) -> str:
+    """How staff pick a dossier in a form: its code and its applicant, never a bare id."""
+    return f"{dossier} — {dossier.applicant_name}" if dossier.applicant_name else str(dossier)
+
+
+class DossierChoiceField(forms.ModelChoiceField):
+    """A dossier field of a staff form, its choice shown by `dossier_choice_label`."""
+
+    def label_from_instance(self, obj) -> str:
+        return dossier_choice_label(obj)
+
+
 @admin.register(Dossier)
 class DossierAdmin(admin.ModelAdmin):
     list_display = [
@@ -453,8 +465,12 @@ class DossierAdmin(admin.ModelAdmin):
         return False
 
     def get_queryset(self, request):
-        """Staff see only their agency's dossiers; superusers all."""
+        """Staff see only their agency's dossiers; superusers all (sent ones only)."""
         return cast(DossierQuerySet, super().get_queryset(request)).for_staff(request.user)
+
+    def autocomplete_label(self, obj: Dossier) -> str:
+        """The label of a dossier offered by an autocomplete field (portal/admin_site.py)."""
+        return dossier_choice_label(obj)
 
     def get_list_filter(self, request):
         # Staff see one agency's dossiers: an agency filter would offer a single choice.
@@ -773,6 +789,8 @@ class DossierAdmin(admin.ModelAdmin):
 
 # --- Working-day calendar -------------------------------------------------------------------
 
+CALENDAR_PERMISSION = "dossiers.manage_calendar"
+
 
 @admin.register(CalendarDay)
 class CalendarDayAdmin(AuditedAdminMixin, admin.ModelAdmin):
@@ -793,3 +811,18 @@ class CalendarDayAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
     def get_changeform_initial_data(self, request):
         return {"date": timezone.localdate() + timedelta(days=1)}
+
+    # Who may change it: holders of the dedicated permission only, whatever else they hold.
+    def has_add_permission(self, request):
+        return request.user.has_perm(CALENDAR_PERMISSION)
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.has_perm(CALENDAR_PERMISSION)
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.has_perm(CALENDAR_PERMISSION)
+
+    def has_view_permission(self, request, obj=None):
+        return super().has_view_permission(request, obj) or request.user.has_perm(
+            CALENDAR_PERMISSION
+        )

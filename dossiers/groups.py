@@ -6,6 +6,8 @@ next time: the function is idempotent and only ever adds.
 
 RECEPTION_GROUP = "Cán bộ tiếp nhận"  # one-stop desk: receives, asks for supplements, returns
 PROCESSING_GROUP = "Cán bộ xử lý"  # processing unit: processes, approves, rejects, fees
+# Extra days off and make-up days move every agency's due dates: a few named people only.
+CALENDAR_GROUP = "Quản lý lịch làm việc"
 
 _READ = [
     "dossiers.view_dossier",
@@ -20,9 +22,6 @@ GROUP_PERMISSIONS = {
     RECEPTION_GROUP: [
         *_READ,
         "dossiers.receive_dossier",
-        "dossiers.add_calendarday",
-        "dossiers.change_calendarday",
-        "dossiers.delete_calendarday",
         "payments.view_feenotice",
         "payments.view_payment",
         "payments.change_payment",
@@ -35,6 +34,10 @@ GROUP_PERMISSIONS = {
         "payments.change_feenotice",
         "payments.view_payment",
         "payments.change_payment",
+    ],
+    CALENDAR_GROUP: [
+        "dossiers.view_calendarday",
+        "dossiers.manage_calendar",
     ],
 }
 

@@ -31,6 +31,9 @@ class CalendarDay(models.Model):
         ordering = ["-date"]
         verbose_name = _("calendar day")
         verbose_name_plural = _("working-day calendar")
+        # The calendar moves every agency's due dates: editing it is a duty of its own, never
+        # part of a desk officer's group (dossiers/groups.py).
+        permissions = [("manage_calendar", _("Can edit the working-day calendar"))]
 
     def __str__(self) -> str:
         return f"{self.date} {self.get_kind_display()}"
@@ -50,29 +53,32 @@ class DossierCodeSequence(models.Model):
         return f"{self.agency_id} {self.day}: {self.last}"
 
 
+def _staff_scope(user) -> models.Q:
+    """The dossiers `user` sees as staff: sent ones, of their agency (superusers: of all)."""
+    sent = ~models.Q(status=DossierStatus.DRAFT)
+    if user.is_superuser:
+        return sent
+    membership = getattr(user, "staff_membership", None) if user.is_staff else None
+    if membership is None:
+        return models.Q(pk__in=[])
+    return sent & models.Q(agency_id=membership.agency_id)
+
+
 class DossierQuerySet(models.QuerySet):
     def for_citizen(self, user) -> "DossierQuerySet":
         return self.filter(applicant=user)
 
     def for_staff(self, user) -> "DossierQuerySet":
-        """Superusers see every dossier; other staff only their agency's; others none."""
-        if user.is_superuser:
-            return self
-        membership = getattr(user, "staff_membership", None)
-        if not user.is_staff or membership is None:
-            return self.none()
-        return self.filter(agency_id=membership.agency_id)
+        """Superusers see every sent dossier; other staff only their agency's; others none.
+
+        A draft belongs to its author until it is submitted: no staff member, not even a
+        superuser, sees it (DESIGN §9)."""
+        return self.filter(_staff_scope(user))
 
     def visible_to(self, user) -> "DossierQuerySet":
-        """Whose files and slips `user` may open: their own dossiers, and for staff their
-        agency's (superusers: all)."""
-        if user.is_superuser:
-            return self
-        allowed = models.Q(applicant=user)
-        membership = getattr(user, "staff_membership", None) if user.is_staff else None
-        if membership is not None:
-            allowed |= models.Q(agency_id=membership.agency_id)
-        return self.filter(allowed)
+        """Whose files and slips `user` may open: their own dossiers, drafts included, and for
+        staff their agency's sent ones (superusers: every sent one)."""
+        return self.filter(models.Q(applicant=user) | _staff_scope(user))
 
     def running(self) -> "DossierQuerySet":
         """Dossiers whose processing clock runs (not waiting on the citizen, not finished)."""

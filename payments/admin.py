@@ -14,6 +14,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from accounts.services import audit_record
+from dossiers.admin import DossierChoiceField, dossier_choice_label
 from dossiers.models import Dossier
 from dossiers.services import DossierError
 
@@ -148,8 +149,10 @@ class FeeNoticeAdmin(admin.ModelAdmin):
     list_display = ["dossier", "total", "created_by", "created_at", "paid_at"]
     list_filter = [("paid_at", admin.EmptyFieldListFilter)]
     search_fields = ["dossier__code", "dossier__applicant_name"]
-    raw_id_fields = ["dossier"]
-    readonly_fields = ["total", "created_by", "created_at", "paid_at"]
+    # Searched among the officer's agency's dossiers only (DossierAdmin.get_queryset), shown
+    # by code and applicant: a raw id field would print any agency's dossier code.
+    autocomplete_fields = ["dossier"]
+    readonly_fields = ["dossier_summary", "total", "created_by", "created_at", "paid_at"]
     list_select_related = ["dossier", "created_by"]
     date_hierarchy = "created_at"
 
@@ -173,17 +176,23 @@ class FeeNoticeAdmin(admin.ModelAdmin):
     def get_fields(self, request, obj=None):
         if obj is None:
             return ["dossier", "note"]
-        return ["dossier", "note", "total", "created_by", "created_at", "paid_at"]
+        return ["dossier_summary", "note", "total", "created_by", "created_at", "paid_at"]
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return []
-        return ["dossier", "note", "total", "created_by", "created_at", "paid_at"]
+        return ["dossier_summary", "note", "total", "created_by", "created_at", "paid_at"]
+
+    @admin.display(description=_("dossier"))
+    def dossier_summary(self, obj: FeeNotice) -> str:
+        url = reverse("admin:dossiers_dossier_change", args=[obj.dossier_id])
+        return format_html('<a href="{}">{}</a>', url, dossier_choice_label(obj.dossier))
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "dossier":
             # Only this officer's agency's dossiers; the form then says which are not payable.
             kwargs["queryset"] = Dossier.objects.for_staff(request.user)
+            kwargs["form_class"] = DossierChoiceField
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_formset_kwargs(self, request, obj, inline, prefix):

@@ -42,7 +42,7 @@ PORTAL_CONTACT_ADDRESS = env.str(
 PORTAL_CONTACT_IS_SAMPLE = env.bool("PORTAL_CONTACT_IS_SAMPLE", default=True)
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "portal.apps.PortalAdminConfig",  # django.contrib.admin, with labelled autocompletes
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -271,6 +271,10 @@ ACCOUNT_EMAIL_NOTIFICATIONS = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Cổng DVC] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if PRODUCTION else "http"
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+# Adding, removing or choosing the primary email address asks for the password (or the second
+# factor) again, within REAUTHENTICATION_TIMEOUT of the last time it was given.
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
     "login_failed": "5/5m/key,10/5m/ip",
@@ -283,8 +287,30 @@ ACCOUNT_RATE_LIMITS = {
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Cong DVC"
-# Staff reach /admin/ only after signing in with a second factor.
+# Staff and superusers open no page that shows agency data (the admin, a dossier's files,
+# slips and result, payments) before they turn on TOTP (accounts/middleware.py).
 STAFF_MFA_REQUIRED = env.bool("STAFF_MFA_REQUIRED", default=True)
+# Staff accounts are claimed through an emailed one-time invitation, valid this many hours.
+STAFF_INVITATION_HOURS = env.int("STAFF_INVITATION_HOURS", default=72)
+# The only pages, besides allauth's own account pages, that staff reach without TOTP: they show
+# what the public sees, or are the way to enrol. A new page is guarded unless it is named here.
+STAFF_SECOND_FACTOR_EXEMPT_VIEWS = frozenset(
+    {
+        "procedures:home",
+        "procedures:list",
+        "procedures:field",
+        "procedures:detail",
+        "procedures:template",
+        "tracking:lookup",
+        "tracking:history",
+        "tracking:statistics",
+        "healthz",
+        "set_language",
+        "set_language_get",
+        "admin_login",
+        "accounts:staff_invitation",
+    }
+)
 
 # --- Internationalisation ----------------------------------------------------------------------
 LANGUAGE_CODE = "vi"

@@ -107,7 +107,9 @@ def test_a_deleted_group_takes_the_queue_away_at_once(client, officer):
 
 def test_moving_to_another_agency_shows_its_dossiers_at_once(client, officer):
     other = AgencyFactory(code="VTS")
-    theirs = DossierFactory(procedure=ProcedureFactory(agency=other), code="VTS-261125-0001")
+    theirs = DossierFactory(
+        procedure=ProcedureFactory(agency=other), status="received", code="VTS-261125-0001"
+    )
     assert "VTS-261125-0001" not in client.get(QUEUE).text
 
     membership = StaffMembership.objects.get(user=officer)

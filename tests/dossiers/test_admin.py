@@ -68,7 +68,8 @@ def test_the_staff_groups_exist_with_their_permissions():
     processing = Group.objects.get(name=PROCESSING_GROUP)
     reception_perms = set(reception.permissions.values_list("codename", flat=True))
     processing_perms = set(processing.permissions.values_list("codename", flat=True))
-    assert {"view_dossier", "receive_dossier", "change_calendarday"} <= reception_perms
+    assert {"view_dossier", "receive_dossier", "view_calendarday"} <= reception_perms
+    assert not {"add_calendarday", "change_calendarday", "manage_calendar"} & reception_perms
     assert "process_dossier" not in reception_perms
     assert {"view_dossier", "process_dossier"} <= processing_perms
     assert "receive_dossier" not in processing_perms
@@ -97,21 +98,71 @@ def test_staff_see_only_their_agency_s_dossiers(client, officer, procedure):
 
 
 def test_a_superuser_sees_every_agency(client, staff_settings, procedure):
-    DossierFactory(procedure=procedure, applicant_name="Một")
-    DossierFactory(applicant_name="Hai")
+    DossierFactory(procedure=procedure, status=S.SUBMITTED, applicant_name="Một")
+    DossierFactory(status=S.SUBMITTED, applicant_name="Hai")
     client.force_login(StaffFactory(is_superuser=True))
     html = client.get(reverse(CHANGELIST)).content.decode()
     assert "Một" in html and "Hai" in html
 
 
 def test_staff_without_an_agency_see_nothing(client, staff_settings, procedure):
-    DossierFactory(procedure=procedure, applicant_name="Một")
+    DossierFactory(procedure=procedure, status=S.SUBMITTED, applicant_name="Một")
     groups_setup()
     user = StaffFactory()
     user.groups.add(*Group.objects.filter(name__in=BOTH))
     client.force_login(user)
     response = client.get(reverse(CHANGELIST))
     assert "Một" not in response.content.decode()
+
+
+@pytest.mark.parametrize("superuser", [False, True], ids=["agency officer", "superuser"])
+def test_no_staff_member_sees_or_opens_a_citizen_s_unsent_draft(
+    client, staff_settings, agency, procedure, superuser
+):
+    """A draft belongs to its author until it is submitted: not in the queue, its search or
+    counts, not on any admin page of the dossier, not through the citizen file URLs."""
+    draft = DossierFactory(procedure=procedure, applicant_name="Bản Nháp Riêng Tư")
+    DossierFactory(procedure=procedure, status=S.SUBMITTED, applicant_name="Đã Gửi")
+    attachment = AttachmentFactory(dossier=draft)
+    staff = agency_staff(agency, superuser=superuser, groups=BOTH)
+    client.force_login(staff)
+    for query in ["", "?q=Ri%C3%AAng", "?status=draft"]:
+        html = client.get(reverse(CHANGELIST) + query).content.decode()
+        assert "Bản Nháp Riêng Tư" not in html
+    assert "Đã Gửi" in client.get(reverse(CHANGELIST)).content.decode()
+    refused = [
+        _change_url(draft),
+        reverse("admin:dossiers_dossier_history", args=[draft.pk]),
+        reverse("admin:dossiers_dossier_delete", args=[draft.pk]),
+        reverse("admin:dossiers_dossier_file", args=[draft.pk, attachment.pk]),
+        reverse("admin:dossiers_dossier_result", args=[draft.pk]),
+        reverse("admin:dossiers_dossier_slip", args=[draft.pk, "receipt"]),
+        reverse("dossiers:file", args=[draft.pk, attachment.pk]),
+        reverse("dossiers:slip", args=[draft.pk, "receipt"]),
+    ]
+    for url in refused:
+        assert client.get(url).status_code in (403, 404), url
+    assert client.post(_step_url(draft, "receive"), {"expected_status": S.DRAFT}).status_code == 404
+    autocomplete = client.get(
+        reverse("admin:autocomplete"),
+        {
+            "term": "Riêng",
+            "app_label": "payments",
+            "model_name": "feenotice",
+            "field_name": "dossier",
+        },
+    )
+    assert "Bản Nháp" not in autocomplete.content.decode()
+    draft.refresh_from_db()
+    assert draft.status == S.DRAFT
+
+
+def test_the_author_still_opens_the_files_of_their_own_draft(client, procedure):
+    draft = DossierFactory(procedure=procedure)
+    attachment = AttachmentFactory(dossier=draft)
+    client.force_login(draft.applicant)
+    url = reverse("dossiers:file", args=[draft.pk, attachment.pk])
+    assert client.get(url).status_code == 200
 
 
 def test_the_queue_counts_by_status_and_filters(client, officer, procedure):
@@ -146,12 +197,13 @@ def test_the_queue_counts_by_status_and_filters(client, officer, procedure):
 def test_the_queue_searches_by_code_name_id_and_email(client, officer, procedure, field):
     target = DossierFactory(
         procedure=procedure,
+        status=S.RECEIVED,
         code="VBC-270310-0099",
         applicant_name="Đỗ Thị Hoa",
         citizen_id="079300000123",
         email="hoa@example.com",
     )
-    DossierFactory(procedure=procedure, code="VBC-270310-0100")
+    DossierFactory(procedure=procedure, status=S.RECEIVED, code="VBC-270310-0100")
     response = client.get(reverse(CHANGELIST), {"q": getattr(target, field)})
     assert [d.pk for d in response.context["cl"].result_list] == [target.pk]
 
@@ -390,6 +442,44 @@ def test_the_calendar_admin_lists_days(client, officer):
     assert "Làm bù Tết" in response.content.decode()
 
 
+def test_only_holders_of_the_calendar_permission_edit_the_calendar(client, officer):
+    """The desk and processing groups read the calendar; they cannot add, change or delete a
+    day, even with the model's own add/change/delete permissions."""
+    from django.contrib.auth.models import Permission
+
+    from dossiers.models import CalendarDay
+
+    day = CalendarDay.objects.create(date="2027-02-13", kind="working_day", note="Làm bù Tết")
+    officer.user_permissions.add(
+        *Permission.objects.filter(
+            codename__in=["add_calendarday", "change_calendarday", "delete_calendarday"]
+        )
+    )
+    add = reverse("admin:dossiers_calendarday_add")
+    change = reverse("admin:dossiers_calendarday_change", args=[day.pk])
+    delete = reverse("admin:dossiers_calendarday_delete", args=[day.pk])
+    posted = {"date": "2027-03-02", "kind": "day_off", "note": "Nghỉ thêm"}
+    assert client.get(add).status_code == 403
+    assert client.post(add, posted).status_code == 403
+    assert client.post(change, posted).status_code == 403
+    assert client.post(delete, {"post": "yes"}).status_code == 403
+    assert client.get(change).status_code == 200  # read only
+    assert list(CalendarDay.objects.values_list("note", flat=True)) == ["Làm bù Tết"]
+
+
+def test_the_calendar_group_edits_the_calendar(client, staff_settings, agency):
+    from dossiers.groups import CALENDAR_GROUP
+    from dossiers.models import CalendarDay
+
+    client.force_login(agency_staff(agency, groups=[CALENDAR_GROUP]))
+    response = client.post(
+        reverse("admin:dossiers_calendarday_add"),
+        {"date": "2027-03-02", "kind": "day_off", "note": "Nghỉ thêm"},
+    )
+    assert response.status_code == 302
+    assert CalendarDay.objects.get().note == "Nghỉ thêm"
+
+
 def test_a_tampered_step_post_is_refused_without_error(client, officer, procedure):
     dossier = DossierFactory(procedure=procedure, status=S.SUBMITTED)
     response = client.post(_step_url(dossier, "receive"), {"expected_status": "bogus"}, follow=True)
@@ -424,8 +514,8 @@ def test_the_procedure_filter_lists_only_the_officers_agency_and_hides_the_agenc
 
 def test_a_superuser_filters_by_any_procedure_and_agency(client, staff_settings, procedure):
     other = ProcedureFactory(name="Thủ tục của cơ quan khác")
-    DossierFactory(procedure=other, agency=other.agency)
-    DossierFactory(procedure=procedure, agency=procedure.agency)
+    DossierFactory(procedure=other, agency=other.agency, status=S.SUBMITTED)
+    DossierFactory(procedure=procedure, agency=procedure.agency, status=S.SUBMITTED)
     client.force_login(StaffFactory(is_superuser=True))
 
     response = client.get(reverse(CHANGELIST), {"procedure__id__exact": other.pk})

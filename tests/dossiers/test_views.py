@@ -349,11 +349,16 @@ def test_files_are_downloaded_as_attachments_never_inline(client, citizen):
 
 
 def test_staff_of_the_agency_may_download_others_may_not(client):
-    attachment = AttachmentFactory()
+    from allauth.mfa.models import Authenticator
+
+    attachment = AttachmentFactory(dossier__status=S.SUBMITTED)
     url = reverse("dossiers:file", args=[attachment.dossier_id, attachment.pk])
-    client.force_login(agency_staff(attachment.dossier.agency))
+    mine, theirs = agency_staff(attachment.dossier.agency), agency_staff(AgencyFactory())
+    for officer in (mine, theirs):
+        Authenticator.objects.create(user=officer, type=Authenticator.Type.TOTP, data={})
+    client.force_login(mine)
     assert client.get(url).status_code == 200
-    client.force_login(agency_staff(AgencyFactory()))
+    client.force_login(theirs)
     assert client.get(url).status_code == 404
 
 

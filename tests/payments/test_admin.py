@@ -58,7 +58,7 @@ def item_data(rows, prefix="items"):
 def test_add_view_is_prefilled_from_the_procedures_fee_schedule(client, dossier):
     client.force_login(agency_staff(dossier.agency))
     body = client.get(f"{ADD}?dossier={dossier.pk}").content.decode()
-    assert f'name="dossier" value="{dossier.pk}"' in body
+    assert f'<option value="{dossier.pk}" selected>' in body
     assert 'value="Lệ phí cấp giấy phép"' in body and 'value="100000"' in body
     assert 'value="Phí thẩm định"' in body and 'value="50000"' in body
     assert 'name="items-TOTAL_FORMS" value="2"' in body
@@ -118,6 +118,54 @@ def test_another_agencys_dossier_is_neither_prefilled_nor_accepted(client, dossi
     response = client.post(ADD, {"dossier": dossier.pk, **item_data([("Lệ phí", 1000)])})
     assert response.status_code == 200
     assert not FeeNotice.objects.exists()
+
+
+def _autocomplete(client, term: str) -> list[dict]:
+    response = client.get(
+        "/admin/autocomplete/",
+        {"term": term, "app_label": "payments", "model_name": "feenotice", "field_name": "dossier"},
+    )
+    assert response.status_code == 200
+    return response.json()["results"]
+
+
+def test_the_dossier_field_offers_only_the_agency_s_dossiers_by_code_and_applicant(client, dossier):
+    """The dossier is picked by an autocomplete limited to the officer's agency, labelled with
+    the code and the applicant; another agency's dossier is never offered nor printed."""
+    dossier.applicant_name = "Phạm Thị Mai"
+    dossier.save()
+    other = DossierFactory(applicant_name="Hoàng Văn Khác")
+    user = agency_staff(dossier.agency)
+    user.user_permissions.add(Permission.objects.get(codename="view_dossier"))
+    client.force_login(user)
+
+    body = client.get(ADD).content.decode()
+    assert 'class="admin-autocomplete' in body and "data-ajax--url" in body
+    assert _autocomplete(client, dossier.code) == [
+        {"id": str(dossier.pk), "text": f"{dossier.code} — Phạm Thị Mai"}
+    ]
+    assert _autocomplete(client, other.code) == []
+    assert _autocomplete(client, "Hoàng Văn Khác") == []
+    assert other.code not in str(_autocomplete(client, ""))
+
+    # The form names the chosen dossier by code and applicant, not by its id…
+    body = client.get(f"{ADD}?dossier={dossier.pk}").content.decode()
+    assert f"{dossier.code} — Phạm Thị Mai" in body
+    # …and another agency's dossier, even named in the address, is neither printed nor taken.
+    body = client.get(f"{ADD}?dossier={other.pk}").content.decode()
+    assert other.code not in body and "Hoàng Văn Khác" not in body
+    response = client.post(ADD, {"dossier": other.pk, **item_data([("Lệ phí", 1000)])})
+    assert response.status_code == 200
+    assert "dossier" in response.context["adminform"].form.errors
+    assert not FeeNotice.objects.exists()
+
+
+def test_an_issued_notice_shows_its_dossier_by_code_and_applicant(client, dossier):
+    user = agency_staff(dossier.agency)
+    client.force_login(user)
+    notice = services.fee_notice_issue(dossier_id=dossier.pk, items=[("Lệ phí", 1000)], actor=user)
+    body = client.get(f"/admin/payments/feenotice/{notice.pk}/change/").content.decode()
+    assert f"{dossier.code} — {dossier.applicant_name}" in body
 
 
 def test_confirm_receipt_button(client, notice, citizen, staff):
