@@ -1,13 +1,16 @@
 """Reads that pages share (STYLE: selectors): each returns a queryset with what its page needs."""
 
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from django.db import models
 from django.db.models import Prefetch, QuerySet
-from django.utils import translation
+from django.utils import formats, translation
 from django.utils.translation import gettext_lazy as _
 
+from procedures.constants import FormFieldKind
 from procedures.models import DossierComponent, FormField
 
 from .constants import DossierStatus
@@ -122,6 +125,21 @@ def supplement_open(dossier: Dossier) -> SupplementRequest | None:
     if dossier.status != DossierStatus.SUPPLEMENT_REQUESTED:
         return None
     return next((r for r in dossier.supplement_requests.all() if r.answered_at is None), None)
+
+
+def declared_value(field: FormField, value):
+    """A declared answer as people read it: numbers grouped by thousands in the reader's language
+    ("3.500.000.000" for a capital in đồng), dates day first; anything else as typed."""
+    if value in (None, ""):
+        return value
+    try:
+        if field.kind == FormFieldKind.NUMBER:
+            return formats.number_format(Decimal(str(value)), force_grouping=True)
+        if field.kind == FormFieldKind.DATE:
+            return formats.date_format(date.fromisoformat(str(value)), "SHORT_DATE_FORMAT")
+    except (ArithmeticError, ValueError):
+        pass  # a value stored before the field changed kind: shown as it was typed
+    return value
 
 
 def _field_value(dossier: Dossier, key: str):

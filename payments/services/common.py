@@ -12,6 +12,7 @@ from django.conf import settings
 from django.utils import timezone, translation
 
 from dossiers.models import DossierEvent
+from portal.formats import vnd
 
 from ..constants import PaymentStatus
 from ..models import FeeNotice, Payment
@@ -50,7 +51,7 @@ def _in_portal_language(text_func):
 
 
 def _vnd(amount: int) -> str:
-    return f"{amount:,}".replace(",", ".") + " ₫"
+    return vnd(amount)
 
 
 def _history(*, dossier, action: str, actor=None, note: str = "", internal_note: str = "") -> None:
