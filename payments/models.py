@@ -9,6 +9,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from dossiers.models import Dossier
+from portal.formats import vnd
 
 from .constants import PAYMENT_STATUS_CSS, PaymentMethod, PaymentStatus
 
@@ -58,7 +59,7 @@ class FeeNoticeItem(models.Model):
         verbose_name_plural = _("fee items")
 
     def __str__(self) -> str:
-        return f"{self.name}: {self.amount}"
+        return f"{self.name}: {vnd(self.amount)}"
 
 
 def receipt_upload_to(instance: "Payment", filename: str) -> str:

@@ -20,6 +20,7 @@ from tests.dossiers.factories import (
     agency_staff,
     upload,
 )
+from tests.layout import overflowing_text
 from tests.procedures.factories import FormFieldFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -30,58 +31,12 @@ LONG_ADDRESS = (
     "Số 25, ngõ 68/12/3 đường Cầu Giấy, phường Quan Hoa, quận Cầu Giấy, thành phố Hà Nội; "
     "văn phòng giao dịch: Tầng 12A, tòa nhà VietinBank Tower, 126 Trần Quang Khải"
 )
-OVERFLOW_CHECK = """
-() => {
-  const scrolls = (el) => /(auto|scroll)/.test(getComputedStyle(el).overflowX);
-  const insideScroller = (el) => {
-    for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
-      if (scrolls(a)) return true;
-    }
-    return false;
-  };
-  const blockParent = (el) => {
-    let p = el.parentElement;
-    while (p && getComputedStyle(p).display === 'inline') p = p.parentElement;
-    return p;
-  };
-  const describe = (el) => `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}` +
-    `${el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\\s+/).join('.') : ''}` +
-    ` "${el.textContent.trim().slice(0, 60)}"`;
-  const problems = [];
-  if (document.documentElement.scrollWidth > document.documentElement.clientWidth + 1) {
-    problems.push(`the page scrolls sideways: ${document.documentElement.scrollWidth}px`);
-  }
-  for (const el of document.body.querySelectorAll('*')) {
-    const style = getComputedStyle(el);
-    if (style.display === 'none' || style.visibility === 'hidden') continue;
-    if (el.closest('.visually-hidden, .skip-link, script, style, option')) continue;
-    const ownText = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
-    if (!ownText) continue;
-    const box = el.getBoundingClientRect();
-    if (box.width === 0 && box.height === 0) continue;
-    if (insideScroller(el)) continue;  // a table in its scrolling wrapper may be wider
-    if (style.display !== 'inline' && !scrolls(el) && el.scrollWidth > el.clientWidth + 1) {
-      problems.push(`${describe(el)} overflows its own box (${el.scrollWidth} > ${el.clientWidth})`);
-      continue;
-    }
-    const parent = blockParent(el);
-    if (!parent || parent === document.documentElement) continue;
-    const outer = parent.getBoundingClientRect();
-    if (box.right > outer.right + 1 || box.left < outer.left - 1) {
-      problems.push(`${describe(el)} runs out of ${describe(parent).slice(0, 40)}` +
-        ` (${Math.round(box.left)}–${Math.round(box.right)} outside ` +
-        `${Math.round(outer.left)}–${Math.round(outer.right)})`);
-    }
-  }
-  return problems;
-}
-"""
 
 
 def assert_nothing_overflows(page, url: str) -> None:
     page.goto(url)
     page.wait_for_load_state("load")
-    problems = page.evaluate(OVERFLOW_CHECK)
+    problems = overflowing_text(page)
     assert not problems, f"{url} at {page.viewport_size['width']} px:\n" + "\n".join(problems)
 
 
