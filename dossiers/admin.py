@@ -11,6 +11,7 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.defaultfilters import date as date_filter
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 from django.utils import formats, timezone
@@ -686,7 +687,7 @@ class DossierAdmin(admin.ModelAdmin):
                 gettext("Received: code %(code)s, due %(due)s. The applicant was told by email.")
                 % {
                     "code": result.dossier.code,
-                    "due": formats.date_format(result.dossier.due_date, "SHORT_DATE_FORMAT"),
+                    "due": date_filter(result.dossier.due_date, "SHORT_DATE_FORMAT"),
                 },
             )
         elif step.name == "start_processing":
@@ -697,7 +698,7 @@ class DossierAdmin(admin.ModelAdmin):
             messages.success(
                 request,
                 gettext("Processing continues after the supplement: new due date %(due)s.")
-                % {"due": formats.date_format(result.dossier.due_date, "SHORT_DATE_FORMAT")},
+                % {"due": date_filter(result.dossier.due_date, "SHORT_DATE_FORMAT")},
             )
         elif step.name == "request_supplement":
             services.dossier_request_supplement(
