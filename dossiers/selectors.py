@@ -214,11 +214,21 @@ def supplement_review(dossier: Dossier) -> SupplementReview | None:
         new[:] = current or new[-1:]
     labels = info_field_labels(procedure=dossier.procedure, keys=request.fields)
     old_values = before.get("fields", {})
+    declared = {f.key: f for f in dossier.procedure.form_fields.all()}
+
+    def shown(key: str, value):
+        return declared_value(declared[key], value) if key in declared else value
+
     return SupplementReview(
         request=request,
         components=[ComponentChange(c, *by_component[c.pk]) for c in components],
         fields=[
-            FieldChange(key, label, old_values.get(key, ""), _field_value(dossier, key))
+            FieldChange(
+                key,
+                label,
+                shown(key, old_values.get(key, "")),
+                shown(key, _field_value(dossier, key)),
+            )
             for key, label in zip(request.fields, labels, strict=True)
         ],
     )
