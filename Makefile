@@ -50,11 +50,11 @@ lint: install
 	$(PY) manage.py check --fail-level WARNING
 
 chromium:
-	@if ! command -v chromium >/dev/null 2>&1; then \
+	@if ! command -v chromium >/dev/null 2>&1 || ! command -v pdfinfo >/dev/null 2>&1; then \
 	  if [ "$$(id -u)" = "0" ]; then \
-	    echo "Installing Debian's chromium for the browser tests"; \
-	    (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver fonts-dejavu-core) >/dev/null; \
-	  else echo "chromium is missing (apt-get install chromium chromium-driver): browser tests will be skipped"; fi; \
+	    echo "Installing Debian's chromium for the browser tests and poppler-utils for the slip layout tests"; \
+	    (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver fonts-dejavu-core poppler-utils) >/dev/null; \
+	  else echo "chromium or poppler-utils is missing (apt-get install chromium chromium-driver poppler-utils): browser and slip layout tests will be skipped"; fi; \
 	fi
 
 # The reverse-proxy tests run Debian's nginx with deploy/nginx/portal.conf.template.

@@ -207,13 +207,13 @@ class SecondFactorAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("created at"), ordering="created_at")
     def created(self, obj: Authenticator) -> str:
-        return formats.date_format(timezone.localtime(obj.created_at), "d/m/Y H:i")
+        return formats.date_format(timezone.localtime(obj.created_at), "SHORT_DATETIME_FORMAT")
 
     @admin.display(description=_("last used at"), ordering="last_used_at")
     def last_used(self, obj: Authenticator) -> str:
         if obj.last_used_at is None:
             return "—"
-        return formats.date_format(timezone.localtime(obj.last_used_at), "d/m/Y H:i")
+        return formats.date_format(timezone.localtime(obj.last_used_at), "SHORT_DATETIME_FORMAT")
 
 
 @admin.register(StaffInvitation)

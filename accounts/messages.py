@@ -16,31 +16,24 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from django.utils import dateformat, timezone
+from django.utils import formats, timezone
 from django.utils.functional import Promise
 
-# One reading of a date in both languages: day first (DESIGN; README).
-DATE_FORMAT = "d/m/Y"
-DATETIME_FORMAT = "d/m/Y H:i"
-
-
-def format_amount(amount: Any) -> str:
-    """Whole VND with dot thousands separators: 15000000 -> "15.000.000 ₫"."""
-    return f"{int(amount):,}".replace(",", ".") + " ₫"
+from core.numbers import vnd as format_amount
 
 
 def format_date(value: Any) -> str:
     """An ISO date (or a date) as the portal prints dates."""
     if isinstance(value, str):
         value = date.fromisoformat(value[:10])
-    return dateformat.format(value, DATE_FORMAT)
+    return formats.date_format(value, "SHORT_DATE_FORMAT")
 
 
 def format_datetime(value: Any) -> str:
     """An ISO date-time (or a datetime) in the portal's time zone."""
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
-    return dateformat.format(timezone.localtime(value), DATETIME_FORMAT)
+    return formats.date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.defaultfilters import date as date_filter
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 from django.utils import formats, timezone
@@ -40,7 +41,13 @@ from .models import (
     DossierQuerySet,
     SupplementRequest,
 )
-from .selectors import dossier_for_slip, info_field_labels, supplement_open, supplement_review
+from .selectors import (
+    declared_value,
+    dossier_for_slip,
+    info_field_labels,
+    supplement_open,
+    supplement_review,
+)
 from .uploads import UploadRejected
 
 S = DossierStatus
@@ -514,11 +521,11 @@ class DossierAdmin(admin.ModelAdmin):
     def submitted(self, obj: Dossier) -> str:
         if not obj.submitted_at:
             return "—"
-        return formats.date_format(timezone.localtime(obj.submitted_at), "d/m/Y H:i")
+        return formats.date_format(timezone.localtime(obj.submitted_at), "SHORT_DATETIME_FORMAT")
 
     @admin.display(description=_("due date"), ordering="due_date")
     def due(self, obj: Dossier) -> str:
-        return formats.date_format(obj.due_date, "d/m/Y") if obj.due_date else "—"
+        return formats.date_format(obj.due_date, "SHORT_DATE_FORMAT") if obj.due_date else "—"
 
     @admin.display(description=_("overdue"))
     def overdue(self, obj: Dossier) -> str:
@@ -529,8 +536,11 @@ class DossierAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("answers"))
     def declared_data(self, obj: Dossier) -> str:
-        labels = {f.key: f.label for f in obj.procedure.form_fields.all()}
-        rows = ((labels.get(k, k), v) for k, v in (obj.data or {}).items())
+        fields = {f.key: f for f in obj.procedure.form_fields.all()}
+        rows = (
+            (fields[k].label, declared_value(fields[k], v)) if k in fields else (k, v)
+            for k, v in (obj.data or {}).items()
+        )
         return format_html_join("", "<div><strong>{}</strong>: {}</div>", rows) or "—"
 
     @admin.display(description=_("result file"))
@@ -727,7 +737,7 @@ class DossierAdmin(admin.ModelAdmin):
                 gettext("Received: code %(code)s, due %(due)s. The applicant was told by email.")
                 % {
                     "code": result.dossier.code,
-                    "due": f"{result.dossier.due_date:%d/%m/%Y}",
+                    "due": date_filter(result.dossier.due_date, "SHORT_DATE_FORMAT"),
                 },
             )
         elif step.name == "start_processing":
@@ -738,7 +748,7 @@ class DossierAdmin(admin.ModelAdmin):
             messages.success(
                 request,
                 gettext("Processing continues after the supplement: new due date %(due)s.")
-                % {"due": f"{result.dossier.due_date:%d/%m/%Y}"},
+                % {"due": date_filter(result.dossier.due_date, "SHORT_DATE_FORMAT")},
             )
         elif step.name == "request_supplement":
             services.dossier_request_supplement(

@@ -43,6 +43,19 @@ SLIP_FILENAMES = {
 }
 
 
+# How many of a slip's last table rows travel with its signature block to a new page.
+ROWS_KEPT_WITH_SIGNATURE = 2
+
+
+def rows_kept_with_signature(rows: list) -> dict:
+    """A slip's table rows split for printing: `head`, then `tail`, the last rows, which the
+    template prints in the block that also holds the signatures (`.keep-with-signature`), so
+    a slip that must break carries them to the signatures' page. `tail_start` numbers the tail.
+    """
+    cut = max(len(rows) - ROWS_KEPT_WITH_SIGNATURE, 0)
+    return {"head": rows[:cut], "tail": rows[cut:], "tail_start": cut}
+
+
 def slips_available(dossier: Dossier) -> list[str]:
     """Which slips this dossier has: a receipt once it has a code, a supplement slip once
     staff asked for one, a rejection slip once rejected. Uses prefetched requests if any."""
@@ -109,8 +122,10 @@ def slip_context(dossier: Dossier, kind: str) -> dict:
     }
     if kind == "receipt":
         attached = {a.component_id for a in dossier.attachments.all() if a.is_current}
+        components = [c for c in procedure.components.all() if c.pk in attached]
         context |= {
-            "components": [c for c in procedure.components.all() if c.pk in attached],
+            "components": components,
+            "component_rows": rows_kept_with_signature(components),
             "fees": list(procedure.fees.all()),
             "total_fee": sum(fee.amount for fee in procedure.fees.all()),
             "lookup_url": lookup_url(dossier),
@@ -124,7 +139,7 @@ def slip_context(dossier: Dossier, kind: str) -> dict:
         context |= {
             "supplement": request,
             "asked_at": _local(request.created_at),
-            "rows": rows or ["Hồ sơ"],
+            "rows": rows_kept_with_signature(rows or ["Hồ sơ"]),
         }
     return context
 

@@ -1,13 +1,16 @@
 """Reads that pages share (STYLE: selectors): each returns a queryset with what its page needs."""
 
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from django.db import models
 from django.db.models import Prefetch, QuerySet
-from django.utils import translation
+from django.utils import formats, translation
 from django.utils.translation import gettext_lazy as _
 
+from procedures.constants import FormFieldKind
 from procedures.models import DossierComponent, FormField
 
 from .constants import DossierStatus
@@ -125,6 +128,21 @@ def supplement_open(dossier: Dossier) -> SupplementRequest | None:
     return next((r for r in dossier.supplement_requests.all() if r.answered_at is None), None)
 
 
+def declared_value(field: FormField, value):
+    """A declared answer as people read it: numbers grouped by thousands in the reader's language
+    ("3.500.000.000" for a capital in đồng), dates day first; anything else as typed."""
+    if value in (None, ""):
+        return value
+    try:
+        if field.kind == FormFieldKind.NUMBER:
+            return formats.number_format(Decimal(str(value)), force_grouping=True)
+        if field.kind == FormFieldKind.DATE:
+            return formats.date_format(date.fromisoformat(str(value)), "SHORT_DATE_FORMAT")
+    except (ArithmeticError, ValueError):
+        pass  # a value stored before the field changed kind: shown as it was typed
+    return value
+
+
 def _field_value(dossier: Dossier, key: str):
     if key in APPLICANT_FIELD_LABELS:
         return getattr(dossier, key) or ""
@@ -197,11 +215,21 @@ def supplement_review(dossier: Dossier) -> SupplementReview | None:
         new[:] = current or new[-1:]
     labels = info_field_labels(procedure=dossier.procedure, keys=request.fields)
     old_values = before.get("fields", {})
+    declared = {f.key: f for f in dossier.procedure.form_fields.all()}
+
+    def shown(key: str, value):
+        return declared_value(declared[key], value) if key in declared else value
+
     return SupplementReview(
         request=request,
         components=[ComponentChange(c, *by_component[c.pk]) for c in components],
         fields=[
-            FieldChange(key, label, old_values.get(key, ""), _field_value(dossier, key))
+            FieldChange(
+                key,
+                label,
+                shown(key, old_values.get(key, "")),
+                shown(key, _field_value(dossier, key)),
+            )
             for key, label in zip(request.fields, labels, strict=True)
         ],
     )

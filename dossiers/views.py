@@ -109,7 +109,7 @@ def _components_with_files(dossier: Dossier) -> list[dict]:
 def _declared_answers(dossier: Dossier) -> list[dict]:
     data = dossier.data or {}
     return [
-        {"key": f.key, "label": f.label, "value": data.get(f.key, "")}
+        {"key": f.key, "label": f.label, "value": selectors.declared_value(f, data.get(f.key, ""))}
         for f in dossier.procedure.form_fields.all()
     ]
 

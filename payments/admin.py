@@ -14,6 +14,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from accounts.services import audit_record
+from core.numbers import vnd
 from dossiers.admin import DossierChoiceField, dossier_choice_label
 from dossiers.models import Dossier
 from dossiers.services import DossierError
@@ -77,12 +78,25 @@ class FeeNoticeItemForm(forms.ModelForm):
         return bool(self.initial) or super().has_changed()
 
 
-class FeeNoticeItemInline(admin.TabularInline):
+class AmountDisplay:
+    """`amount_vnd`: an amount with the reader's thousands separators ("150.000 đ")."""
+
+    @admin.display(description=_("Amount"), ordering="amount")
+    def amount_vnd(self, obj) -> str:
+        return vnd(obj.amount)
+
+
+class FeeNoticeItemInline(AmountDisplay, admin.TabularInline):
     model = FeeNoticeItem
     form = FeeNoticeItemForm
     formset = FeeNoticeItemFormSet
     fields = ["name", "amount"]
+    readonly_fields = ["amount_vnd"]
     min_num = 0
+
+    def get_fields(self, request, obj=None):
+        # Issued items are read-only: their amounts are shown grouped by thousands.
+        return self.fields if obj is None else ["name", "amount_vnd"]
 
     def get_extra(self, request, obj=None, **kwargs):
         if obj is not None:
@@ -109,7 +123,7 @@ PAYMENT_INLINE_FIELDS = (
     "txn_ref_link",
     "method",
     "status",
-    "amount",
+    "amount_vnd",
     "flagged_for_review",
     "created_at",
 )
@@ -123,7 +137,7 @@ NOTIFICATION_INLINE_FIELDS = (
 )
 
 
-class PaymentInline(admin.TabularInline):
+class PaymentInline(AmountDisplay, admin.TabularInline):
     model = Payment
     fields = PAYMENT_INLINE_FIELDS
     readonly_fields = PAYMENT_INLINE_FIELDS
@@ -146,13 +160,13 @@ class PaymentInline(admin.TabularInline):
 @admin.register(FeeNotice)
 class FeeNoticeAdmin(admin.ModelAdmin):
     form = FeeNoticeAdminForm
-    list_display = ["dossier", "total", "created_by", "created_at", "paid_at"]
+    list_display = ["dossier", "total_vnd", "created_by", "created_at", "paid_at"]
     list_filter = [("paid_at", admin.EmptyFieldListFilter)]
     search_fields = ["dossier__code", "dossier__applicant_name"]
     # Searched among the officer's agency's dossiers only (DossierAdmin.get_queryset), shown
     # by code and applicant: a raw id field would print any agency's dossier code.
     autocomplete_fields = ["dossier"]
-    readonly_fields = ["dossier_summary", "total", "created_by", "created_at", "paid_at"]
+    readonly_fields = ["dossier_summary", "total_vnd", "created_by", "created_at", "paid_at"]
     list_select_related = ["dossier", "created_by"]
     date_hierarchy = "created_at"
 
@@ -176,17 +190,21 @@ class FeeNoticeAdmin(admin.ModelAdmin):
     def get_fields(self, request, obj=None):
         if obj is None:
             return ["dossier", "note"]
-        return ["dossier_summary", "note", "total", "created_by", "created_at", "paid_at"]
+        return ["dossier_summary", "note", "total_vnd", "created_by", "created_at", "paid_at"]
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return []
-        return ["dossier_summary", "note", "total", "created_by", "created_at", "paid_at"]
+        return ["dossier_summary", "note", "total_vnd", "created_by", "created_at", "paid_at"]
 
     @admin.display(description=_("dossier"))
     def dossier_summary(self, obj: FeeNotice) -> str:
         url = reverse("admin:dossiers_dossier_change", args=[obj.dossier_id])
         return format_html('<a href="{}">{}</a>', url, dossier_choice_label(obj.dossier))
+
+    @admin.display(description=_("Total"), ordering="total")
+    def total_vnd(self, obj):
+        return vnd(obj.total)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "dossier":
@@ -282,14 +300,14 @@ class PaymentNotificationInline(admin.TabularInline):
 
 
 @admin.register(Payment)
-class PaymentAdmin(admin.ModelAdmin):
+class PaymentAdmin(AmountDisplay, admin.ModelAdmin):
     list_display = [
         "txn_ref",
         "dossier_code",
         "method",
         "provider",
         "status",
-        "amount",
+        "amount_vnd",
         "flagged_for_review",
         "created_at",
     ]
@@ -303,7 +321,16 @@ class PaymentAdmin(admin.ModelAdmin):
     fieldsets = (
         (
             None,
-            {"fields": ("fee_notice", "dossier_code", "method", "provider", "status", "amount")},
+            {
+                "fields": (
+                    "fee_notice",
+                    "dossier_code",
+                    "method",
+                    "provider",
+                    "status",
+                    "amount_vnd",
+                )
+            },
         ),
         (
             _("Gateway"),

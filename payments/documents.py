@@ -4,6 +4,8 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from dossiers.documents import rows_kept_with_signature
+
 from .constants import BANK_NAMES, PaymentMethod
 
 
@@ -19,7 +21,7 @@ def payment_confirmation_pdf(payment) -> bytes:
     context = {
         "payment": payment,
         "notice": notice,
-        "items": list(notice.items.all()),
+        "items": rows_kept_with_signature(list(notice.items.all())),
         "dossier": dossier,
         "agency": dossier.agency,
         "procedure": dossier.procedure,

@@ -5,8 +5,10 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.numbers import vnd
 from dossiers.models import Dossier
 
 from .constants import PAYMENT_STATUS_CSS, PaymentMethod, PaymentStatus
@@ -57,7 +59,7 @@ class FeeNoticeItem(models.Model):
         verbose_name_plural = _("fee items")
 
     def __str__(self) -> str:
-        return f"{self.name}: {self.amount}"
+        return f"{self.name}: {vnd(self.amount)}"
 
 
 def receipt_upload_to(instance: "Payment", filename: str) -> str:
@@ -196,7 +198,8 @@ class PaymentNotification(models.Model):
         verbose_name_plural = _("gateway notifications")
 
     def __str__(self) -> str:
-        return f"{self.provider} {self.received_at:%Y-%m-%d %H:%M:%S} → {self.result_code}"
+        when = formats.date_format(timezone.localtime(self.received_at), "SHORT_DATETIME_FORMAT")
+        return f"{self.provider} {when} → {self.result_code}"
 
     def save(self, *args, **kwargs):
         if self.pk is not None:

@@ -320,6 +320,8 @@ LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "portal" / "vendor_locale"]
 TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_I18N = True
 USE_TZ = True
+# One date and one date-time format per language, day first in both (portal/formats/<lang>/).
+FORMAT_MODULE_PATH = ["portal.formats"]
 
 # --- Security ----------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -156,7 +156,9 @@ class ProcedureAdmin(AuditedAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("last updated"))
     def last_updated(self, obj: Procedure) -> str:
         return (
-            formats.date_format(timezone.localtime(obj.updated_at), "d/m/Y H:i") if obj.pk else "—"
+            formats.date_format(timezone.localtime(obj.updated_at), "SHORT_DATETIME_FORMAT")
+            if obj.pk
+            else "—"
         )
 
     @admin.display(description=_("public page"))

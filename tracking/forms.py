@@ -41,7 +41,7 @@ class RatingForm(forms.Form):
 
 
 def _month_label(month: date) -> str:
-    return formats.date_format(month, "m/Y")
+    return formats.date_format(month, "YEAR_MONTH_FORMAT")
 
 
 class StatisticsPeriodForm(forms.Form):

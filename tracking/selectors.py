@@ -23,12 +23,24 @@ from dossiers.constants import (
 from dossiers.constants import DossierStatus as S
 from dossiers.history import catalogue_name, events_render
 from dossiers.models import Dossier, DossierEvent
+from procedures.models import Agency
 
 from .constants import Timeliness
 
 # Dossier codes are <AGENCY>-<YYMMDD>-<NNNN> (DESIGN §4); accept anything code-shaped so a change
 # of pattern does not break the lookup, and reject the rest without touching the database.
 CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{2,31}$")
+# The lookup form's example: a real agency's code with a sample receipt date and sequence.
+EXAMPLE_CODE_TAIL = "-251120-0001"
+
+
+def lookup_example_code() -> str:
+    """A dossier code in the shape the portal issues, for the lookup form's hint: the first
+    catalogue agency's code (the page is kept until the catalogue changes)."""
+    agency_code = Agency.objects.order_by("pk").values_list("code", flat=True).first()
+    return f"{(agency_code or 'VBC').upper()}{EXAMPLE_CODE_TAIL}"
+
+
 _DASHES = str.maketrans(dict.fromkeys("‐‑‒–—―−﹘﹣－", "-"))
 _WHITESPACE = re.compile(r"\s+")
 _CANONICAL = re.compile(r"^[A-Z0-9-]+-\d{6}-\d{4,}$")

@@ -19,7 +19,12 @@ from . import services
 from .forms import RatingForm, StatisticsPeriodForm
 from .models import Rating
 from .ratelimit import rate_limited
-from .selectors import dossier_public_events, dossier_public_lookup, normalise_code
+from .selectors import (
+    dossier_public_events,
+    dossier_public_lookup,
+    lookup_example_code,
+    normalise_code,
+)
 from .statistics import Period, add_months, month_start, statistics_for_period
 
 # A looked-up page is kept while nothing about its dossier (or the catalogue) changes.
@@ -34,7 +39,12 @@ def _not_found(request: HttpRequest, code: str) -> HttpResponse:
         render(
             request,
             "tracking/dossier_lookup.html",
-            {"searched": True, "code": code, "dossier": None},
+            {
+                "searched": True,
+                "code": code,
+                "dossier": None,
+                "example_code": lookup_example_code(),
+            },
         )
     )
 
@@ -62,7 +72,11 @@ lookup_rate_limited = rate_limited(
 def lookup(request: HttpRequest) -> HttpResponse:
     """The lookup form and, with `?code=`, the dossier's public summary (the QR code target)."""
     if "code" not in request.GET:
-        return render(request, "tracking/dossier_lookup.html", {"searched": False})
+        return render(
+            request,
+            "tracking/dossier_lookup.html",
+            {"searched": False, "example_code": lookup_example_code()},
+        )
     code = normalise_code(request.GET["code"])
     dossier = dossier_public_lookup(code=code)
     if dossier is None:
@@ -72,6 +86,7 @@ def lookup(request: HttpRequest) -> HttpResponse:
         "code": code,
         "dossier": dossier,
         "secret": request.GET.get("secret", "")[:32],
+        "example_code": lookup_example_code(),
     }
     return render(request, "tracking/dossier_lookup.html", context)
 

@@ -31,6 +31,7 @@ from .tasks import sandbox_send_ipn
 
 TEST_HOLDER = "NGUYEN VAN A"
 TEST_OTP = "123456"
+TEST_ISSUE_DATE = "07/15"  # MM/YY, as the card form asks for it
 TEST_CARDS = {
     "9704198526191432198": "00",
     "9704195798459170488": "51",
@@ -243,6 +244,8 @@ def card(request: HttpRequest, token: uuid.UUID) -> HttpResponse:
             errors["card_number"] = "Số thẻ không hợp lệ (invalid card number)."
         if values["holder"].upper() != TEST_HOLDER:
             errors["holder"] = "Tên chủ thẻ không đúng (wrong card holder)."
+        if values["issue_date"].replace(" ", "") != TEST_ISSUE_DATE:
+            errors["issue_date"] = "Ngày phát hành không đúng (wrong issue date)."
         if values["otp"] != TEST_OTP:
             errors["otp"] = "Mã OTP không đúng (wrong OTP)."
         if not errors:
@@ -261,6 +264,7 @@ def card(request: HttpRequest, token: uuid.UUID) -> HttpResponse:
             "test_cards": TEST_CARDS,
             "test_holder": TEST_HOLDER,
             "test_otp": TEST_OTP,
+            "test_issue_date": TEST_ISSUE_DATE,
         },
         status=400 if errors else 200,
     )

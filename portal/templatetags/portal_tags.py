@@ -3,6 +3,8 @@
 from django import template
 from django.utils.html import format_html
 
+from portal import formats
+
 register = template.Library()
 
 
@@ -15,12 +17,8 @@ def query_replace(context, **kwargs) -> str:
     return query.urlencode()
 
 
-@register.filter
-def vnd(amount) -> str:
-    """Whole VND with dot thousands separators: 1500000 -> "1.500.000 ₫"."""
-    if amount in (None, ""):
-        return ""
-    return f"{int(amount):,}".replace(",", ".") + " ₫"
+# Whole đồng in the reader's language: "1.500.000 đ", "1,500,000 VND".
+register.filter("vnd", formats.vnd)
 
 
 @register.simple_tag

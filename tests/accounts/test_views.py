@@ -17,6 +17,19 @@ def test_personal_page_requires_sign_in(client):
     assert response.url.startswith("/accounts/login/")
 
 
+@pytest.mark.parametrize(
+    ("language", "hint"),
+    [("en", "find the procedure you need in the catalogue"), ("vi", "tìm thủ tục cần thực hiện")],
+)
+def test_a_new_citizen_is_told_how_to_start_with_a_link_to_the_catalogue(client, language, hint):
+    client.force_login(UserFactory())
+    client.cookies["django_language"] = language
+    for url in (reverse("accounts:me"), reverse("dossiers:list")):
+        html = client.get(url).content.decode()
+        assert hint in html
+        assert f'href="{reverse("procedures:list")}"' in html.split("<main", 1)[1]
+
+
 def test_profile_rejects_a_citizen_id_that_is_not_12_digits_and_keeps_the_input(client):
     user = UserFactory()
     client.force_login(user)

@@ -96,7 +96,7 @@ def test_the_receipt_slip_renders_with_code_qr_and_vietnamese_text(dossier):
         assert "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ" in text
         assert "Nguyễn Thị Hường" in text
         assert "07/04/2027" in text
-        assert "1.500.000 ₫" in text
+        assert "1.500.000 đ" in text
         assert "K7M2QX" in text
 
 

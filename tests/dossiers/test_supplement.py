@@ -508,6 +508,20 @@ def test_nobody_is_emailed_when_the_officer_who_asked_has_left(
     assert mailoutbox == []
 
 
+def test_staff_read_a_changed_capital_grouped_by_thousands(
+    client, citizen, procedure, staff, staff_settings
+):
+    _form, licence, _photos = _components(procedure)
+    dossier = _submitted(citizen, procedure)
+    _ask(dossier, staff, components=[licence], fields=["capital"])
+    _answer(client, dossier, licence, data_capital="3500000000")
+    client.force_login(staff)
+    html = client.get(reverse("admin:dossiers_dossier_change", args=[dossier.pk])).content.decode()
+    review = html[html.index("What changed in the latest supplement") :]
+    assert "1,000" in review and "3,500,000,000" in review
+    assert "3500000000" not in html
+
+
 def test_staff_see_the_old_and_new_versions_and_the_changed_fields(
     client, citizen, procedure, staff, staff_settings
 ):

@@ -6,11 +6,15 @@ import uuid
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 
 import pytest
 
+from accounts.services import email_render
+from dossiers import documents
 from dossiers.constants import DossierStatus
 from dossiers.models import Attachment, Dossier, DossierEvent
 from procedures.constants import FormFieldKind
@@ -504,3 +508,31 @@ def test_the_list_shows_each_status_label_in_the_active_language(
         waiting, draft = str(S.SUPPLEMENT_REQUESTED.label), str(S.DRAFT.label)
     assert f'<span class="status status-waiting">{waiting}</span>' in html
     assert f">{draft}</span>" in html
+
+
+@pytest.mark.parametrize(
+    ("language", "explained"),
+    [
+        ("en", "asks for this secret after the code"),
+        ("vi", "trang sẽ hỏi mã bí mật này sau mã hồ sơ"),
+    ],
+)
+def test_the_lookup_secret_is_explained_where_the_citizen_sees_it(
+    client, language, explained, mailoutbox
+):
+    dossier = DossierFactory(
+        status=DossierStatus.RECEIVED, code="VBC-261202-0001", lookup_secret="K7M2QX"
+    )
+    dossier.applicant.language = language
+    client.force_login(dossier.applicant)
+    client.cookies["django_language"] = language
+    page = client.get(reverse("dossiers:detail", args=[dossier.pk])).content.decode()
+    assert "K7M2QX" in page and explained in page
+    context = {"user": dossier.applicant, "dossier": dossier}
+    _, text, html = email_render(template="dossier_received", context=context, language=language)
+    assert explained in text and explained in html
+    with translation.override("vi"):  # the slip is Vietnamese whatever the reader's language
+        receipt = render_to_string(
+            documents.SLIP_TEMPLATES["receipt"], documents.slip_context(dossier, "receipt")
+        )
+    assert "trang Tra cứu hồ sơ hỏi mã này" in receipt

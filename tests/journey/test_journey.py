@@ -2,8 +2,9 @@
 
 gunicorn serves the portal and a Celery worker sends the mail and the bank's IPN, both as
 separate processes on PostgreSQL and Redis; emails land in an SMTP server on loopback. Every
-page visited passes axe-core, every citizen page also fits a 390×844 phone screen, and each
-step leaves a screenshot in test-artifacts/. The journey runs once per language.
+page visited passes axe-core, no text box of a citizen page runs out of its container at
+desktop width or on a 390×844 phone screen, and each step leaves a screenshot (desktop and, for
+citizens, phone) in test-artifacts/. The journey runs once per language.
 """
 
 import re
@@ -23,6 +24,7 @@ from accounts.models import User
 from dossiers.constants import DossierStatus
 from dossiers.models import Dossier
 from procedures.models import Procedure, StaffMembership
+from tests.layout import overflowing_text
 
 pytestmark = [
     pytest.mark.browser,
@@ -60,23 +62,19 @@ class Journey:
             return pgettext(context, message)
 
     def check(self, label: str) -> None:
-        """axe-core clean, a screenshot, and for citizens no sideways scrolling on a phone."""
+        """axe-core clean, a screenshot, and for citizens no text box out of its container,
+        at desktop width and on a phone (390 px)."""
         self.page.wait_for_load_state("load")
         self.step += 1
         self.axe_check(self.page, name=f"{self.name}: {label}")
         self.screenshot(self.page, f"{self.lang}-{self.name}-{self.step:02d}-{label}")
         if self.citizen:
             desktop = self.page.viewport_size
+            problems = overflowing_text(self.page)
+            assert not problems, f"{label} at desktop width: " + "; ".join(problems[:5])
             self.page.set_viewport_size(PHONE)
-            overflow = self.page.evaluate(
-                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-            )
-            culprits = self.page.evaluate(
-                """() => [...document.querySelectorAll('body *')]
-                    .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
-                    .slice(0, 5).map(e => e.tagName + '.' + e.className + '#' + e.id)"""
-            )
-            assert overflow <= 0, f"{label}: {overflow}px cut off on a 390px-wide phone: {culprits}"
+            problems = overflowing_text(self.page)
+            assert not problems, f"{label} on a 390px-wide phone: " + "; ".join(problems[:5])
             self.screenshot(self.page, f"{self.lang}-{self.name}-{self.step:02d}-{label}-phone")
             self.page.set_viewport_size(desktop)
 
@@ -247,6 +245,7 @@ def test_the_whole_journey(
         officer.check("admin-dossier")
         o.get_by_role("button", name=t("Receive (issue code and due date)")).click()
         o.locator(".messagelist").wait_for()
+        officer.check("admin-received")
         dossier.refresh_from_db()
         assert dossier.status == DossierStatus.RECEIVED and dossier.code.startswith(
             procedure.agency.code
@@ -322,6 +321,7 @@ def test_the_whole_journey(
         officer.check("fee-notice-form")
         o.locator("input[name=_save]").click()
         o.wait_for_url("**/admin/**")
+        officer.check("fee-notice-issued")
         dossier.refresh_from_db()
         assert dossier.status == DossierStatus.AWAITING_PAYMENT
         mailbox.wait_for(email_address, subject(t("Fee notice for dossier %(code)s")))
@@ -361,6 +361,7 @@ def test_the_whole_journey(
         o.locator(".messagelist").wait_for()
         dossier.refresh_from_db()
         assert dossier.status == DossierStatus.APPROVED
+        officer.check("approved")
         mailbox.wait_for(email_address, subject(t("The result of your dossier %(code)s is ready")))
         c.goto(dossier_url)
         citizen.check("result-ready")

@@ -71,7 +71,7 @@ def test_pay_online_through_the_sandbox_bank(
     # The dossier page shows the fee notice and the ways to pay.
     page.goto(f"{live_server.url}/me/dossiers/{dossier.pk}/")
     panel = page.locator("#payment")
-    assert "100.000 ₫" in panel.inner_text()
+    assert "100,000 VND" in panel.inner_text()
     assert "Lệ phí cấp giấy phép" in panel.inner_text()
     screenshot(page, "1-dossier")
 

@@ -68,7 +68,7 @@ def test_the_officer_who_issued_the_notice_learns_it_was_paid_online_once(
     [email] = [m for m in mailoutbox if m.to == [staff.email]]
     dossier = online_payment.fee_notice.dossier
     assert email.subject == f"Fee paid online for dossier {dossier.code}"
-    assert "150.000 ₫" in email.body and online_payment.txn_ref in email.body
+    assert "150,000 VND" in email.body and online_payment.txn_ref in email.body
     assert f"/admin/dossiers/dossier/{dossier.pk}/change/" in email.body
 
 

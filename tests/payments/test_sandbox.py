@@ -55,7 +55,7 @@ def test_bank_list_then_card_then_success_with_ipn_before_the_browser_returns(
     bank_page = client.get(start(client, notice))
     body = bank_page.content.decode()
     assert "SANDBOX — môi trường thử nghiệm" in body
-    assert "150.000 ₫" in body and "VIETINBANK" in body and "AGRIBANK" in body
+    assert "150,000 VND" in body and "VIETINBANK" in body and "AGRIBANK" in body
     txn = SandboxTransaction.objects.get()
     card_url = client.post(f"/sandbox-bank/txn/{txn.token}/bank/", {"bank_code": "BIDV"})[
         "Location"
@@ -142,6 +142,18 @@ def test_wrong_otp_or_unknown_card_stays_on_the_bank_page(client, notice, citize
     response = pay(client, card_url, card="4111111111111111")
     assert response.status_code == 400
     assert not SandboxTransaction.objects.get().is_finished
+
+
+def test_card_page_help_lists_every_value_the_form_asks_for(client, notice, citizen):
+    client.force_login(citizen)
+    html = client.get(to_card_page(client, notice)).content.decode()
+    help_box = html[html.index('class="sbx-help"') :]
+    for value in ("NGUYEN VAN A", "07/15", "123456", "9704198526191432198"):
+        assert f"<code>{value}</code>" in help_box
+    # The issue date is checked like the other values, so the help is the whole truth.
+    response = pay(client, to_card_page(client, notice), issue_date="01/20")
+    assert response.status_code == 400
+    assert "wrong issue date" in response.content.decode()
 
 
 def test_tampered_redirect_is_refused_with_sai_chu_ky(client, notice, citizen):

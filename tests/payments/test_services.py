@@ -65,7 +65,7 @@ def test_issuing_a_fee_notice_waits_for_payment_and_tells_the_applicant(
     mail = mailoutbox[0]
     assert mail.to == [dossier.applicant.email]
     assert dossier.code in mail.subject
-    assert "150.000 ₫" in mail.body and "Phí thẩm định" in mail.body
+    assert "150,000 VND" in mail.body and "Phí thẩm định" in mail.body
     assert f"http://testserver/me/dossiers/{dossier.pk}/#payment" in mail.body
 
 

@@ -32,7 +32,7 @@ def test_payment_page_shows_the_notice_and_both_ways_to_pay(
         response = client.get(page_url(dossier))
     body = response.content.decode()
     assert response.status_code == 200
-    assert "150.000 ₫" in body and "100.000 ₫" in body and "Phí thẩm định" in body
+    assert "150,000 VND" in body and "100,000 VND" in body and "Phí thẩm định" in body
     assert "Awaiting payment" in body
     agency = dossier.agency
     assert agency.bank_account_number in body and agency.bank_name in body
@@ -48,7 +48,7 @@ def test_dossier_panel_include_renders_for_the_dossier_page(notice, citizen):
     html = render_to_string(
         "payments/dossier_panel.html", {"dossier": notice.dossier}, request=request
     )
-    assert "Fees and charges" in html and "150.000 ₫" in html
+    assert "Fees and charges" in html and "150,000 VND" in html
     assert 'name="csrfmiddlewaretoken"' in html
 
 

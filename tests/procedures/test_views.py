@@ -168,7 +168,7 @@ def test_detail_shows_all_guidance(client, catalogue):
         "Đơn đề nghị cấp giấy phép bưu chính",
         "Bản sao Giấy chứng nhận đăng ký doanh nghiệp",
         "PDF, JPG, PNG",
-        "1.000.000 ₫",
+        "1,000,000 VND",
         "Giấy phép bưu chính",  # result
         "Luật Bưu chính 2010",  # legal basis
         "Vụ Bưu chính (thử)",  # agency

@@ -111,6 +111,16 @@ def test_form_without_code_shows_no_result(client, dossier):
     assert "result-title" not in html
 
 
+def test_the_example_code_has_the_shape_of_a_real_agencys_codes(client, dossier):
+    """The hint names the first catalogue agency's code in the issued shape, not a made-up one."""
+    AgencyFactory(code="ATTT")
+    html = _body(client.get(LOOKUP))
+    example = re.search(r"For example ([A-Z0-9-]+)\.", html).group(1)
+    assert example == "CBC-251120-0001"
+    assert re.fullmatch(r"[A-Z0-9]+-\d{6}-\d{4}", example)
+    assert "BCVT" not in html
+
+
 def test_not_found_is_the_same_for_malformed_absent_and_draft(client, dossier):
     draft = DossierFactory(draft=True, applicant_name="Phạm Văn Bình")
     answers = {}
