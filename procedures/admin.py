@@ -34,7 +34,7 @@ class AgencyAdmin(AuditedAdminMixin, admin.ModelAdmin):
     ordering = ["name"]
     inlines = [StaffMembershipInline]
     fieldsets = (
-        (None, {"fields": ("code", "name", "name_en", "is_sample")}),
+        (None, {"fields": ("code", ("name", "name_en"), "is_sample")}),
         (_("Contacts"), {"fields": ("address", "phone", "email", "website")}),
         (
             _("Bank account for fee transfers"),
@@ -59,6 +59,7 @@ class FieldAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_editable = ["order"]
     search_fields = ["name", "name_en", "slug"]
     prepopulated_fields = {"slug": ("name",)}
+    fields = ["slug", ("name", "name_en"), "order"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_procedure_count=Count("procedures"))
@@ -71,29 +72,37 @@ class FieldAdmin(AuditedAdminMixin, admin.ModelAdmin):
 class ProcedureStepInline(admin.TabularInline):
     model = ProcedureStep
     extra = 0
+    fields = ["order", "text", "text_en"]
 
 
 class DossierComponentInline(admin.StackedInline):
     model = DossierComponent
     extra = 0
     fields = [
-        ("order", "name"),
-        "description",
+        "order",
+        ("name", "name_en"),
+        ("description", "description_en"),
         ("required", "copies", "original_kind"),
         ("file_types", "max_size_mb", "multiple"),
         "template",
     ]
 
 
-class FormFieldInline(admin.TabularInline):
+class FormFieldInline(admin.StackedInline):
     model = FormField
     extra = 0
-    fields = ["order", "key", "label", "kind", "required", "choices", "help"]
+    fields = [
+        ("order", "key", "kind", "required"),
+        ("label", "label_en"),
+        ("help", "help_en"),
+        ("choices", "choices_en"),
+    ]
 
 
 class FeeInline(admin.TabularInline):
     model = Fee
     extra = 0
+    fields = ["order", "name", "name_en", "amount"]
 
 
 @admin.register(Procedure)
@@ -112,7 +121,7 @@ class ProcedureAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display_links = ["national_code", "name"]
     list_filter = ["field", "agency", "service_level", "is_published", "is_sample"]
     list_select_related = ["field", "agency"]
-    search_fields = ["national_code", "slug", "name", "search_text"]
+    search_fields = ["national_code", "slug", "name", "name_en", "search_text"]
     readonly_fields = ["search_text", "public_link", "updated_at"]
     autocomplete_fields = ["field", "agency"]
     prepopulated_fields = {"slug": ("national_code",)}
@@ -124,7 +133,7 @@ class ProcedureAdmin(AuditedAdminMixin, admin.ModelAdmin):
             {
                 "fields": (
                     ("national_code", "slug"),
-                    "name",
+                    ("name", "name_en"),
                     ("field", "agency"),
                     ("service_level", "processing_days"),
                     ("is_published", "is_sample", "popularity"),
@@ -137,11 +146,11 @@ class ProcedureAdmin(AuditedAdminMixin, admin.ModelAdmin):
             {
                 "fields": (
                     "applicant_types",
-                    "applicants",
-                    "content",
-                    "conditions",
-                    "result",
-                    "legal_basis",
+                    ("applicants", "applicants_en"),
+                    ("content", "content_en"),
+                    ("conditions", "conditions_en"),
+                    ("result", "result_en"),
+                    ("legal_basis", "legal_basis_en"),
                 )
             },
         ),
