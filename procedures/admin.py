@@ -122,7 +122,7 @@ class ProcedureAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_filter = ["field", "agency", "service_level", "is_published", "is_sample"]
     list_select_related = ["field", "agency"]
     search_fields = ["national_code", "slug", "name", "name_en", "search_text"]
-    readonly_fields = ["search_text", "public_link", "updated_at"]
+    readonly_fields = ["search_text", "search_text_en", "public_link", "updated_at"]
     autocomplete_fields = ["field", "agency"]
     prepopulated_fields = {"slug": ("national_code",)}
     list_per_page = 50
@@ -154,7 +154,10 @@ class ProcedureAdmin(AuditedAdminMixin, admin.ModelAdmin):
                 )
             },
         ),
-        (_("Search"), {"classes": ("collapse",), "fields": ("search_text", "updated_at")}),
+        (
+            _("Search"),
+            {"classes": ("collapse",), "fields": ("search_text", "search_text_en", "updated_at")},
+        ),
     )
 
     @admin.display(description=_("public page"))

@@ -13,7 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import translation
 from django.utils.html import format_html, linebreaks
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 
 # The language the catalogue is written in (and the portal's default).
 SOURCE_LANGUAGE = "vi"
@@ -26,7 +26,7 @@ class LocalizedText(str):
 
     lang: str
 
-    def __new__(cls, text: str, lang: str) -> "LocalizedText":
+    def __new__(cls, text: str, lang: str = SOURCE_LANGUAGE) -> "LocalizedText":
         obj = super().__new__(cls, text)
         obj.lang = lang
         return obj
@@ -89,10 +89,11 @@ def lang_marked(text: str, *, block: bool = False) -> SafeString:
     """
     lang = getattr(text, "lang", None)
     if block:
-        html = linebreaks(text, autoescape=True)
+        # linebreaks() escaped the text itself but returns a plain str.
+        html = mark_safe(linebreaks(text, autoescape=True))  # noqa: S308
         if lang and lang != reader_language():
             return format_html('<div lang="{}">{}</div>', lang, html)
-        return SafeString(html)
+        return html
     if lang and lang != reader_language():
         return format_html('<span lang="{}">{}</span>', lang, text)
     return format_html("{}", text)

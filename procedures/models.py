@@ -108,9 +108,10 @@ class Procedure(models.Model):
     slug = models.SlugField(_("URL code"), max_length=64, unique=True)
     name = models.CharField(_("name"), max_length=500)
     name_en = models.CharField(_("name (English)"), max_length=500, blank=True)
-    # Accent-folded lower-case name + code + English name, for search that works without
-    # diacritics, in either language.
+    # Accent-folded lower-case name + code, for search that works without diacritics; and the
+    # folded English name, which English readers' searches also look in.
     search_text = models.TextField(editable=False, blank=True, default="")
+    search_text_en = models.TextField(editable=False, blank=True, default="")
     field = models.ForeignKey(
         Field, on_delete=models.PROTECT, related_name="procedures", verbose_name=_("field")
     )
@@ -156,9 +157,10 @@ class Procedure(models.Model):
     def save(self, *args, **kwargs):
         from .search import fold
 
-        self.search_text = fold(f"{self.name} {self.national_code} {self.name_en}")
+        self.search_text = fold(f"{self.name} {self.national_code}")
+        self.search_text_en = fold(self.name_en)
         if kwargs.get("update_fields") is not None:
-            kwargs["update_fields"] = {*kwargs["update_fields"], "search_text"}
+            kwargs["update_fields"] = {*kwargs["update_fields"], "search_text", "search_text_en"}
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:

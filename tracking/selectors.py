@@ -10,7 +10,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from dossiers.constants import (
     CLOCK_STOPPED,
@@ -164,10 +164,6 @@ class PublicDossier:
         return f"PublicDossier({self.code!r})"
 
 
-def _agency_name(name: str, name_en: str) -> str:
-    return name_en if name_en and translation.get_language() == "en" else name
-
-
 def dossier_public_lookup(*, code: str, today: date | None = None) -> PublicDossier | None:
     """The dossier with this (already normalised) code, or None. One query.
 
@@ -191,6 +187,7 @@ def dossier_public_lookup(*, code: str, today: date | None = None) -> PublicDoss
             "due_date",
             "completed_at",
             "procedure__name",
+            "procedure__name_en",
             "agency__name",
             "agency__name_en",
             "agency__require_lookup_secret",
@@ -206,8 +203,8 @@ def dossier_public_lookup(*, code: str, today: date | None = None) -> PublicDoss
     return PublicDossier(
         pk=row.pk,
         code=row.code or "",
-        procedure=row.procedure.name,
-        agency=_agency_name(row.agency.name, row.agency.name_en),
+        procedure=row.procedure.display_name,
+        agency=row.agency.display_name,
         applicant=mask_name(shown_name),
         received_at=row.received_at,
         due_date=row.due_date,

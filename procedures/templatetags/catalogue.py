@@ -9,9 +9,10 @@
 from typing import Any
 
 from django import template
+from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from ..i18n import LocalizedText, lang_marked, localized
+from ..i18n import LocalizedText, lang_marked, localized, reader_language
 
 register = template.Library()
 
@@ -22,5 +23,17 @@ def localized_filter(obj: Any, name: str) -> LocalizedText:
 
 
 @register.simple_tag(name="tr")
-def tr(obj: Any, name: str, block: bool = False) -> SafeString:
-    return lang_marked(localized(obj, name), block=block)
+def tr(obj: Any, name: str | None = None, block: bool = False) -> SafeString:
+    """`obj`'s text `name` as HTML; without `name`, `obj` is an already localized text (e.g. a
+    selector's `LocalizedText`)."""
+    return lang_marked(localized(obj, name) if name else obj, block=block)
+
+
+@register.filter
+def lang_attr(text: Any) -> SafeString:
+    """` lang="vi"` for a text that is not in the reader's language (for an element that cannot
+    hold a <span>, e.g. <option>), else nothing: `<option{{ name|lang_attr }}>`."""
+    lang = getattr(text, "lang", None)
+    if lang and lang != reader_language():
+        return format_html(' lang="{}"', lang)
+    return SafeString("")
