@@ -66,7 +66,7 @@ def fee_notice_issue(
         )
         # An item that keeps a scheduled fee's name keeps its English name too.
         english = {fee.name: fee.name_en for fee in dossier.procedure.fees.all()}
-        items = [
+        lines = [
             FeeNoticeItem(
                 fee_notice=notice,
                 order=index,
@@ -76,7 +76,7 @@ def fee_notice_issue(
             )
             for index, (name, amount) in enumerate(cleaned)
         ]
-        FeeNoticeItem.objects.bulk_create(items)
+        FeeNoticeItem.objects.bulk_create(lines)
         Payment.objects.create(
             fee_notice=notice, status=S.PENDING, amount=total, txn_ref=_new_txn_ref()
         )
@@ -87,7 +87,7 @@ def fee_notice_issue(
                 "dossier": dossier,
                 "notice": notice,
                 "items": [
-                    {"name": i.name, "name_en": i.name_en, "amount": i.amount} for i in items
+                    {"name": i.name, "name_en": i.name_en, "amount": i.amount} for i in lines
                 ],
                 "total": total,
                 "payment_url": settings.SITE_URL + payment_page_path(dossier),
