@@ -470,3 +470,16 @@ def test_vietnamese_readers_search_the_vietnamese_names_only(client, settings, s
     response = _get(client, settings, reverse("procedures:list"), "vi", {"q": query})
 
     assert listed(response) == (["Cấp thẻ nhà báo"] if query == "the nha bao" else [])
+
+
+def test_the_agency_filter_is_in_the_readers_alphabetical_order(client, settings, shipped):
+    def agencies(language) -> list[str]:
+        html = _get(client, settings, reverse("procedures:list"), language).content.decode()
+        select = html.split('id="filter-agency"', 1)[1].split("</select>", 1)[0]
+        return re.findall(r'<option value="[A-Z]+"[^>]*>([^<]+)</option>', select)
+
+    english, vietnamese = agencies("en"), agencies("vi")
+
+    assert english == sorted(english, key=str.casefold)
+    assert english[0] == "Authority of Broadcasting and Electronic Information"
+    assert vietnamese[0] == "Cục An toàn thông tin"
