@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.constants import ApplicantType
 from accounts.models import citizen_id_validator, phone_validator, tax_code_validator
 from procedures.constants import FormFieldKind
+from procedures.i18n import lang_marked, localized
 from procedures.models import DossierComponent, FormField, Procedure
 
 from .constants import APPLICANT_FIELDS, DossierStatus
@@ -19,23 +20,13 @@ from .uploads import RESULT_FILE_TYPES, type_labels
 DATA_PREFIX = "data_"
 
 
-def _choices(raw) -> list[tuple[str, str]]:
-    """Declared choices are plain strings (value = label) or [value, label] pairs."""
-    pairs = []
-    for item in raw or []:
-        if isinstance(item, (list, tuple)) and len(item) == 2:
-            pairs.append((str(item[0]), str(item[1])))
-        else:
-            pairs.append((str(item), str(item)))
-    return pairs
-
-
 def declared_field(field: FormField) -> forms.Field:
-    """The form field for one of the procedure's declared pieces of information."""
+    """The form field for one of the procedure's declared pieces of information, its label,
+    hint and choices in the reader's language (a Vietnamese fallback marked lang="vi")."""
     common: dict[str, Any] = {
-        "label": field.label,
+        "label": lang_marked(localized(field, "label")),
         "required": field.required,
-        "help_text": field.help,
+        "help_text": lang_marked(localized(field, "help")) if field.help else "",
     }
     if field.kind == FormFieldKind.TEXTAREA:
         return forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), max_length=5000, **common)
@@ -46,7 +37,7 @@ def declared_field(field: FormField) -> forms.Field:
             widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), **common
         )
     if field.kind == FormFieldKind.CHOICE:
-        return forms.ChoiceField(choices=[("", "—"), *_choices(field.choices)], **common)
+        return forms.ChoiceField(choices=[("", "—"), *field.display_choices()], **common)
     return forms.CharField(max_length=500, **common)
 
 

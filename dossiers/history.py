@@ -8,25 +8,21 @@ applicant) stays in its own fields, which the public lookup never reads (DESIGN 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from django.utils import translation
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from accounts.messages import Visibility, message_get, messages_render, register_kind
 from accounts.messages import register_message as message
+from procedures.i18n import localized
 from procedures.models import Agency, Procedure
 
 from .models import Dossier, DossierEvent
 
 
 def catalogue_name(obj) -> str:
-    """A catalogue name (agency, procedure) in the active language: the English name for
-    English readers when the catalogue has one, else the name as entered."""
-    if translation.get_language() == "en":
-        english = getattr(obj, "name_en", "")
-        if english:
-            return english
-    return obj.name
+    """A catalogue name (agency, procedure) in the active language, Vietnamese when it has no
+    English name."""
+    return localized(obj, "name")
 
 
 def _load_agencies(ids: set) -> dict:

@@ -11,6 +11,7 @@ from django.utils import formats, translation
 from django.utils.translation import gettext_lazy as _
 
 from procedures.constants import FormFieldKind
+from procedures.i18n import localized
 from procedures.models import DossierComponent, FormField
 
 from .constants import DossierStatus
@@ -33,6 +34,7 @@ def dossier_list_for_citizen(user, status: str | None = None) -> QuerySet[Dossie
         "procedure",
         "procedure__id",
         "procedure__name",
+        "procedure__name_en",
         "procedure__slug",
     )
 
@@ -116,8 +118,8 @@ APPLICANT_FIELD_LABELS = {
 def info_field_labels(*, procedure, keys, language: str | None = None) -> list[str]:
     """Labels of requested information keys, in the request's order (uses prefetched fields),
     in `language` (an email's reader's) or else the active one."""
-    declared = {f.key: f.label for f in procedure.form_fields.all()}
     with translation.override(language or translation.get_language()):
+        declared = {f.key: localized(f, "label") for f in procedure.form_fields.all()}
         return [str(APPLICANT_FIELD_LABELS.get(key) or declared.get(key, key)) for key in keys]
 
 

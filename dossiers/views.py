@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods
 
 from portal.cache import private_page_cache, signed_in_user_id
 from procedures.cache import CATALOGUE_TAG
+from procedures.i18n import lang_marked, localized
 from procedures.models import Procedure
 
 from . import documents, selectors, services
@@ -107,9 +108,14 @@ def _components_with_files(dossier: Dossier) -> list[dict]:
 
 
 def _declared_answers(dossier: Dossier) -> list[dict]:
+    """The procedure's declared fields with the applicant's answers, in the reader's language."""
     data = dossier.data or {}
     return [
-        {"key": f.key, "label": f.label, "value": selectors.declared_value(f, data.get(f.key, ""))}
+        {
+            "key": f.key,
+            "label": lang_marked(localized(f, "label")),
+            "value": selectors.declared_value(f, f.display_value(data.get(f.key, ""))),
+        }
         for f in dossier.procedure.form_fields.all()
     ]
 

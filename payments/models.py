@@ -51,7 +51,12 @@ class FeeNoticeItem(models.Model):
     fee_notice = models.ForeignKey(FeeNotice, on_delete=models.CASCADE, related_name="items")
     order = models.PositiveIntegerField(_("order"), default=0)
     name = models.CharField(_("item"), max_length=255)
+    # The fee schedule's English name, when the item keeps the schedule's Vietnamese one
+    # (procedures/i18n.py reads it for English readers).
+    name_en = models.CharField(_("item (English)"), max_length=255, blank=True, editable=False)
     amount = models.PositiveBigIntegerField(_("amount (VND)"))
+
+    TRANSLATED_FIELDS = ("name",)
 
     class Meta:
         ordering = ["order", "id"]

@@ -35,7 +35,7 @@ class AgencyAdmin(AuditedAdminMixin, admin.ModelAdmin):
     ordering = ["name"]
     inlines = [StaffMembershipInline]
     fieldsets = (
-        (None, {"fields": ("code", "name", "name_en", "is_sample")}),
+        (None, {"fields": ("code", ("name", "name_en"), "is_sample")}),
         (_("Contacts"), {"fields": ("address", "phone", "email", "website")}),
         (
             _("Bank account for fee transfers"),
@@ -60,6 +60,7 @@ class FieldAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_editable = ["order"]
     search_fields = ["name", "name_en", "slug"]
     prepopulated_fields = {"slug": ("name",)}
+    fields = ["slug", ("name", "name_en"), "order"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_procedure_count=Count("procedures"))
@@ -72,29 +73,37 @@ class FieldAdmin(AuditedAdminMixin, admin.ModelAdmin):
 class ProcedureStepInline(admin.TabularInline):
     model = ProcedureStep
     extra = 0
+    fields = ["order", "text", "text_en"]
 
 
 class DossierComponentInline(admin.StackedInline):
     model = DossierComponent
     extra = 0
     fields = [
-        ("order", "name"),
-        "description",
+        "order",
+        ("name", "name_en"),
+        ("description", "description_en"),
         ("required", "copies", "original_kind"),
         ("file_types", "max_size_mb", "multiple"),
         "template",
     ]
 
 
-class FormFieldInline(admin.TabularInline):
+class FormFieldInline(admin.StackedInline):
     model = FormField
     extra = 0
-    fields = ["order", "key", "label", "kind", "required", "choices", "help"]
+    fields = [
+        ("order", "key", "kind", "required"),
+        ("label", "label_en"),
+        ("help", "help_en"),
+        ("choices", "choices_en"),
+    ]
 
 
 class FeeInline(admin.TabularInline):
     model = Fee
     extra = 0
+    fields = ["order", "name", "name_en", "amount"]
 
 
 @admin.register(Procedure)
@@ -113,8 +122,8 @@ class ProcedureAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display_links = ["national_code", "name"]
     list_filter = ["field", "agency", "service_level", "is_published", "is_sample"]
     list_select_related = ["field", "agency"]
-    search_fields = ["national_code", "slug", "name", "search_text"]
-    readonly_fields = ["search_words", "public_link", "last_updated"]
+    search_fields = ["national_code", "slug", "name", "name_en", "search_text"]
+    readonly_fields = ["search_words", "search_text_en", "public_link", "last_updated"]
     autocomplete_fields = ["field", "agency"]
     prepopulated_fields = {"slug": ("national_code",)}
     list_per_page = 50
@@ -125,7 +134,7 @@ class ProcedureAdmin(AuditedAdminMixin, admin.ModelAdmin):
             {
                 "fields": (
                     ("national_code", "slug"),
-                    "name",
+                    ("name", "name_en"),
                     ("field", "agency"),
                     ("service_level", "processing_days"),
                     ("is_published", "is_sample", "popularity"),
@@ -138,15 +147,21 @@ class ProcedureAdmin(AuditedAdminMixin, admin.ModelAdmin):
             {
                 "fields": (
                     "applicant_types",
-                    "applicants",
-                    "content",
-                    "conditions",
-                    "result",
-                    "legal_basis",
+                    ("applicants", "applicants_en"),
+                    ("content", "content_en"),
+                    ("conditions", "conditions_en"),
+                    ("result", "result_en"),
+                    ("legal_basis", "legal_basis_en"),
                 )
             },
         ),
-        (_("Search"), {"classes": ("collapse",), "fields": ("search_words", "last_updated")}),
+        (
+            _("Search"),
+            {
+                "classes": ("collapse",),
+                "fields": ("search_words", "search_text_en", "last_updated"),
+            },
+        ),
     )
 
     @admin.display(description=_("search words"))

@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404
 
 from .cache import CATALOGUE_CACHE_SECONDS, catalogue_cache_key
 from .constants import ServiceLevel
+from .i18n import reader_language
 from .models import Agency, DossierComponent, Field, Procedure, ProcedureQuerySet
 from .search import fold
 
@@ -32,12 +33,15 @@ LIST_COLUMNS = (
     "slug",
     "national_code",
     "name",
+    "name_en",
     "service_level",
     "is_sample",
     "popularity",
     "field__name",
+    "field__name_en",
     "field__slug",
     "agency__name",
+    "agency__name_en",
     "agency__code",
 )
 
@@ -65,7 +69,8 @@ def procedure_search(
 
     `field` is a field slug, `agency` an agency code, `level` "full" or "partial"; unknown
     values match nothing rather than being ignored. Every folded query word must appear in the
-    folded name or national code. On PostgreSQL, when fewer than `page_size` procedures match
+    folded name or national code; for an English reader, every word may instead appear in the
+    folded English name ("press card"). On PostgreSQL, when fewer than `page_size` procedures match
     that way, a word may instead be close to one there (trigram word similarity), so small
     typos still find the procedure, ranked after exact matches. Without a query the catalogue
     order (field, name) is kept; with one, exact matches by popularity, then approximate ones
@@ -87,6 +92,11 @@ def procedure_search(
     exact = Q()
     for word in words:
         exact &= Q(search_text__contains=word)
+    if reader_language() == "en":
+        english = Q()
+        for word in words:
+            english &= Q(search_text_en__contains=word)
+        exact |= english
     exact_qs = qs.filter(exact).order_by("-popularity", "name")
 
     if connection.vendor != "postgresql":
@@ -123,7 +133,8 @@ def procedure_search(
         phrase = " ".join(words)
     qs = qs.annotate(similarity=TrigramWordSimilarity(phrase, "search_text"))
     return (
-        qs.filter(approximate)
+        # `exact` adds the English matches (the approximate words look in the Vietnamese only).
+        qs.filter(approximate | exact)
         # Exact matches first, in the same order as on SQLite; then the closest approximate ones.
         .annotate(
             rank=Case(
@@ -164,7 +175,7 @@ def agency_list_with_procedures() -> list[Agency]:
             Agency.objects.filter(procedures__is_published=True)
             .distinct()
             .order_by("name")
-            .only("code", "name")
+            .only("code", "name", "name_en")
         )
         cache.set(key, agencies, CATALOGUE_CACHE_SECONDS)
     return agencies

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_safe
 from portal.cache import anonymous_page_cache
 
 from .constants import ServiceLevel
+from .i18n import SOURCE_LANGUAGE, reader_language
 from .models import Field
 from .selectors import (
     agency_list_with_procedures,
@@ -42,6 +43,15 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _agencies_in_reader_order() -> list:
+    """The agency filter's list, alphabetical in the reader's language (the cached list is in
+    the database's order of the Vietnamese names)."""
+    agencies = agency_list_with_procedures()
+    if reader_language() == SOURCE_LANGUAGE:
+        return agencies
+    return sorted(agencies, key=lambda agency: agency.display_name.casefold())
+
+
 @require_safe
 @anonymous_page_cache(PAGE_CACHE_SECONDS, catalogue=True)
 def procedure_list(request: HttpRequest) -> HttpResponse:
@@ -67,7 +77,7 @@ def procedure_list(request: HttpRequest) -> HttpResponse:
             "selected_level": level,
             "current_field": next((f for f in fields if f.slug == field), None),
             "fields": fields,
-            "agencies": agency_list_with_procedures(),
+            "agencies": _agencies_in_reader_order(),
             "levels": ServiceLevel.choices,
             "filtered": bool(query or field or agency or level),
         },

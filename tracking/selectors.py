@@ -21,7 +21,7 @@ from dossiers.constants import (
     Role,
 )
 from dossiers.constants import DossierStatus as S
-from dossiers.history import catalogue_name, events_render
+from dossiers.history import events_render
 from dossiers.models import Dossier, DossierEvent
 from procedures.models import Agency
 
@@ -200,6 +200,7 @@ def dossier_public_lookup(*, code: str, today: date | None = None) -> PublicDoss
             "due_date",
             "completed_at",
             "procedure__name",
+            "procedure__name_en",
             "agency__name",
             "agency__name_en",
             "agency__require_lookup_secret",
@@ -215,8 +216,8 @@ def dossier_public_lookup(*, code: str, today: date | None = None) -> PublicDoss
     return PublicDossier(
         pk=row.pk,
         code=row.code or "",
-        procedure=row.procedure.name,
-        agency=catalogue_name(row.agency),
+        procedure=row.procedure.display_name,
+        agency=row.agency.display_name,
         applicant=mask_name(shown_name),
         received_at=row.received_at,
         due_date=row.due_date,

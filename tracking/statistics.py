@@ -23,6 +23,7 @@ from django.utils import timezone, translation
 
 from dossiers.constants import CLOCK_STOPPED, COMPLETED, DossierStatus
 from dossiers.models import Dossier
+from procedures.i18n import localized
 
 from .models import Rating
 
@@ -162,13 +163,10 @@ def _row(key, name: str, values: dict) -> Row:
     )
 
 
-def _localised(name: str, name_en: str | None) -> str:
-    return name_en if name_en and translation.get_language() == "en" else name
-
-
-def _grouped(base, cond, key: str, name: str, name_en: str) -> list[Row]:
-    rows = base.values(key, name, name_en).annotate(**_aggregates(cond)).order_by(name, key)
-    result = [_row(r[key], _localised(r[name], r[name_en]), r) for r in rows]
+def _grouped(base, cond, key: str, name: str) -> list[Row]:
+    """Rows per `key`, named by the catalogue text `name` in the reader's language."""
+    rows = base.values(key, name, f"{name}_en").annotate(**_aggregates(cond)).order_by(name, key)
+    result = [_row(r[key], localized(r, name), r) for r in rows]
     return [row for row in result if not row.is_empty]
 
 
@@ -189,14 +187,8 @@ def statistics_compute(*, period: Period, today: date) -> Statistics:
     """The figures of `period` as of `today`. Exactly four queries."""
     cond = _conditions(period, today)
     base = Dossier.objects.filter(cond["received"] | cond["completed"] | cond["overdue"])
-    agencies = _grouped(base, cond, "agency_id", "agency__name", "agency__name_en")
-    fields = _grouped(
-        base,
-        cond,
-        "procedure__field_id",
-        "procedure__field__name",
-        "procedure__field__name_en",
-    )
+    agencies = _grouped(base, cond, "agency_id", "agency__name")
+    fields = _grouped(base, cond, "procedure__field_id", "procedure__field__name")
 
     months = {month: Row(key=month, name="") for month in period.months}
     received = (

@@ -20,7 +20,8 @@ def fee_notice_issue(
     Preconditions: the dossier is being processed (`processing`); at least one item; every
     amount a whole number of VND ≥ 0; the total above zero.
     Side effects: the dossier moves to `awaiting_payment` (history event), a pending payment is
-    created, the applicant gets a notification and an email (sent on commit).
+    created, the applicant gets a notification and an email (sent on commit). An item named as
+    a fee of the procedure's schedule keeps that fee's English name.
     Raises `PaymentError` for bad items and `TransitionRefused` when the dossier's status does
     not allow it.
     """
@@ -57,10 +58,19 @@ def fee_notice_issue(
         notice = FeeNotice.objects.create(
             dossier=dossier, total=total, note=note.strip(), created_by=actor
         )
-        FeeNoticeItem.objects.bulk_create(
-            FeeNoticeItem(fee_notice=notice, order=index, name=name, amount=amount)
+        # An item that keeps a scheduled fee's name keeps its English name too.
+        english = {fee.name: fee.name_en for fee in dossier.procedure.fees.all()}
+        lines = [
+            FeeNoticeItem(
+                fee_notice=notice,
+                order=index,
+                name=name,
+                name_en=english.get(name, ""),
+                amount=amount,
+            )
             for index, (name, amount) in enumerate(cleaned)
-        )
+        ]
+        FeeNoticeItem.objects.bulk_create(lines)
         Payment.objects.create(
             fee_notice=notice, status=S.PENDING, amount=total, txn_ref=_new_txn_ref()
         )
@@ -70,7 +80,9 @@ def fee_notice_issue(
             context={
                 "dossier": dossier,
                 "notice": notice,
-                "items": [{"name": n, "amount": a} for n, a in cleaned],
+                "items": [
+                    {"name": i.name, "name_en": i.name_en, "amount": i.amount} for i in lines
+                ],
                 "total": total,
                 "payment_url": settings.SITE_URL + payment_page_path(dossier),
             },

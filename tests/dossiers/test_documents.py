@@ -9,6 +9,7 @@ import zlib
 from datetime import UTC, date, datetime
 
 from django.urls import reverse
+from django.utils import translation
 
 import pytest
 import qrcode
@@ -98,6 +99,34 @@ def test_the_receipt_slip_renders_with_code_qr_and_vietnamese_text(dossier):
         assert "07/04/2027" in text
         assert "1.500.000 đ" in text
         assert "K7M2QX" in text
+
+
+def test_an_official_slip_names_the_catalogue_in_vietnamese_for_an_english_reader(
+    dossier, monkeypatch
+):
+    procedure = dossier.procedure
+    procedure.name_en = "Issuance of a postal licence"
+    procedure.save()
+    procedure.fees.update(name_en="Appraisal fee")
+    procedure.components.update(name_en="Application for a licence")
+    rendered = []
+    real = documents.render_to_string
+
+    def capture(template, context):
+        rendered.append(real(template, context))
+        return rendered[-1]
+
+    monkeypatch.setattr(documents, "render_to_string", capture)
+
+    with translation.override("en"):
+        documents.dossier_slip_pdf(dossier=dossier, kind="receipt")
+
+    html = rendered[0]
+    for vietnamese in ("Cấp giấy phép bưu chính", "Vụ Bưu chính", "Phí thẩm định", "Đơn đề nghị"):
+        assert vietnamese in html
+    for english in ("Issuance of a postal licence", "Appraisal fee", "Application for a"):
+        assert english not in html
+    assert dossier.agency.name_en not in html
 
 
 def test_the_supplement_and_rejection_slips_render(dossier):

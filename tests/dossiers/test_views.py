@@ -536,3 +536,119 @@ def test_the_lookup_secret_is_explained_where_the_citizen_sees_it(
             documents.SLIP_TEMPLATES["receipt"], documents.slip_context(dossier, "receipt")
         )
     assert "trang Tra cứu hồ sơ hỏi mã này" in receipt
+
+
+# --- The catalogue in the reader's language ---------------------------------------------------
+
+
+@pytest.fixture
+def shipped_postal(db):
+    """The shipped catalogue's postal licence (1.004477), loaded from procedures/data/."""
+    from procedures.management.commands.load_catalogue import load_catalogue
+    from procedures.models import Procedure
+
+    load_catalogue()
+    return Procedure.objects.get(national_code="1.004477")
+
+
+@pytest.mark.parametrize(
+    ("language", "expected", "absent"),
+    [
+        (
+            "en",
+            [
+                "Issuance of a postal licence",
+                "Department of Post",
+                "Enterprise code / tax code",
+                "10 or 13 digits",
+                '<option value="Quốc tế">International</option>',
+                "Application for a postal licence",
+                "Using the prescribed form, signed by the legal representative.",
+            ],
+            ["Gồm 10 hoặc 13 chữ số", "Mã số doanh nghiệp", "Đơn đề nghị cấp", '<span lang="vi">'],
+        ),
+        (
+            "vi",
+            [
+                "Cấp giấy phép bưu chính",
+                "Vụ Bưu chính",
+                "Mã số doanh nghiệp/ mã số thuế",
+                "Gồm 10 hoặc 13 chữ số",
+                '<option value="Quốc tế">Quốc tế</option>',
+                "Đơn đề nghị cấp giấy phép bưu chính",
+            ],
+            ["10 or 13 digits", "Enterprise code", "Application for a postal licence"],
+        ),
+    ],
+)
+def test_part_2_of_the_form_is_in_the_readers_language(
+    client, citizen, shipped_postal, settings, language, expected, absent
+):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+
+    html = client.get(reverse("dossiers:create", args=[shipped_postal.slug])).content.decode()
+
+    for text in expected:
+        assert text in html, text
+    for text in absent:
+        assert text not in html, text
+
+
+def test_an_untranslated_label_and_hint_show_in_vietnamese_marked_as_such(
+    client, citizen, procedure
+):
+    FormFieldFactory(procedure=procedure, key="tax", label="Mã số thuế", help="Gồm 10 chữ số")
+    FormFieldFactory(
+        procedure=procedure, key="name", label="Tên", label_en="Name", help="", help_en=""
+    )
+
+    html = client.get(reverse("dossiers:create", args=[procedure.slug])).content.decode()
+
+    assert '<span lang="vi">Mã số thuế</span>' in html
+    assert (
+        '<p class="hint" id="id_data_tax_helptext"><span lang="vi">Gồm 10 chữ số</span></p>' in html
+    )
+    assert '<span lang="vi">Đơn đề nghị</span>' in html  # a component without English
+    assert '<label for="id_data_name">Name</label>' in html  # translated: not marked
+
+
+def test_the_dossier_page_shows_answers_and_components_in_the_readers_language(
+    client, citizen, procedure, settings
+):
+    scope = procedure.form_fields.get(key="scope")
+    scope.label_en, scope.choices_en = "Scope", ["Inter-provincial", "International"]
+    scope.save()
+    required, _photos = _components(procedure)
+    required.name_en = "Application form"
+    required.save()
+    dossier = DossierFactory(
+        applicant=citizen, procedure=procedure, status=S.SUBMITTED, data={"scope": "Quốc tế"}
+    )
+    url = reverse("dossiers:detail", args=[dossier.pk])
+
+    english = client.get(url).content.decode()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "vi"
+    vietnamese = client.get(url).content.decode()
+
+    assert "<dt>Scope</dt><dd>International</dd>" in english
+    assert "Application form" in english
+    assert "<dt>Phạm vi</dt><dd>Quốc tế</dd>" in vietnamese
+    assert "Đơn đề nghị" in vietnamese and "Application form" not in vietnamese
+
+
+def test_the_transaction_list_names_procedures_in_the_readers_language(
+    client, citizen, procedure, settings
+):
+    procedure.name_en = "Issuance of a postal licence"
+    procedure.save()
+    DossierFactory(applicant=citizen, procedure=procedure, status=S.SUBMITTED)
+
+    english = client.get(reverse("dossiers:list")).content.decode()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "vi"
+    vietnamese = client.get(reverse("dossiers:list")).content.decode()
+    personal = client.get(reverse("accounts:me")).content.decode()
+
+    assert "Issuance of a postal licence" in english
+    assert "Cấp giấy phép bưu chính" not in english
+    assert "Cấp giấy phép bưu chính" in vietnamese
+    assert "Cấp giấy phép bưu chính" in personal

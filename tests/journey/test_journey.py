@@ -139,6 +139,12 @@ def test_the_whole_journey(
     settings,
 ):
     procedure, staff = catalogue_and_staff
+
+    def catalogue_name(obj) -> str:
+        """A procedure's or agency's name as the journey's reader sees it (English or not)."""
+        with translation.override(lang):
+            return str(obj.display_name)
+
     locale = {"vi": "vi-VN", "en": "en-US"}[lang]
     browser = _playwright_browser
     contexts = []
@@ -204,7 +210,7 @@ def test_the_whole_journey(
         c.locator("main form[role=search] button[type=submit]").first.click()
         c.wait_for_url("**/procedures/?q=*")
         citizen.check("search-results")
-        c.get_by_role("link", name=PROCEDURE).first.click()
+        c.get_by_role("link", name=catalogue_name(procedure)).first.click()
         c.wait_for_url(f"**/procedures/{procedure.slug}/")
         citizen.check("procedure")
         c.get_by_role("link", name=t("Submit a dossier")).first.click()
@@ -377,7 +383,8 @@ def test_the_whole_journey(
         v.fill("main input[name=code]", " " + dossier.code.lower() + " ")
         v.locator("main form button[type=submit]").first.click()
         lookup_text = visitor.main_text()
-        assert procedure.name in lookup_text
+        assert catalogue_name(procedure) in lookup_text
+        assert catalogue_name(procedure.agency) in lookup_text
         assert "Lê Thị Hoa" not in lookup_text and "L** T** H**" not in lookup_text
         visitor.check("lookup-result")
         v.get_by_role("link", name=t("View")).first.click()

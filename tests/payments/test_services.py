@@ -69,6 +69,29 @@ def test_issuing_a_fee_notice_waits_for_payment_and_tells_the_applicant(
     assert f"http://testserver/me/dossiers/{dossier.pk}/#payment" in mail.body
 
 
+def test_fee_items_keep_the_schedules_english_names_for_english_readers(
+    dossier, staff, mailoutbox, django_capture_on_commit_callbacks
+):
+    dossier.procedure.fees.filter(name="Phí thẩm định").update(name_en="Appraisal fee")
+    dossier.applicant.language = "en"
+    dossier.applicant.save()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        notice = services.fee_notice_issue(
+            dossier_id=dossier.pk,
+            items=[("Phí thẩm định", 50_000), ("Phí thẩm định bổ sung", 20_000)],
+            actor=staff,
+        )
+
+    assert [(i.name, i.name_en) for i in notice.items.all()] == [
+        ("Phí thẩm định", "Appraisal fee"),
+        ("Phí thẩm định bổ sung", ""),  # renamed by staff: no English, shown in Vietnamese
+    ]
+    body = mailoutbox[0].body
+    assert "- Appraisal fee: 50.000 ₫" in body
+    assert "- Phí thẩm định bổ sung: 20.000 ₫" in body
+
+
 def test_fee_notice_is_refused_unless_the_dossier_is_being_processed(staff):
     dossier = DossierFactory(status=DossierStatus.RECEIVED)
     with pytest.raises(TransitionRefused):

@@ -42,6 +42,28 @@ def test_payment_page_shows_the_notice_and_both_ways_to_pay(
     assert 'enctype="multipart/form-data"' in body
 
 
+@pytest.mark.parametrize("language", ["en", "vi"])
+def test_the_fee_items_are_named_in_the_readers_language(
+    client, dossier, staff, citizen, settings, language
+):
+    dossier.procedure.fees.filter(name="Phí thẩm định").update(name_en="Appraisal fee")
+    services.fee_notice_issue(
+        dossier_id=dossier.pk,
+        items=[("Phí thẩm định", 50_000), ("Lệ phí cấp giấy phép", 100_000)],
+        actor=staff,
+    )
+    client.force_login(citizen)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+
+    body = client.get(page_url(dossier)).content.decode()
+
+    if language == "en":
+        assert "<tr><td>Appraisal fee</td>" in body
+        assert '<tr><td><span lang="vi">Lệ phí cấp giấy phép</span></td>' in body
+    else:
+        assert "<tr><td>Phí thẩm định</td>" in body and "Appraisal fee" not in body
+
+
 def test_dossier_panel_include_renders_for_the_dossier_page(notice, citizen):
     request = RequestFactory().get("/")
     request.user = citizen

@@ -94,6 +94,38 @@ def test_a_catalogue_change_reaches_the_stored_lookup(client, received, procedur
     assert "Cấp lại giấy phép bưu chính" in client.get(LOOKUP, {"code": received.code}).text
 
 
+def test_each_language_has_its_own_stored_lookup_with_its_catalogue_names(
+    client, received, procedure
+):
+    procedure.name_en = "Issuance of a postal licence"
+    procedure.save()
+    pages = {}
+    for language in ("vi", "en", "vi", "en"):
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+        queries, html = _queries(client, LOOKUP, {"code": received.code})
+        pages.setdefault(language, []).append((queries, html))
+
+    for language, name, agency in (
+        ("vi", "Cấp giấy phép bưu chính", "Vụ Bưu chính"),
+        ("en", "Issuance of a postal licence", procedure.agency.name_en),
+    ):
+        (built, first), (stored, again) = pages[language]
+        assert built > 0 and stored == 0  # built once per language, then replayed
+        assert again == first
+        assert name in first and agency in first
+    assert "Cấp giấy phép bưu chính" not in pages["en"][0][1]
+    assert "Issuance of a postal licence" not in pages["vi"][0][1]
+
+
+def test_an_english_name_change_reaches_the_stored_english_lookup(client, received, procedure):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    client.get(LOOKUP, {"code": received.code})
+    procedure.name_en = "Reissuance of a postal licence"
+    procedure.save()
+
+    assert "Reissuance of a postal licence" in client.get(LOOKUP, {"code": received.code}).text
+
+
 def test_guessed_codes_are_never_stored(client, received):
     for _ in range(2):
         built, html = _queries(client, LOOKUP, {"code": "VBC-991231-9999"})
@@ -136,6 +168,23 @@ def test_the_transaction_list_is_stored_per_user(client, citizen, procedure):
     assert stored < built and stored <= 2
     assert second == first
     assert first.count('class="dossier-code"') == 3
+
+
+def test_the_transaction_list_is_stored_per_language(client, citizen, procedure):
+    procedure.name_en = "Issuance of a postal licence"
+    procedure.save()
+    pages = {}
+    for language in ("en", "vi", "en", "vi"):
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+        pages.setdefault(language, []).append(_queries(client, MY_LIST))
+
+    for language, name in (
+        ("en", "Issuance of a postal licence"),
+        ("vi", "Cấp giấy phép bưu chính"),
+    ):
+        (built, first), (stored, again) = pages[language]
+        assert stored < built and again == first
+        assert first.count(name) == 3
 
 
 def test_a_new_dossier_or_notification_shows_on_the_next_request(client, citizen, procedure):

@@ -1,3 +1,5 @@
+import re
+
 from django.contrib import admin
 from django.urls import reverse
 from django.utils import translation
@@ -97,3 +99,39 @@ def test_field_admin_counts_procedures(staff_client, catalogue):
     assert response.status_code == 200
     counts = {f.slug: f._procedure_count for f in response.context["cl"].result_list}
     assert counts == {"buu-chinh": 2, "vien-thong": 1}
+
+
+# Django admin's one form row for a tuple of fields.
+SIDE_BY_SIDE = 'class="form-row flex-container form-multiline field-{0} field-{0}_en"'
+
+
+def test_every_catalogue_text_is_edited_beside_its_english_version(staff_client, catalogue):
+    procedure = catalogue["1.004477"]
+
+    html = staff_client.get(
+        reverse("admin:procedures_procedure_change", args=[procedure.pk])
+    ).content.decode()
+    agency_html = staff_client.get(
+        reverse("admin:procedures_agency_change", args=[procedure.agency.pk])
+    ).content.decode()
+    field_html = staff_client.get(
+        reverse("admin:procedures_field_change", args=[procedure.field.pk])
+    ).content.decode()
+
+    # One form row holds both languages of a text.
+    for name in ("name", "applicants", "content", "conditions", "result", "legal_basis"):
+        assert SIDE_BY_SIDE.format(name) in html, name
+    for prefix, name in (
+        ("components-0", "name"),
+        ("components-0", "description"),
+        ("form_fields-0", "label"),
+        ("form_fields-0", "help"),
+        ("form_fields-0", "choices"),
+    ):
+        assert SIDE_BY_SIDE.format(name) in html, f"{prefix} {name}"
+        assert f'name="{prefix}-{name}_en"' in html
+    # Tabular inlines: the English column right after the Vietnamese one.
+    assert re.search(r'name="steps-0-text".*?name="steps-0-text_en"', html, re.S)
+    assert re.search(r'name="fees-0-name".*?name="fees-0-name_en"', html, re.S)
+    assert SIDE_BY_SIDE.format("name") in agency_html
+    assert SIDE_BY_SIDE.format("name") in field_html

@@ -21,8 +21,8 @@ def test_find_a_procedure_by_field_and_by_search_then_download_its_template(
     axe_check(page, name="home")
     screenshot(page, "1-home")
 
-    # By field: the "Bưu chính" tile shows its two procedures.
-    page.locator(".field-tile", has_text="Bưu chính").click()
+    # By field: the "Postal services" (Bưu chính) tile shows its two procedures.
+    page.locator(".field-tile", has_text="Postal services").click()
     page.wait_for_url("**/procedures/field/buu-chinh/")
     axe_check(page, name="field page")
     assert page.locator(".proc-card").count() == 2

@@ -25,6 +25,7 @@ pytestmark = pytest.mark.django_db
 
 FIXTURE = Path(__file__).parent / "data" / "catalogue.json"
 MODELS = [Agency, Field, Procedure, ProcedureStep, DossierComponent, FormField, Fee]
+POSTAL_EN = "Issuance of a postal licence"
 
 
 def snapshot() -> dict:
@@ -242,3 +243,66 @@ def test_shipped_catalogue_loads_and_is_idempotent(settings):
     assert not load_catalogue().changed
     assert snapshot() == rows
     assert stored_files(Path(settings.MEDIA_ROOT)) == files
+
+
+def _add_english(data: dict) -> None:
+    postal = data["procedures"][0]
+    postal["name_en"] = "Issuance of a postal licence"
+    postal["conditions_en"] = "Holding an enterprise registration certificate."
+    postal["steps"][0] = {"text": postal["steps"][0], "text_en": "Step 1: Submit the dossier."}
+    postal["components"][0]["name_en"] = "Application for a postal licence"
+    postal["components"][0]["description_en"] = "Using the prescribed form."
+    scope = postal["form_fields"][1]
+    scope["label_en"] = "Scope"
+    scope["help_en"] = "Where letters are delivered"
+    scope["choices_en"] = ["Intra-provincial", "Inter-provincial", "International"]
+    postal["fees"][0]["name_en"] = "Appraisal fee"
+
+
+def test_english_texts_are_loaded_beside_the_vietnamese_ones(editable_catalogue):
+    load_catalogue(editable_catalogue(_add_english))
+
+    postal = Procedure.objects.get(national_code="1.004477")
+    assert (postal.name, postal.name_en) == ("Cấp giấy phép bưu chính", POSTAL_EN)
+    assert postal.conditions_en == "Holding an enterprise registration certificate."
+    assert postal.content_en == ""  # not in the file: blank, the pages show the Vietnamese
+    assert postal.search_text_en == "issuance of a postal licence"
+    assert list(postal.steps.values_list("text", "text_en")) == [
+        ("Bước 1: Nộp hồ sơ.", "Step 1: Submit the dossier."),
+        ("Bước 2: Thẩm định.", ""),
+        ("Bước 3: Trả kết quả.", ""),
+    ]
+    form = postal.components.get(order=0)
+    assert (form.name_en, form.description_en) == (
+        "Application for a postal licence",
+        "Using the prescribed form.",
+    )
+    scope = postal.form_fields.get(key="scope")
+    assert (scope.label_en, scope.help_en) == ("Scope", "Where letters are delivered")
+    assert scope.choices == ["Nội tỉnh", "Liên tỉnh", "Quốc tế"]
+    assert scope.choices_en == ["Intra-provincial", "Inter-provincial", "International"]
+    assert postal.fees.get(order=0).name_en == "Appraisal fee"
+    assert Agency.objects.get(code="TBC").name_en == "Department of Post (test)"
+    assert Field.objects.get(slug="buu-chinh").name_en == "Postal services"
+    assert not load_catalogue(editable_catalogue.path).changed
+
+
+def test_an_english_translation_removed_from_the_file_is_blanked(editable_catalogue):
+    load_catalogue(editable_catalogue(_add_english))
+
+    def drop(data):
+        del data["procedures"][0]["name_en"]
+
+    stats = load_catalogue(editable_catalogue(drop))
+
+    assert stats.updated == {"procedure": 1}
+    assert Procedure.objects.get(national_code="1.004477").name_en == ""
+
+
+def test_english_choices_must_match_the_vietnamese_ones(editable_catalogue):
+    def mismatch(data):
+        data["procedures"][0]["form_fields"][1]["choices_en"] = ["Inter-provincial"]
+
+    with pytest.raises(CommandError, match="has 1 English choices for 3"):
+        load_catalogue(editable_catalogue(mismatch))
+    assert not Procedure.objects.exists()

@@ -7,6 +7,7 @@ from django.urls import NoReverseMatch, reverse
 
 import pytest
 
+from procedures.management.commands.load_catalogue import load_catalogue
 from procedures.models import Procedure
 
 from .conftest import bulk_procedures
@@ -50,7 +51,7 @@ def test_home_shows_search_fields_with_counts_popular_and_lookup_link(client, ca
     assert f'action="{reverse("procedures:list")}"' in response.content.decode()
     counts = {f.slug: f.procedure_count for f in response.context["fields"]}
     assert counts == {"buu-chinh": 1, "vien-thong": 1}
-    assert "Bưu chính 1 " in page  # the field tile with its count of published procedures
+    assert "Postal services 1 " in page  # the field tile (in English) with its published count
     assert [p.name for p in response.context["popular"]] == [
         POSTAL,
         "Cấp giấy phép thiết lập mạng viễn thông công cộng",
@@ -171,7 +172,7 @@ def test_detail_shows_all_guidance(client, catalogue):
         "1,000,000 VND",
         "Giấy phép bưu chính",  # result
         "Luật Bưu chính 2010",  # legal basis
-        "Vụ Bưu chính (thử)",  # agency
+        "Department of Post (test)",  # agency, in English
         "024 0000 0001",
     ]:
         assert expected in page, expected
@@ -329,3 +330,156 @@ def test_query_count_is_constant_with_the_catalogue_size(
         large = count_queries(client, url, params)
 
     assert large == small
+
+
+# --- The catalogue in the reader's language ----------------------------------------------------
+
+
+@pytest.fixture
+def shipped(db):
+    """The shipped catalogue (procedures/data/catalogue.json), complete in English."""
+    load_catalogue()
+    return {p.national_code: p for p in Procedure.objects.all()}
+
+
+def _get(client, settings, url, language, params=None):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    response = client.get(url, params or {})
+    assert response.status_code == 200
+    return response
+
+
+DETAIL_TEXTS = {
+    # what the detail page of 1.004477 shows, by language: name, field, agency, step, condition,
+    # component, component description, declared field, fee, result, legal basis
+    "en": [
+        "Issuance of a postal licence",
+        "Postal services",
+        "Department of Post",
+        "Step 2: The one-stop desk checks that the dossier is complete and valid",
+        "Holding an enterprise registration certificate; meeting the financial requirements",
+        "Copy of the enterprise registration certificate or an equivalent document",
+        "Using the prescribed form, signed by the legal representative.",
+        "Enterprise code / tax code",
+        "Fee for appraising the conditions for postal operations",
+        "Postal licence (valid for up to 10 years)",
+        "Law on Post No. 49/2010/QH12; Decree No. 47/2011/ND-CP",
+    ],
+    "vi": [
+        "Cấp giấy phép bưu chính",
+        "Bưu chính",
+        "Vụ Bưu chính",
+        "Bước 2: Bộ phận Một cửa kiểm tra tính đầy đủ, hợp lệ của hồ sơ",
+        "Có giấy chứng nhận đăng ký doanh nghiệp; đáp ứng điều kiện tài chính",
+        "Bản sao Giấy chứng nhận đăng ký doanh nghiệp hoặc giấy tờ tương đương",
+        "Theo mẫu, do người đại diện theo pháp luật ký.",
+        "Mã số doanh nghiệp/ mã số thuế",
+        "Phí thẩm định điều kiện hoạt động bưu chính",
+        "Giấy phép bưu chính (thời hạn tối đa 10 năm)",
+        "Luật Bưu chính số 49/2010/QH12; Nghị định số 47/2011/NĐ-CP",
+    ],
+}
+
+
+@pytest.mark.parametrize("language", ["en", "vi"])
+def test_the_guidance_page_is_in_the_readers_language(client, settings, shipped, language):
+    other = "vi" if language == "en" else "en"
+
+    response = _get(client, settings, shipped["1.004477"].get_absolute_url(), language)
+
+    page = text(response)
+    for expected in DETAIL_TEXTS[language]:
+        assert expected in page, expected
+    for foreign in DETAIL_TEXTS[other][3:]:
+        assert foreign not in page, foreign
+    assert '<span lang="vi">' not in response.content.decode()  # nothing falls back
+
+
+@pytest.mark.parametrize(
+    ("language", "field", "postal", "press", "agency"),
+    [
+        (
+            "en",
+            "Postal services",
+            "Issuance of a postal licence",
+            "Issuance of a press card",
+            "Authority of Press",
+        ),
+        ("vi", "Bưu chính", "Cấp giấy phép bưu chính", "Cấp thẻ nhà báo", "Cục Báo chí"),
+    ],
+)
+def test_the_home_list_and_field_pages_are_in_the_readers_language(
+    client, settings, shipped, language, field, postal, press, agency
+):
+    home = text(_get(client, settings, reverse("procedures:home"), language))
+    catalogue = text(_get(client, settings, reverse("procedures:list"), language))
+    field_page = text(
+        _get(client, settings, reverse("procedures:field", args=["bao-chi"]), language)
+    )
+
+    assert f"{field} 5 " in home  # a field tile with its count
+    assert postal in catalogue
+    assert press in field_page and f"Agency: {agency}" in field_page.replace("Cơ quan:", "Agency:")
+    other = {"Issuance of a press card", "Cấp thẻ nhà báo"} - {press}
+    assert other.pop() not in field_page
+
+
+def test_a_text_without_english_shows_in_vietnamese_marked_as_such(client, catalogue):
+    # The fixture catalogue has English names for its agencies and fields only.
+    procedure = catalogue["1.004477"]
+
+    response = client.get(procedure.get_absolute_url())
+
+    html = response.content.decode()
+    assert f'<h1><span lang="vi">{POSTAL}</span></h1>' in html
+    assert '<div lang="vi"><p>Có giấy chứng nhận đăng ký doanh nghiệp.</p></div>' in html
+    assert '<li><span lang="vi">Bước 1: Nộp hồ sơ.</span></li>' in html
+    assert '<span lang="vi">Department of Post (test)</span>' not in html
+    assert "Department of Post (test)" in html
+
+
+def test_a_catalogue_filter_option_without_english_is_marked(client, catalogue):
+    Procedure.objects.filter(national_code="1.004477").update(is_published=True)
+    agency = catalogue["1.004477"].agency
+    agency.name_en = ""
+    agency.save()
+
+    html = client.get(reverse("procedures:list")).content.decode()
+
+    assert f'<option value="{agency.code}" lang="vi">{agency.name}</option>' in html
+
+
+def test_english_readers_find_a_procedure_by_its_english_name(client, settings, shipped):
+    url = reverse("procedures:list")
+
+    english = _get(client, settings, url, "en", {"q": "Press Card"})
+    vietnamese_words = _get(client, settings, url, "en", {"q": "the nha bao"})
+    field_page = _get(
+        client, settings, reverse("procedures:field", args=["bao-chi"]), "en", {"q": "newsletter"}
+    )
+
+    assert listed(english) == ["Cấp thẻ nhà báo"]
+    assert listed(vietnamese_words)[0] == "Cấp thẻ nhà báo"  # Vietnamese words still work
+    assert listed(field_page) == ["Cấp giấy phép xuất bản bản tin"]
+
+
+@pytest.mark.parametrize("query", ["the nha bao", "press card"])
+def test_vietnamese_readers_search_the_vietnamese_names_only(client, settings, shipped, query):
+    """The English names change nothing for Vietnamese readers: "the" (thẻ) must not match
+    the English article in "... ensuring the security of ..."."""
+    response = _get(client, settings, reverse("procedures:list"), "vi", {"q": query})
+
+    assert listed(response) == (["Cấp thẻ nhà báo"] if query == "the nha bao" else [])
+
+
+def test_the_agency_filter_is_in_the_readers_alphabetical_order(client, settings, shipped):
+    def agencies(language) -> list[str]:
+        html = _get(client, settings, reverse("procedures:list"), language).content.decode()
+        select = html.split('id="filter-agency"', 1)[1].split("</select>", 1)[0]
+        return re.findall(r'<option value="[A-Z]+"[^>]*>([^<]+)</option>', select)
+
+    english, vietnamese = agencies("en"), agencies("vi")
+
+    assert english == sorted(english, key=str.casefold)
+    assert english[0] == "Authority of Broadcasting and Electronic Information"
+    assert vietnamese[0] == "Cục An toàn thông tin"

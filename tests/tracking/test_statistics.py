@@ -143,6 +143,18 @@ def test_agency_names_follow_the_language(known):
     assert [row.name for row in stats.agencies] == ["Cục A", "Cục B"]
 
 
+def test_the_english_page_marks_an_untranslated_field_name_as_vietnamese(client, known, settings):
+    from procedures.models import Field
+
+    Field.objects.filter(name="Viễn thông").update(name_en="")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+
+    html = client.get(STATISTICS, {"from": "2026-01", "to": "2026-06"}).content.decode()
+
+    assert '<th scope="row">Authority A</th>' in html
+    assert '<th scope="row"><span lang="vi">Viễn thông</span></th>' in html
+
+
 def test_statistics_are_cached_briefly(known, django_assert_num_queries):
     with django_assert_num_queries(4):
         first = statistics_for_period(period=PERIOD, today=TODAY)

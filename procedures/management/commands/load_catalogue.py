@@ -4,6 +4,10 @@ Running it twice changes nothing: rows are updated only when a value differs, ch
 components, declared fields, fees) are updated in place by position so their ids stay stable,
 and template files are stored only when missing or changed. Components that dossiers reference
 are never deleted.
+
+Every text the public reads may have its English translation beside it under the same key with
+`_en` (`name_en`, `help_en`, `choices_en` …; a step is a string or {"text", "text_en"}); the
+models' TRANSLATED_FIELDS name them.
 """
 
 import hashlib
@@ -50,6 +54,22 @@ class Stats:
     @property
     def changed(self) -> bool:
         return bool(self.created or self.updated or self.deleted or self.files_stored)
+
+
+def english(model: type[models.Model], record: dict[str, Any]) -> dict[str, Any]:
+    """The English twins (`<name>_en`) of `model`'s translated texts in a data-file record; a
+    missing one is blank (the pages then show the Vietnamese text)."""
+    values = {}
+    for name in model.TRANSLATED_FIELDS:  # type: ignore[attr-defined]
+        blank: Any = [] if isinstance(model._meta.get_field(name), models.JSONField) else ""
+        values[f"{name}_en"] = record.get(f"{name}_en") or blank
+    return values
+
+
+def _step(item: str | dict[str, Any]) -> dict[str, Any]:
+    """A step is its Vietnamese text, or {"text": ..., "text_en": ...}."""
+    record = {"text": item} if isinstance(item, str) else item
+    return {"text": record["text"], **english(ProcedureStep, record)}
 
 
 def _assign(obj: models.Model, values: dict[str, Any]) -> bool:
@@ -153,7 +173,7 @@ class Loader:
                 {"code": a["code"]},
                 {
                     "name": a["name"],
-                    "name_en": a.get("name_en", ""),
+                    **english(Agency, a),
                     "address": a.get("address", ""),
                     "phone": a.get("phone", ""),
                     "email": a.get("email", ""),
@@ -170,7 +190,7 @@ class Loader:
             f["slug"]: self.upsert(
                 Field,
                 {"slug": f["slug"]},
-                {"name": f["name"], "name_en": f.get("name_en", ""), "order": f.get("order", 0)},
+                {"name": f["name"], **english(Field, f), "order": f.get("order", 0)},
             )
             for f in data.get("fields", [])
         }
@@ -214,6 +234,7 @@ class Loader:
                 "processing_days": int(p.get("processing_days", 1)),
                 "result": p.get("result", ""),
                 "legal_basis": p.get("legal_basis", ""),
+                **english(Procedure, p),
                 "is_sample": bool(p.get("sample", False)),
                 "popularity": int(p.get("popularity", 0)),
             },
@@ -222,7 +243,7 @@ class Loader:
         self.sync_children(
             ProcedureStep,
             list(procedure.steps.order_by("order", "id")),
-            [{"text": text} for text in p.get("steps", [])],
+            [_step(item) for item in p.get("steps", [])],
             procedure,
         )
         self.sync_children(
@@ -235,7 +256,10 @@ class Loader:
         self.sync_children(
             Fee,
             list(procedure.fees.order_by("order", "id")),
-            [{"name": f["name"], "amount": int(f.get("amount", 0))} for f in p.get("fees", [])],
+            [
+                {"name": f["name"], **english(Fee, f), "amount": int(f.get("amount", 0))}
+                for f in p.get("fees", [])
+            ],
             procedure,
         )
 
@@ -247,6 +271,7 @@ class Loader:
         return {
             "name": c["name"],
             "description": c.get("description", ""),
+            **english(DossierComponent, c),
             "required": bool(c.get("required", True)),
             "copies": int(c.get("copies", 1)),
             "original_kind": kind,
@@ -271,7 +296,13 @@ class Loader:
                 "required": bool(f.get("required", False)),
                 "choices": list(f.get("choices", [])),
                 "help": f.get("help", ""),
+                **english(FormField, f),
             }
+            if values["choices_en"] and len(values["choices_en"]) != len(values["choices"]):
+                raise CommandError(
+                    f"{procedure.national_code}: field {f['key']!r} has "
+                    f"{len(values['choices_en'])} English choices for {len(values['choices'])}"
+                )
             keys.append(f["key"])
             obj = existing.get(f["key"])
             if obj is None:
