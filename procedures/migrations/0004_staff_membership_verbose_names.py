@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('procedures', '0002_search_trigram'),
+        ('procedures', '0003_catalogue_english_texts'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0002_auditentry'),
+        ('accounts', '0005_second_factor_proxy'),
     ]
 
     operations = [

@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('auth', '0012_alter_user_first_name_max_length'),
-        ('dossiers', '0003_agency_status_due_index'),
+        ('dossiers', '0006_supplement_request_verbose_names'),
     ]
 
     operations = [

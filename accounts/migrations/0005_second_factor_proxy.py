@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0003_outbox_and_notification_verbose_names'),
+        ('accounts', '0004_outbox_and_notification_verbose_names'),
         ('mfa', '0003_authenticator_type_uniq'),
     ]
 

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0002_auditentry'),
+        ('accounts', '0003_notification_message_params'),
     ]
 
     operations = [
