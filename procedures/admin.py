@@ -123,7 +123,7 @@ class ProcedureAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_filter = ["field", "agency", "service_level", "is_published", "is_sample"]
     list_select_related = ["field", "agency"]
     search_fields = ["national_code", "slug", "name", "name_en", "search_text"]
-    readonly_fields = ["search_words", "search_text_en", "public_link", "last_updated"]
+    readonly_fields = ["search_words", "search_words_en", "public_link", "last_updated"]
     autocomplete_fields = ["field", "agency"]
     prepopulated_fields = {"slug": ("national_code",)}
     list_per_page = 50
@@ -159,7 +159,7 @@ class ProcedureAdmin(AuditedAdminMixin, admin.ModelAdmin):
             _("Search"),
             {
                 "classes": ("collapse",),
-                "fields": ("search_words", "search_text_en", "last_updated"),
+                "fields": ("search_words", "search_words_en", "last_updated"),
             },
         ),
     )
@@ -167,6 +167,10 @@ class ProcedureAdmin(AuditedAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("search words"))
     def search_words(self, obj: Procedure) -> str:
         return obj.search_text or "—"
+
+    @admin.display(description=_("search words (English)"))
+    def search_words_en(self, obj: Procedure) -> str:
+        return obj.search_text_en or "—"
 
     @admin.display(description=_("last updated"))
     def last_updated(self, obj: Procedure) -> str:

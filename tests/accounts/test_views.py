@@ -176,6 +176,15 @@ def test_dev_outbox_lists_emails_only_when_enabled(rf, settings):
     assert "a@example.com" in dev_outbox(get("/"), pk=email.pk).content.decode()
 
 
+def _with_totp(user):
+    """Staff open no agency page without a second factor: this test is about the outbox."""
+    from allauth.mfa.models import Authenticator
+
+    if user.is_staff:
+        Authenticator.objects.create(user=user, type=Authenticator.Type.TOTP, data={"secret": "x"})
+    return user
+
+
 @pytest.mark.urls("tests.accounts.urls_dev_outbox")
 @pytest.mark.parametrize("who", ["anonymous", "citizen", "staff"])
 def test_dev_outbox_is_only_for_a_signed_in_superuser(client, settings, who):
@@ -187,7 +196,7 @@ def test_dev_outbox_is_only_for_a_signed_in_superuser(client, settings, who):
         to="a@example.com", subject="Đặt lại mật khẩu", body_text="/accounts/password/reset/key/x"
     )
     if who != "anonymous":
-        client.force_login(UserFactory(is_staff=who == "staff"))
+        client.force_login(_with_totp(UserFactory(is_staff=who == "staff")))
     for path in ("/dev/outbox/", f"/dev/outbox/{email.pk}/"):
         response = client.get(path)
         if who == "anonymous":
@@ -198,7 +207,7 @@ def test_dev_outbox_is_only_for_a_signed_in_superuser(client, settings, who):
         assert "Đặt lại mật khẩu" not in response.content.decode()
         assert "reset/key" not in response.content.decode()
 
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    client.force_login(_with_totp(UserFactory(is_staff=True, is_superuser=True)))
     assert "Đặt lại mật khẩu" in client.get("/dev/outbox/").content.decode()
     assert "reset/key/x" in client.get(f"/dev/outbox/{email.pk}/").content.decode()
 

@@ -94,8 +94,8 @@ def test_the_applicant_reads_the_same_history_in_vietnamese_and_in_english(
     for text in (
         f"Dossier received; due date {due}.",
         f"({AGENCY_EN})",
-        "Fee notice: 15.000.000 ₫",
-        "Fee paid online through NCB Bank: 15.000.000 ₫",
+        "Fee notice: 15,000,000 VND",
+        "Fee paid online through NCB Bank: 15,000,000 VND",
         "Awaiting fee payment",
         "Processing started.",
     ):
@@ -109,8 +109,8 @@ def test_the_applicant_reads_the_same_history_in_vietnamese_and_in_english(
     for text in (
         f"Đã tiếp nhận hồ sơ; ngày hẹn trả kết quả {due}.",
         f"({AGENCY_VI})",
-        "Thông báo nộp phí: 15.000.000 ₫",
-        "Đã nộp phí trực tuyến qua Ngân hàng NCB: 15.000.000 ₫",
+        "Thông báo nộp phí: 15.000.000 đ",
+        "Đã nộp phí trực tuyến qua Ngân hàng NCB: 15.000.000 đ",
         awaiting,
     ):
         assert text in vietnamese
@@ -243,9 +243,9 @@ def test_the_migration_turns_old_sentences_into_messages_and_keeps_what_people_t
     )
     assert rows["continue"].internal_note == ""
     assert rows["overdue"].params == {"date": "2027-03-15"} and rows["overdue"].internal_note == ""
-    assert text("fee", "en") == "Fee notice: 15.000.000 ₫" and rows["fee"].note == ""
-    assert text("paid", "en") == "Fee paid: 15.000.000 ₫"
-    assert text("paid", "vi") == "Đã nộp phí: 15.000.000 ₫"
+    assert text("fee", "en") == "Fee notice: 15,000,000 VND" and rows["fee"].note == ""
+    assert text("paid", "en") == "Fee paid: 15,000,000 VND"
+    assert text("paid", "vi") == "Đã nộp phí: 15.000.000 đ"
     assert rows["receipt"].note == "Ảnh mờ, gọi 0912345678"
     assert text("receipt", "en") == "The payment receipt was not accepted."
     assert rows["withdrawn"].message == "dossier.withdrawn"

@@ -88,8 +88,8 @@ def test_fee_items_keep_the_schedules_english_names_for_english_readers(
         ("Phí thẩm định bổ sung", ""),  # renamed by staff: no English, shown in Vietnamese
     ]
     body = mailoutbox[0].body
-    assert "- Appraisal fee: 50.000 ₫" in body
-    assert "- Phí thẩm định bổ sung: 20.000 ₫" in body
+    assert "- Appraisal fee: 50,000 VND" in body
+    assert "- Phí thẩm định bổ sung: 20,000 VND" in body
 
 
 def test_fee_notice_is_refused_unless_the_dossier_is_being_processed(staff):
