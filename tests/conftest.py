@@ -141,6 +141,15 @@ def celery_worker_argv(*, pool: str = "solo", concurrency: int = 1) -> list[str]
     ]
 
 
+def gunicorn_argv(*, port: int, workers: int = 2, threads: int = 4) -> list[str]:
+    """The command line of gunicorn serving the portal as production does, on loopback."""
+    return [
+        *(sys.executable, "-m", "gunicorn", "portal.wsgi"),
+        *("--config", "python:portal.gunicorn_conf", "--bind", f"127.0.0.1:{port}"),
+        *("--workers", str(workers), "--threads", str(threads), "--timeout", "60"),
+    ]
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

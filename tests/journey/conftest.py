@@ -7,7 +7,6 @@ import email.policy
 import os
 import re
 import subprocess
-import sys
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -19,7 +18,7 @@ from django.db import connection
 import pytest
 
 from portal.celery import app as celery_app
-from tests.conftest import celery_worker_argv, free_port
+from tests.conftest import celery_worker_argv, free_port, gunicorn_argv
 
 
 @dataclass
@@ -99,22 +98,7 @@ def stack(transactional_db, postgres, redis_url, smtp_sink, tmp_path, request):
     processes = []
     try:
         for name, argv in {
-            "web": [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "portal.wsgi",
-                "--config",
-                "python:portal.gunicorn_conf",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "2",
-                "--threads",
-                "4",
-                "--timeout",
-                "60",
-            ],
+            "web": gunicorn_argv(port=port),
             "worker": celery_worker_argv(pool="threads", concurrency=4),
         }.items():
             log = (logs / f"{name}.log").open("w")

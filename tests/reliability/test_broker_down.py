@@ -19,6 +19,7 @@ from dossiers.models import Dossier, DossierEvent
 from portal.celery import app as celery_app
 from tests.conftest import free_port
 from tests.dossiers.factories import (
+    APPLICANT_FORM,
     PDF_BYTES,
     DossierComponentFactory,
     ProcedureFactory,
@@ -72,12 +73,7 @@ def test_submission_with_the_broker_down_commits_and_the_email_follows_once(
     data = {
         "form_token": str(uuid.uuid4()),
         "action": "submit",
-        "applicant_type": "person",
-        "applicant_name": "Nguyễn Văn An",
-        "citizen_id": "001200012345",
-        "phone": "0912345678",
-        "email": "an@example.com",
-        "address": "1 Tràng Tiền, Hà Nội",
+        **APPLICANT_FORM,
         f"component_{component.pk}": SimpleUploadedFile("don.pdf", PDF_BYTES),
     }
 
