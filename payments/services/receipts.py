@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from accounts.services import user_notify
 from dossiers.constants import DossierStatus
 from dossiers.services import officer_notify
-from dossiers.uploads import UploadRejected, check_file, store_file
+from dossiers.uploads import UploadRejected, check_file, store_file, uploads_undone_on_error
 
 from ..constants import RECEIPT_FILE_TYPES, RECEIPT_MAX_SIZE_MB, PaymentMethod
 from ..models import FeeNotice, Payment
@@ -43,7 +43,7 @@ def payment_receipt_submit(*, fee_notice_id: int, user, file) -> Payment:
     except UploadRejected as exc:
         raise PaymentError(str(exc)) from exc
 
-    with transaction.atomic():
+    with uploads_undone_on_error(), transaction.atomic():
         notice = _lock_notice(
             FeeNotice.objects.values_list("pk", flat=True).get(
                 pk=fee_notice_id, dossier__applicant=user
