@@ -274,6 +274,9 @@ class RedisCache(DjangoRedisCache):
     def _kept_locally(self, key: str) -> bool:
         return key.startswith(self._local_prefixes) if self._local_prefixes else False
 
+    def _only_kept(self, keys: Iterable[str]) -> list[str]:
+        return [key for key in keys if self._kept_locally(key)]
+
     def _local(self, key: str, call: Callable[[LocMemCache], Any]):
         return call if self._kept_locally(key) else None
 
@@ -317,10 +320,9 @@ class RedisCache(DjangoRedisCache):
 
     def get_many(self, keys, version=None):
         keys = list(keys)
-        kept = [key for key in keys if self._kept_locally(key)]
         return self._guard(
             lambda: DjangoRedisCache.get_many(self, keys, version),
-            local=lambda local: local.get_many(kept, version),
+            local=lambda local: local.get_many(self._only_kept(keys), version),
         )
 
     def has_key(self, key, version=None):
@@ -342,10 +344,10 @@ class RedisCache(DjangoRedisCache):
         if not data:
             return []
         made = [self.make_key(key, version=version) for key in data]
-        kept = {key: value for key, value in data.items() if self._kept_locally(key)}
 
         def locally(local: LocMemCache) -> list:
-            local.set_many(kept, timeout, version)
+            kept = self._only_kept(data)
+            local.set_many({key: data[key] for key in kept}, timeout, version)
             return [key for key in data if key not in kept]
 
         return self._guard(
@@ -359,11 +361,10 @@ class RedisCache(DjangoRedisCache):
         if not keys:
             return
         made = [self.make_key(key, version=version) for key in keys]
-        kept = [key for key in keys if self._kept_locally(key)]
         self._guard(
             lambda: DjangoRedisCache.delete_many(self, keys, version),
             written=made,
-            local=lambda local: local.delete_many(kept, version),
+            local=lambda local: local.delete_many(self._only_kept(keys), version),
         )
 
     def clear(self):
