@@ -157,6 +157,11 @@ class SharedClientRedisCacheClient(RedisCacheClient):
         return int(count), self._decoded(keys, fetched[0]) if keys else {}
 
 
+def _now() -> float:
+    """The clock of the outage bookkeeping; tests replace it to step through minutes."""
+    return time.monotonic()
+
+
 class Outage:
     """What one process knows of a Redis outage, shared by its threads (Django makes one
     backend object per thread): when to try again, the keys owed a delete, the local stand-in."""
@@ -170,10 +175,10 @@ class Outage:
         self.local = LocMemCache(f"redis-outage:{name}", {"OPTIONS": {"MAX_ENTRIES": 50_000}})
 
     def may_try(self) -> bool:
-        return time.monotonic() >= self.retry_at
+        return _now() >= self.retry_at
 
     def failed(self, error: Exception) -> None:
-        now = time.monotonic()
+        now = _now()
         with self.lock:
             self.retry_at = now + RETRY_SECONDS
             warn = self.warned_at is None or now - self.warned_at >= WARNING_SECONDS
