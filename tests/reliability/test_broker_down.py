@@ -17,7 +17,6 @@ from accounts.models import Notification, OutgoingEmail
 from dossiers.constants import DossierStatus
 from dossiers.models import Dossier, DossierEvent
 from portal.celery import app as celery_app
-from tests.conftest import free_port
 from tests.dossiers.factories import (
     APPLICANT_FORM,
     PDF_BYTES,
@@ -25,35 +24,6 @@ from tests.dossiers.factories import (
     ProcedureFactory,
     UserFactory,
 )
-
-
-def _forget_broker_connections() -> None:
-    """Make the next publish look up the connection pool of the current `broker_url`.
-
-    Pools live in kombu's registry by URL: the broker's own pool is left open for the tests
-    that follow; only the dead broker's pool is closed.
-    """
-    celery_app._pool = None
-    amqp = celery_app.__dict__.get("amqp")
-    if amqp is not None:
-        amqp._producer_pool = None
-
-
-@pytest.fixture
-def dead_broker():
-    conf = celery_app.conf
-    saved = (conf.task_always_eager, conf.broker_url)
-    conf.task_always_eager = False
-    conf.broker_url = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
-    _forget_broker_connections()
-    try:
-        yield
-    finally:
-        dead_pool = celery_app._pool
-        conf.task_always_eager, conf.broker_url = saved
-        _forget_broker_connections()
-        if dead_pool is not None:
-            dead_pool.force_close_all()
 
 
 def _stale(email: OutgoingEmail) -> None:
