@@ -7,10 +7,14 @@ sanitised original name is kept only for display and for `Content-Disposition`.
 """
 
 import hashlib
+import logging
 import re
 import unicodedata
 import uuid
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -22,6 +26,8 @@ from django.utils.translation import ngettext
 import filetype
 
 from . import antivirus
+
+logger = logging.getLogger(__name__)
 
 MB = 1024 * 1024
 HEAD_BYTES = 8192
@@ -209,14 +215,42 @@ def check_file(file, *, file_types: list[str], max_size_mb: int | None = None) -
     )
 
 
+# The files stored inside the innermost `uploads_undone_on_error` block, if any.
+_stored_in_block: ContextVar[list[str] | None] = ContextVar("stored_in_block", default=None)
+
+
+@contextmanager
+def uploads_undone_on_error() -> Iterator[None]:
+    """Around a transaction that stores uploads: if the block fails (its transaction rolled
+    back, or the database went away before the commit), the files stored in it are deleted,
+    so no file is left without the row that names it."""
+    stored: list[str] = []
+    token = _stored_in_block.set(stored)
+    try:
+        yield
+    except BaseException:
+        for name in stored:
+            try:
+                default_storage.delete(name)
+            except Exception:  # the original error matters more; the file is only orphaned
+                logger.exception("could not delete %s after a failed transaction", name)
+        raise
+    finally:
+        _stored_in_block.reset(token)
+
+
 def store_file(file, *, checked: StoredFile, folder: str) -> StoredFile:
     """Save a checked upload in the private default storage under a random name.
 
     The storage streams it (a temporary upload is moved, not read into memory) and never
-    overwrites: the name is new.
+    overwrites: the name is new. Inside `uploads_undone_on_error`, a failure of the block
+    deletes it again.
     """
     file.seek(0)
     name = default_storage.save(f"{folder}/{uuid.uuid4().hex}.{checked.kind}", file)
+    stored = _stored_in_block.get()
+    if stored is not None:
+        stored.append(name)
     return StoredFile(
         name=name,
         original_name=checked.original_name,

@@ -38,6 +38,7 @@ from .uploads import (
     sanitize_filename,
     size_limit_mb,
     type_labels,
+    uploads_undone_on_error,
 )
 
 S = DossierStatus
@@ -334,7 +335,7 @@ def _form_post(
     except ValueError:
         return HttpResponseBadRequest(_("The form is incomplete. Please reload the page."))
     user = request.user
-    with transaction.atomic():
+    with uploads_undone_on_error(), transaction.atomic():
         try:
             if dossier_id is None:
                 dossier = services.dossier_draft_open(
@@ -521,7 +522,7 @@ def _supplement_post(
     """
     action = request.POST.get("action", "save")
     user = request.user
-    with transaction.atomic():
+    with uploads_undone_on_error(), transaction.atomic():
         try:
             dossier, supplement = services.dossier_lock_for_supplement(
                 user=user, dossier_id=dossier.pk

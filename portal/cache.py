@@ -12,7 +12,9 @@ Two kinds of pages:
 
 - `anonymous_page_cache`: a visitor who carries no cookie but the language one sees exactly what
   every other such visitor sees in the same language. A session or CSRF cookie or a signed-in
-  user keeps the request out of the cache.
+  user keeps the request out of the cache. Only the query parameters the page reads (`params`)
+  are part of its key, and the view sees only those: `/?utm=1` is `/`, so nobody fills the
+  cache with copies of one page.
 - `private_page_cache` (and `serve_private_page` for admin views): a signed-in user's own page,
   keyed by the user and the browser's CSRF secret (the page's sign-out form carries a token made
   from it), always tagged with `user_tag(user)`. A request with a flash message waiting is
@@ -37,7 +39,7 @@ from django.contrib.messages import get_messages
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.middleware.csp import get_nonce
 from django.template.response import SimpleTemplateResponse
 from django.utils import translation
@@ -122,19 +124,43 @@ def _storable(request: HttpRequest, response: HttpResponse, *, private: bool) ->
     return "nonce-" not in response.headers.get("Content-Security-Policy", "")
 
 
-def page_cache_key(request: HttpRequest, *, private: bool) -> str:
-    """Path, sorted query, language, day and, for a private page, its user and CSRF secret."""
+def page_cache_key(
+    request: HttpRequest, *, private: bool, params: tuple[str, ...] | None = None
+) -> str:
+    """Path, sorted query, language, day and, for a private page, its user and CSRF secret.
+
+    With `params`, the query is only those parameters (the last value of each, as the view's
+    `request.GET.get` reads it); without, the whole query."""
     known = request.__dict__.setdefault(_KEYS, {})
-    if private not in known:
-        known[private] = _page_cache_key(request, private=private)
-    return known[private]
+    if (private, params) not in known:
+        known[private, params] = _page_cache_key(request, private=private, params=params)
+    return known[private, params]
 
 
-def _page_cache_key(request: HttpRequest, *, private: bool) -> str:
-    query = urlencode(sorted((k, v) for k, values in request.GET.lists() for v in values))
+def _meaningful_query(request: HttpRequest, params: tuple[str, ...]) -> list[tuple[str, str]]:
+    """The (name, value) pairs of `params` in the request's query, sorted by name."""
+    return [(name, request.GET[name]) for name in sorted(params) if name in request.GET]
+
+
+def _keep_only(request: HttpRequest, params: tuple[str, ...]) -> None:
+    """Make the view see only `params` in the query: a stored page then depends on nothing its
+    key leaves out (not even the language links, which repeat the request's full path)."""
+    pairs = _meaningful_query(request, params)
+    if len(pairs) == sum(len(values) for values in request.GET.lists()):
+        return
+    query = urlencode(pairs)
+    request.GET = QueryDict(query)
+    request.META["QUERY_STRING"] = query
+
+
+def _page_cache_key(request: HttpRequest, *, private: bool, params: tuple[str, ...] | None) -> str:
+    if params is None:
+        pairs = sorted((k, v) for k, values in request.GET.lists() for v in values)
+    else:
+        pairs = _meaningful_query(request, params)
     parts = [
         request.path,
-        query,
+        urlencode(pairs),
         # Set by LocaleMiddleware; both are plain reads, unlike the thread-local lookups of
         # translation.get_language() and timezone.localdate() (≈ 15 µs on a cached page).
         getattr(request, "LANGUAGE_CODE", None) or translation.get_language() or "",
@@ -198,10 +224,12 @@ def serve(
     timeout: int,
     tags: Iterable[str] = (),
     private: bool = False,
+    params: tuple[str, ...] | None = None,
 ) -> HttpResponse:
     """The stored page for this request if its tags have not moved, else `build()` (stored
-    when it may be). The caller has already decided the request is cacheable."""
-    key = page_cache_key(request, private=private)
+    when it may be). The caller has already decided the request is cacheable; `params` are
+    the query parameters the key keeps (None: all of them)."""
+    key = page_cache_key(request, private=private, params=params)
     tags = list(tags)
     if private:
         tags.append(user_tag(signed_in_user_id(request)))
@@ -238,14 +266,24 @@ def serve(
 class anonymous_page_cache:  # noqa: N801  (used as a decorator)
     """Decorate a public GET view: serve and store its whole page for anonymous visitors.
 
-    `timeout` is in seconds; with `catalogue=True` any change to the procedure catalogue
-    (procedures.cache.catalogue_changed) makes the stored pages unreachable at once; `tags`
-    returns the request's further tags. `keys(request)` names the cache keys a request reads,
-    for a decorator outside it to fetch in its own round trip (`hold_prefetched`).
+    `timeout` is in seconds; `params` names the query parameters the view reads (any other is
+    dropped from the anonymous request before the view sees it, and from the key); with
+    `catalogue=True` any change to the procedure catalogue (procedures.cache.catalogue_changed)
+    makes the stored pages unreachable at once; `tags` returns the request's further tags.
+    `keys(request)` names the cache keys a request reads, for a decorator outside it to fetch
+    in its own round trip (`hold_prefetched`).
     """
 
-    def __init__(self, timeout: int, *, catalogue: bool = False, tags: TagsFor | None = None):
+    def __init__(
+        self,
+        timeout: int,
+        *,
+        params: Iterable[str] = (),
+        catalogue: bool = False,
+        tags: TagsFor | None = None,
+    ):
         self.timeout = timeout
+        self.params = tuple(params)
         self.catalogue = catalogue
         self.tags = tags
 
@@ -264,18 +302,23 @@ class anonymous_page_cache:  # noqa: N801  (used as a decorator)
     def keys(self, request: HttpRequest) -> list[str]:
         if not _anonymous_request(request):
             return []
-        return [page_cache_key(request, private=False), *self._tags(request)]
+        return [
+            page_cache_key(request, private=False, params=self.params),
+            *self._tags(request),
+        ]
 
     def __call__(self, view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @functools.wraps(view)
         def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
             if not _anonymous_request(request):
                 return view(request, *args, **kwargs)
+            _keep_only(request, self.params)
             return serve(
                 request,
                 lambda: view(request, *args, **kwargs),
                 timeout=self.timeout,
                 tags=self._tags(request),
+                params=self.params,
             )
 
         return wrapped

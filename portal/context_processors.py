@@ -4,12 +4,9 @@ from django.conf import settings
 from django.http import HttpRequest
 
 
-def portal(request: HttpRequest) -> dict:
-    unread = 0
-    user = getattr(request, "user", None)
-    if user is not None and user.is_authenticated:
-        # One cheap indexed COUNT; the header shows it on every page.
-        unread = user.notifications.filter(read_at__isnull=True).count()
+def portal_identity() -> dict:
+    """The portal's name and contacts: plain settings, for pages rendered without a database
+    (the 503 page, portal/views.py) as for every other page."""
     return {
         "PORTAL_NAME": settings.PORTAL_NAME,
         "PORTAL_CONTACT_EMAIL": settings.PORTAL_CONTACT_EMAIL,
@@ -17,5 +14,13 @@ def portal(request: HttpRequest) -> dict:
         "PORTAL_CONTACT_ADDRESS": settings.PORTAL_CONTACT_ADDRESS,
         "PORTAL_CONTACT_IS_SAMPLE": settings.PORTAL_CONTACT_IS_SAMPLE,
         "DEV_OUTBOX_ENABLED": settings.DEV_OUTBOX_ENABLED,
-        "unread_notifications": unread,
     }
+
+
+def portal(request: HttpRequest) -> dict:
+    unread = 0
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        # One cheap indexed COUNT; the header shows it on every page.
+        unread = user.notifications.filter(read_at__isnull=True).count()
+    return {**portal_identity(), "unread_notifications": unread}

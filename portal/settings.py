@@ -128,6 +128,11 @@ if REDIS_URL:
             "BACKEND": "portal.redis_cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="portal"),
+            # Redis down: every call fails open, and these rate-limit keys (tracking/ratelimit.py,
+            # allauth's) are counted in each process meanwhile (portal/redis_cache.py).
+            "LOCAL_WHEN_DOWN": ["ratelimit:", "allauth:rl:"],
+            # A Redis that does not answer costs a request one second at most.
+            "OPTIONS": {"socket_connect_timeout": 1.0, "socket_timeout": 1.0},
         }
     }
 else:

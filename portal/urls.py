@@ -28,5 +28,8 @@ if settings.DEV_OUTBOX_ENABLED:
         path("dev/outbox/<int:pk>/", account_views.dev_outbox, name="dev_outbox_detail"),
     ]
 
+# A database outage answers a translated 503 page rather than a bare 500 (portal/views.py).
+handler500 = "portal.views.server_error"
+
 admin.site.site_header = "Cổng Dịch vụ công — Quản trị"
 admin.site.site_title = "Cổng Dịch vụ công"

@@ -7,7 +7,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_safe
 
-from portal.cache import anonymous_page_cache
+from portal.cache import anonymous_page_cache, do_not_store
 
 from .constants import ServiceLevel
 from .i18n import SOURCE_LANGUAGE, reader_language
@@ -28,6 +28,15 @@ PAGE_CACHE_SECONDS = 300
 
 def _param(request: HttpRequest, name: str, max_length: int = 200) -> str:
     return request.GET.get(name, "").strip()[:max_length]
+
+
+def _paged(response: HttpResponse, request: HttpRequest, page) -> HttpResponse:
+    """A page number that is not the page shown (`?page=999` shows the last) is not stored:
+    endless numbers must not fill the cache with copies of one page."""
+    asked = request.GET.get("page")
+    if asked is not None and asked != str(page.number):
+        return do_not_store(response)
+    return response
 
 
 @require_safe
@@ -53,7 +62,9 @@ def _agencies_in_reader_order() -> list:
 
 
 @require_safe
-@anonymous_page_cache(PAGE_CACHE_SECONDS, catalogue=True)
+@anonymous_page_cache(
+    PAGE_CACHE_SECONDS, params=("q", "field", "agency", "level", "page"), catalogue=True
+)
 def procedure_list(request: HttpRequest) -> HttpResponse:
     """The catalogue: `?q=` search, `?field=`, `?agency=`, `?level=` filters, 20 per page."""
     query = _param(request, "q")
@@ -65,7 +76,7 @@ def procedure_list(request: HttpRequest) -> HttpResponse:
     )
     page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
     fields = field_list_with_counts()
-    return render(
+    response = render(
         request,
         "procedures/procedure_list.html",
         {
@@ -82,21 +93,23 @@ def procedure_list(request: HttpRequest) -> HttpResponse:
             "filtered": bool(query or field or agency or level),
         },
     )
+    return _paged(response, request, page)
 
 
 @require_safe
-@anonymous_page_cache(PAGE_CACHE_SECONDS, catalogue=True)
+@anonymous_page_cache(PAGE_CACHE_SECONDS, params=("q", "page"), catalogue=True)
 def field_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """A field (lĩnh vực) and its published procedures, searchable within the field."""
     field = get_object_or_404(Field, slug=slug)
     query = _param(request, "q")
     results = procedure_search(query=query, field=field.slug, page_size=PAGE_SIZE)
     page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(
+    response = render(
         request,
         "procedures/field_detail.html",
         {"field": field, "page": page, "procedures": page.object_list, "query": query},
     )
+    return _paged(response, request, page)
 
 
 def _can_preview(request: HttpRequest) -> bool:

@@ -126,6 +126,36 @@ def redis_url():
     return url
 
 
+def _forget_broker_connections() -> None:
+    """Make the next publish look up the connection pool of the current `broker_url`.
+
+    Pools live in kombu's registry by URL: the broker's own pool is left open for the tests
+    that follow; only the dead broker's pool is closed.
+    """
+    celery_app._pool = None
+    amqp = celery_app.__dict__.get("amqp")
+    if amqp is not None:
+        amqp._producer_pool = None
+
+
+@pytest.fixture
+def dead_broker():
+    """Celery publishes to a closed port (the broker, Redis, is down); tasks are not eager."""
+    conf = celery_app.conf
+    saved = (conf.task_always_eager, conf.broker_url)
+    conf.task_always_eager = False
+    conf.broker_url = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    _forget_broker_connections()
+    try:
+        yield
+    finally:
+        dead_pool = celery_app._pool
+        conf.task_always_eager, conf.broker_url = saved
+        _forget_broker_connections()
+        if dead_pool is not None:
+            dead_pool.force_close_all()
+
+
 def celery_worker_argv(*, pool: str = "solo", concurrency: int = 1) -> list[str]:
     """The command line of a real Celery worker for the portal, for tests that start one."""
     return [
@@ -159,7 +189,7 @@ def run_manage(*args: str, env: dict, timeout: float = 120) -> subprocess.Comple
     )
 
 
-def gunicorn_argv(*, port: int, workers: int = 2, threads: int = 1) -> list[str]:
+def gunicorn_argv(*, port: int, workers: int = 2, threads: int = 4) -> list[str]:
     """The command line of gunicorn serving the portal on loopback, as the image runs it."""
     return [
         sys.executable,

@@ -4,7 +4,9 @@ A fixed window: the counter for a client lives under a key that names the window
 (`int(now // window)`), is created with `cache.add` (atomic "set if absent") and then raised with
 `cache.incr` (atomic on Redis and, within one process, on the local-memory cache). With Redis as
 the cache every web process shares the same counters, each raised in one round trip together with
-the cache keys the view will read. Reusable by other apps::
+the cache keys the view will read. When Redis does not answer, the portal's cache backend counts
+these keys in each process instead (portal/redis_cache.py): an outage is no free pass, though
+each web process then allows the limit on its own. Reusable by other apps::
 
     @rate_limited("admin-login", limit=lambda: settings.ADMIN_LOGIN_RATE_LIMIT, window=60)
     def view(request): ...

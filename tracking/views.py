@@ -56,7 +56,9 @@ def _code_tags(request: HttpRequest) -> list[str]:
 
 # Anonymous visitors get the stored page (rate limit first: a stored page is still a lookup);
 # the limiter reads the stored page and its tags in its own round trip to Redis.
-lookup_page_cache = anonymous_page_cache(LOOKUP_PAGE_SECONDS, catalogue=True, tags=_code_tags)
+lookup_page_cache = anonymous_page_cache(
+    LOOKUP_PAGE_SECONDS, params=("code", "secret"), catalogue=True, tags=_code_tags
+)
 lookup_rate_limited = rate_limited(
     "lookup",
     limit=lambda: settings.LOOKUP_RATE_LIMIT,
@@ -81,14 +83,17 @@ def lookup(request: HttpRequest) -> HttpResponse:
     dossier = dossier_public_lookup(code=code)
     if dossier is None:
         return _not_found(request, code)
+    secret = request.GET.get("secret", "")[:32]
     context = {
         "searched": True,
         "code": code,
         "dossier": dossier,
-        "secret": request.GET.get("secret", "")[:32],
+        "secret": secret,
         "example_code": lookup_example_code(),
     }
-    return render(request, "tracking/dossier_lookup.html", context)
+    response = render(request, "tracking/dossier_lookup.html", context)
+    # The form repeats a given secret: only the right one (the QR code's) is worth storing.
+    return response if not secret or dossier.secret_matches(secret) else do_not_store(response)
 
 
 @require_safe
@@ -111,7 +116,9 @@ def history(request: HttpRequest) -> HttpResponse:
         "secret_error": bool(secret) and not allowed,
         "events": dossier_public_events(dossier_id=dossier.pk) if allowed else [],
     }
-    return render(request, "tracking/dossier_history.html", context)
+    response = render(request, "tracking/dossier_history.html", context)
+    # Guessed secrets must not fill the cache.
+    return do_not_store(response) if context["secret_error"] else response
 
 
 def _presets(today) -> list[tuple[str, Period]]:
@@ -128,7 +135,7 @@ def _presets(today) -> list[tuple[str, Period]]:
 
 @require_safe
 # Anonymous visitors share the page for a minute (the figures themselves are cached longer).
-@anonymous_page_cache(60)
+@anonymous_page_cache(60, params=("from", "to"))
 def statistics(request: HttpRequest) -> HttpResponse:
     """Public statistics for a period of whole months (?from=YYYY-MM&to=YYYY-MM)."""
     today = timezone.localdate()
@@ -137,7 +144,9 @@ def statistics(request: HttpRequest) -> HttpResponse:
     period = form.period() or Period.last_12_months(today)
     stats = statistics_for_period(period=period, today=today)
     context = {"form": form, "stats": stats, "period": period, "presets": _presets(today)}
-    return render(request, "tracking/statistics.html", context)
+    response = render(request, "tracking/statistics.html", context)
+    # Malformed periods all show the default one: none is stored.
+    return do_not_store(response) if bound and not form.is_valid() else response
 
 
 @login_required

@@ -117,7 +117,9 @@ def _confirm_locked(notice: FeeNotice, payment: Payment, *, actor) -> ConfirmRes
     from ..tasks import payment_confirmation_render
 
     payment_id = payment.pk
-    transaction.on_commit(lambda: payment_confirmation_render.delay(payment_id))
+    # robust: with the broker (Redis) down the confirmation still stands and the gateway gets
+    # its answer; the PDF view draws a missing confirmation on first download.
+    transaction.on_commit(lambda: payment_confirmation_render.delay(payment_id), robust=True)
     return ConfirmResult(payment=payment, changed=True)
 
 

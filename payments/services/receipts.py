@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from dossiers.constants import DossierStatus
 from dossiers.services import dossier_notify, officer_notify
-from dossiers.uploads import UploadRejected, check_file, store_file
+from dossiers.uploads import UploadRejected, check_file, store_file, uploads_undone_on_error
 
 from ..constants import RECEIPT_FILE_TYPES, RECEIPT_MAX_SIZE_MB, PaymentMethod
 from ..history import Msg
@@ -42,7 +42,7 @@ def payment_receipt_submit(*, fee_notice_id: int, user, file) -> Payment:
     except UploadRejected as exc:
         raise PaymentError(str(exc)) from exc
 
-    with transaction.atomic():
+    with uploads_undone_on_error(), transaction.atomic():
         notice = _lock_notice(
             FeeNotice.objects.values_list("pk", flat=True).get(
                 pk=fee_notice_id, dossier__applicant=user

@@ -93,6 +93,16 @@ def agency_staff(agency, *, superuser=False, groups=(), **kwargs):
 
 # --- Real bytes of each type ----------------------------------------------------------------
 
+# A person's answers to the dossier form, as a browser posts them.
+APPLICANT_FORM = {
+    "applicant_type": "person",
+    "applicant_name": "Nguyễn Văn An",
+    "citizen_id": "001200012345",
+    "phone": "0912345678",
+    "email": "an@example.com",
+    "address": "1 Tràng Tiền, Hà Nội",
+}
+
 PDF_BYTES = (
     b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
     b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"

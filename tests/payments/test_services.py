@@ -378,3 +378,14 @@ def _pdf_streams(pdf: bytes) -> bytes:
         except zlib.error:
             continue
     return out
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_confirmation_with_the_broker_down_commits_and_answers(online_payment, dead_broker):
+    """Redis (the broker) down as the money arrives: the confirmation stands and the caller (the
+    gateway's notification) gets its answer; the PDF is drawn when first downloaded."""
+    result = services.payment_confirm(payment_id=online_payment.pk, provider_reference="3001")
+
+    assert result.changed
+    online_payment.refresh_from_db()
+    assert online_payment.status == "confirmed"

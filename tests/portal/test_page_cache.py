@@ -83,6 +83,70 @@ def test_a_request_with_a_session_cookie_is_not_served_from_the_cache(
     assert len(captured.captured_queries) > 0
 
 
+@pytest.mark.parametrize(
+    ("url", "junk"),
+    [
+        (HOME, "utm_source={n}"),
+        (LIST, "junk={n}"),
+        (f"{LIST}?q=buu", "junk={n}&q=buu"),
+        (reverse("tracking:statistics"), "fbclid={n}"),
+    ],
+)
+def test_query_parameters_the_page_does_not_read_share_its_stored_page(
+    client, procedure, url, junk, django_assert_num_queries
+):
+    client.get(url)
+
+    for n in range(5):
+        with django_assert_num_queries(0):
+            response = client.get(f"{url}{'&' if '?' in url else '?'}{junk.format(n=n)}")
+        assert response.status_code == 200
+        # Not even the language links repeat a parameter the page does not read.
+        assert "junk" not in response.text and "utm_source" not in response.text
+
+
+def test_junk_on_the_first_visit_never_reaches_the_stored_page(client, procedure):
+    first = client.get(f"{HOME}?utm_source=spam-campaign")
+    plain = client.get(HOME)
+
+    assert "spam-campaign" not in first.text
+    assert plain.content == first.content
+
+
+def test_each_meaningful_query_still_has_its_own_page(client, procedure):
+    ProcedureFactory(name="Cấp phép xuất bản bản tin")
+
+    assert "Cấp giấy phép bưu chính" in client.get(f"{LIST}?q=bưu+chính&utm=1").text
+    assert "Cấp giấy phép bưu chính" not in client.get(f"{LIST}?q=xuất+bản&utm=1").text
+
+
+@pytest.mark.parametrize("url", [f"{LIST}?page=999", f"{LIST}?page=x"])
+def test_a_page_number_that_is_not_the_page_shown_is_never_stored(
+    client, procedure, url, django_assert_max_num_queries
+):
+    client.get(url)
+
+    with django_assert_max_num_queries(50) as captured:
+        assert client.get(url).status_code == 200
+    assert len(captured.captured_queries) > 0
+
+
+def test_a_malformed_statistics_period_is_never_stored(client, monkeypatch):
+    from tracking import views
+
+    built = []
+    real = views.statistics_for_period
+    monkeypatch.setattr(views, "statistics_for_period", lambda **kw: built.append(1) or real(**kw))
+    url = f"{reverse('tracking:statistics')}?from=junk&to=2026-13"
+
+    client.get(url)
+    client.get(url)
+    client.get(reverse("tracking:statistics"))
+    client.get(reverse("tracking:statistics"))
+
+    assert len(built) == 3
+
+
 def test_each_language_has_its_own_stored_page(client, procedure):
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "vi"
     vi = client.get(HOME).text

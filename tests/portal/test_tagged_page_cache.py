@@ -133,6 +133,18 @@ def test_guessed_codes_are_never_stored(client, received):
         assert "No dossier found" in html
 
 
+@pytest.mark.parametrize("url", [LOOKUP, HISTORY])
+def test_guessed_secrets_are_never_stored_the_right_one_is(client, received, url):
+    received.agency.require_lookup_secret = True
+    received.agency.save()
+    for _ in range(2):
+        built, _html = _queries(client, url, {"code": received.code, "secret": "SAI123"})
+        assert built > 0
+    _queries(client, url, {"code": received.code, "secret": received.lookup_secret})
+    stored, _html = _queries(client, url, {"code": received.code, "secret": received.lookup_secret})
+    assert stored == 0
+
+
 def test_a_stored_lookup_still_counts_against_the_rate_limit(client, received, settings):
     settings.LOOKUP_RATE_LIMIT = 3
     answers = [client.get(LOOKUP, {"code": received.code}).status_code for _ in range(5)]

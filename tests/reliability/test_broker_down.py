@@ -17,42 +17,13 @@ from accounts.models import Notification, OutgoingEmail
 from dossiers.constants import DossierStatus
 from dossiers.models import Dossier, DossierEvent
 from portal.celery import app as celery_app
-from tests.conftest import free_port
 from tests.dossiers.factories import (
+    APPLICANT_FORM,
     PDF_BYTES,
     DossierComponentFactory,
     ProcedureFactory,
     UserFactory,
 )
-
-
-def _forget_broker_connections() -> None:
-    """Make the next publish look up the connection pool of the current `broker_url`.
-
-    Pools live in kombu's registry by URL: the broker's own pool is left open for the tests
-    that follow; only the dead broker's pool is closed.
-    """
-    celery_app._pool = None
-    amqp = celery_app.__dict__.get("amqp")
-    if amqp is not None:
-        amqp._producer_pool = None
-
-
-@pytest.fixture
-def dead_broker():
-    conf = celery_app.conf
-    saved = (conf.task_always_eager, conf.broker_url)
-    conf.task_always_eager = False
-    conf.broker_url = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
-    _forget_broker_connections()
-    try:
-        yield
-    finally:
-        dead_pool = celery_app._pool
-        conf.task_always_eager, conf.broker_url = saved
-        _forget_broker_connections()
-        if dead_pool is not None:
-            dead_pool.force_close_all()
 
 
 def _stale(email: OutgoingEmail) -> None:
@@ -72,12 +43,7 @@ def test_submission_with_the_broker_down_commits_and_the_email_follows_once(
     data = {
         "form_token": str(uuid.uuid4()),
         "action": "submit",
-        "applicant_type": "person",
-        "applicant_name": "Nguyễn Văn An",
-        "citizen_id": "001200012345",
-        "phone": "0912345678",
-        "email": "an@example.com",
-        "address": "1 Tràng Tiền, Hà Nội",
+        **APPLICANT_FORM,
         f"component_{component.pk}": SimpleUploadedFile("don.pdf", PDF_BYTES),
     }
 
