@@ -4,12 +4,12 @@ Another user's dossier, file or slip is a 404, never a 403: its existence is not
 """
 
 import uuid
+from typing import cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -29,13 +29,11 @@ from .constants import COMPLETED, DossierStatus, Role
 from .forms import DossierForm, SupplementForm
 from .history import events_for_applicant
 from .models import Attachment, Dossier
-from .services import DossierError, SupplementNotOpen, TransitionRefused
+from .services import DossierError, Outcome, SupplementNotOpen, TransitionRefused
 from .uploads import (
     CONTENT_TYPES,
     LimitedUploadHandler,
-    UploadRejected,
     extension_of,
-    sanitize_filename,
     size_limit_mb,
     type_labels,
 )
@@ -314,6 +312,16 @@ def dossier_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return _render_form(request, procedure=procedure, form=form, dossier=dossier)
 
 
+def _posted(request: HttpRequest, handler: LimitedUploadHandler) -> services.PostedAnswer:
+    """The posted form for the services ("submit" sends it; any other action saves it)."""
+    return services.PostedAnswer(
+        data=request.POST,
+        files=request.FILES,
+        send=request.POST.get("action", "save") == "submit",
+        rejected=handler.rejected,
+    )
+
+
 @csrf_protect
 def _form_post(
     request: HttpRequest,
@@ -322,98 +330,47 @@ def _form_post(
     dossier_id: int | None,
     handler: LimitedUploadHandler,
 ) -> HttpResponse:
-    """Save a draft or submit it, in one transaction with the dossier row locked.
-
-    Every valid file is stored on the draft at once, whatever else fails, so nothing uploaded
-    is lost; a resent or double-clicked form finds its dossier by `form_token` and, once
-    submitted, changes nothing.
-    """
-    action = request.POST.get("action", "save")
+    """Save a draft or submit it (`services.dossier_form_post`) and show what happened."""
     try:
         token = uuid.UUID(request.POST.get("form_token", ""))
     except ValueError:
         return HttpResponseBadRequest(_("The form is incomplete. Please reload the page."))
-    user = request.user
-    with transaction.atomic():
-        try:
-            if dossier_id is None:
-                dossier = services.dossier_draft_open(
-                    user=user, procedure=procedure, form_token=token
-                )
-            else:
-                dossier = services.dossier_lock_for_applicant(user=user, dossier_id=dossier_id)
-        except Dossier.DoesNotExist as exc:
-            raise Http404 from exc
-        except DossierError as exc:
-            messages.error(request, str(exc))
-            return redirect("dossiers:create", slug=procedure.slug)
-        if dossier.status != S.DRAFT:
-            # Already submitted (a resent form, a second click): show it, change nothing.
-            return redirect(dossier)
-
-        upload_errors = _store_uploads(
+    try:
+        result = services.dossier_form_post(
+            user=request.user,
+            procedure=procedure,
+            dossier_id=dossier_id,
+            form_token=token,
+            posted=_posted(request, handler),
+        )
+    except Dossier.DoesNotExist as exc:
+        raise Http404 from exc
+    except DossierError as exc:
+        messages.error(request, str(exc))
+        return redirect("dossiers:create", slug=procedure.slug)
+    dossier = result.dossier
+    if result.outcome == Outcome.ALREADY_SENT:
+        # Already submitted (a resent form, a second click): show it, change nothing.
+        return redirect(dossier)
+    if result.outcome == Outcome.SAVED:
+        messages.success(request, _("Your draft was saved. You can come back to it."))
+        return redirect("dossiers:edit", pk=dossier.pk)
+    if result.outcome == Outcome.SENT:
+        messages.success(
             request,
-            procedure.components.all(),
-            handler,
-            lambda component, upload: services.attachment_add(
-                dossier=dossier, component=component, file=upload, user=request.user
+            _(
+                "Your dossier was sent. The agency will receive it and give it a code; "
+                "you will be told by email."
             ),
         )
-        for attachment_id in request.POST.getlist("remove"):
-            if attachment_id.isdigit():
-                services.attachment_remove(dossier=dossier, attachment_id=int(attachment_id))
-
-        form = DossierForm(request.POST, procedure=procedure, draft=action != "submit")
-        # Keep on the draft every well-formed answer, even when another answer is not or the
-        # submission is incomplete: leaving the error page loses nothing already typed.
-        kept = form
-        if not form.is_valid() and not form.draft:
-            kept = DossierForm(request.POST, procedure=procedure, draft=True)
-            kept.is_valid()
-        services.dossier_draft_save(
-            dossier=dossier, applicant=kept.applicant(), data=kept.declared_data(dossier.data)
-        )
-
-        if form.is_valid() and not upload_errors:
-            if action != "submit":
-                messages.success(request, _("Your draft was saved. You can come back to it."))
-                return redirect("dossiers:edit", pk=dossier.pk)
-            try:
-                services.dossier_submit(dossier_id=dossier.pk, actor=user)
-            except DossierError as exc:
-                form.add_error(None, str(exc))
-            else:
-                messages.success(
-                    request,
-                    _(
-                        "Your dossier was sent. The agency will receive it and give it a code; "
-                        "you will be told by email."
-                    ),
-                )
-                return redirect(dossier)
+        return redirect(dossier)
     return _render_form(
-        request, procedure=procedure, form=form, dossier=dossier, upload_errors=upload_errors
+        request,
+        procedure=procedure,
+        form=cast(DossierForm, result.form),
+        dossier=dossier,
+        upload_errors=result.upload_errors,
     )
-
-
-def _store_uploads(request, components, handler, attach) -> dict[int, list[str]]:
-    """Store each file posted for one of `components` with `attach(component, upload)` (files
-    posted for any other component are not read); the messages of those refused, by component."""
-    errors: dict[int, list[str]] = {}
-    for component in components:
-        name = f"component_{component.pk}"
-        messages_for = errors.setdefault(component.pk, [])
-        messages_for.extend(handler.rejected.get(name, []))
-        files = request.FILES.getlist(name)
-        if not component.multiple and len(files) > 1:
-            messages_for.append(_("Only one file can be attached here."))
-            files = files[:1]
-        for upload in files:
-            try:
-                attach(component, upload)
-            except (UploadRejected, DossierError) as exc:
-                messages_for.append(f"{sanitize_filename(upload.name)}: {exc}")
-    return {pk: msgs for pk, msgs in errors.items() if msgs}
 
 
 # --- Supplement (bổ sung hồ sơ) ----------------------------------------------------------------
@@ -514,78 +471,35 @@ def dossier_supplement(request: HttpRequest, pk: int) -> HttpResponse:
 def _supplement_post(
     request: HttpRequest, *, dossier: Dossier, handler: SupplementUploadHandler
 ) -> HttpResponse:
-    """Save the answer, or save and send it, in one transaction with the dossier row locked.
-
-    Only the requested fields and components are read from the post. Every valid file is kept
-    at once, whatever else fails; once the answer is sent, a resent form changes nothing.
-    """
-    action = request.POST.get("action", "save")
-    user = request.user
-    with transaction.atomic():
-        try:
-            dossier, supplement = services.dossier_lock_for_supplement(
-                user=user, dossier_id=dossier.pk
-            )
-        except SupplementNotOpen as exc:
-            return _not_open_redirect(request, dossier, exc)
-        upload_errors = _store_uploads(
+    """Save the answer or send it (`services.supplement_answer_post`) and show what happened."""
+    try:
+        result = services.supplement_answer_post(
+            user=request.user,
+            dossier_id=dossier.pk,
+            posted=_posted(request, handler),
+        )
+    except SupplementNotOpen as exc:
+        return _not_open_redirect(request, dossier, exc)
+    if result.outcome == Outcome.SAVED:
+        messages.success(
             request,
-            supplement.components.all(),
-            handler,
-            lambda component, upload: services.supplement_attachment_add(
-                dossier=dossier,
-                request=supplement,
-                component=component,
-                file=upload,
-                user=request.user,
+            _(
+                "Your answer was saved but not sent yet. Press “Send supplement” when it "
+                "is complete."
             ),
         )
-        for attachment_id in request.POST.getlist("remove"):
-            if attachment_id.isdigit():
-                services.supplement_attachment_remove(
-                    dossier=dossier, request=supplement, attachment_id=int(attachment_id)
-                )
-        form = SupplementForm(
-            request.POST, dossier=dossier, supplement=supplement, draft=action != "submit"
+        return redirect("dossiers:supplement", pk=dossier.pk)
+    if result.outcome == Outcome.SENT:
+        messages.success(
+            request, _("Your supplement was sent. The agency will review it and continue.")
         )
-        if form.is_valid():
-            services.supplement_values_save(
-                dossier=dossier, request=supplement, values=form.values()
-            )
-        else:
-            # Keep whatever is well-formed, even when the answer cannot be sent yet.
-            lenient = SupplementForm(
-                request.POST, dossier=dossier, supplement=supplement, draft=True
-            )
-            if action == "submit" and lenient.is_valid():
-                services.supplement_values_save(
-                    dossier=dossier, request=supplement, values=lenient.values()
-                )
-
-        if form.is_valid() and not upload_errors:
-            if action != "submit":
-                messages.success(
-                    request,
-                    _(
-                        "Your answer was saved but not sent yet. Press “Send supplement” when it "
-                        "is complete."
-                    ),
-                )
-                return redirect("dossiers:supplement", pk=dossier.pk)
-            try:
-                services.dossier_supplement_submit(
-                    dossier_id=dossier.pk, user=user, expected_status=S.SUPPLEMENT_REQUESTED
-                )
-            except DossierError as exc:
-                form.add_error(None, str(exc))
-            else:
-                messages.success(
-                    request,
-                    _("Your supplement was sent. The agency will review it and continue."),
-                )
-                return redirect(dossier)
+        return redirect(result.dossier)
     return _render_supplement(
-        request, dossier=dossier, supplement=supplement, form=form, upload_errors=upload_errors
+        request,
+        dossier=result.dossier,
+        supplement=result.supplement,
+        form=result.form,
+        upload_errors=result.upload_errors,
     )
 
 
