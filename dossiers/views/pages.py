@@ -16,7 +16,7 @@ from portal.cache import private_page_cache, signed_in_user_id
 from procedures.cache import CATALOGUE_TAG
 from procedures.i18n import lang_marked, localized
 
-from .. import documents, selectors, services
+from .. import documents, plugins, selectors, services
 from ..cache import citizen_tag
 from ..constants import COMPLETED, DossierStatus, Role
 from ..history import events_for_applicant
@@ -160,6 +160,8 @@ def dossier_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "slips": documents.slips_available(dossier),
             "can_withdraw": S.WITHDRAWN in targets,
             "has_result": bool(dossier.result_file) and dossier.status in COMPLETED,
+            # What the apps built on dossiers show on this page (plugins.py).
+            "panels": plugins.detail_panels(request, dossier),
         },
     )
 
