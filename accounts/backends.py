@@ -29,6 +29,16 @@ from allauth.mfa.utils import is_mfa_enabled
 from portal.cache import tags_changed, user_tag
 
 USER_CACHE_SECONDS = 300
+# Relations of the user that apps above accounts define and that most requests read (the staff
+# membership procedures defines): loaded with the user, and kept in its cached copy.
+_cached_relations: list[str] = []
+
+
+def register_cached_user_relation(name: str) -> None:
+    """Load the user's one-to-one or foreign-key relation `name` with the signed-in user (and
+    keep it in the cached copy); for an app's `AppConfig.ready()`."""
+    if name not in _cached_relations:
+        _cached_relations.append(name)
 
 
 def user_cache_key(user_id: object) -> str:
@@ -65,8 +75,11 @@ class CachedUserMixin:
     def _load_user(self, user_id):
         from .models import User
 
+        users = User._default_manager.all()
+        if _cached_relations:  # select_related() with no name would follow every foreign key
+            users = users.select_related(*_cached_relations)
         try:
-            user = User._default_manager.select_related("staff_membership").get(pk=user_id)
+            user = users.get(pk=user_id)
         except User.DoesNotExist:
             return None
         if user.is_staff:

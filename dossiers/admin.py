@@ -28,7 +28,7 @@ from portal.cache import serve_private_page
 from procedures.cache import CATALOGUE_TAG
 from procedures.models import Procedure
 
-from . import documents, services, views
+from . import documents, plugins, services, views
 from .cache import queue_tags
 from .calendar import add_working_days, is_working_day
 from .constants import CLOCK_STOPPED, WAITING_FOR_CITIZEN, DossierStatus, Role
@@ -365,7 +365,7 @@ def steps_for(user, dossier: Dossier) -> list[Step]:
 def fee_notice_url(dossier: Dossier) -> str:
     """The payments admin's "add fee notice" page for this dossier, when payments provides it."""
     try:
-        return reverse("admin:payments_feenotice_add") + f"?dossier={dossier.pk}"
+        return plugins.admin_link_url("fee_notice", dossier)
     except NoReverseMatch:
         return ""
 

@@ -14,5 +14,5 @@ class DossiersConfig(AppConfig):
         )
         from .groups import on_post_migrate
 
-        # Sender-less: permissions of apps migrated after this one (payments) join later.
+        # Sender-less: permissions of apps migrated after this one join later.
         post_migrate.connect(on_post_migrate, dispatch_uid="dossiers.groups_setup")

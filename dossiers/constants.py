@@ -70,6 +70,8 @@ ROLE_CAN_ACT_AS: dict[str, set[str]] = {
 
 # The citizen has to act: shown with a clear mark in the transaction list.
 WAITING_FOR_CITIZEN = (S.SUPPLEMENT_REQUESTED, S.AWAITING_PAYMENT)
+# The longest supplement deadline staff may give, in working days.
+SUPPLEMENT_MAX_DAYS = 60
 # No further move is possible.
 FINAL = (S.RETURNED, S.REJECTED, S.WITHDRAWN)
 # The dossier has a result (counts as completed in statistics).

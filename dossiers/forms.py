@@ -13,8 +13,7 @@ from procedures.constants import FormFieldKind
 from procedures.i18n import lang_marked, localized
 from procedures.models import DossierComponent, FormField, Procedure
 
-from .constants import APPLICANT_FIELDS, DossierStatus
-from .services.processing import SUPPLEMENT_MAX_DAYS
+from .constants import APPLICANT_FIELDS, SUPPLEMENT_MAX_DAYS, DossierStatus
 from .uploads import RESULT_FILE_TYPES, type_labels
 
 DATA_PREFIX = "data_"

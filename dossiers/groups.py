@@ -1,8 +1,11 @@
 """Staff groups and their permissions, (re)created after every `migrate` and by `setup_groups`.
 
-Permissions of apps that are not installed yet (or not migrated yet) are skipped and added the
-next time: the function is idempotent and only ever adds.
+Apps built on dossiers add their own permissions to these groups from their `AppConfig.ready()`
+(`plugins.register_group_permissions`). Permissions of apps that are not installed yet (or not
+migrated yet) are skipped and added the next time: the function is idempotent and only ever adds.
 """
+
+from . import plugins
 
 RECEPTION_GROUP = "Cán bộ tiếp nhận"  # one-stop desk: receives, asks for supplements, returns
 PROCESSING_GROUP = "Cán bộ xử lý"  # processing unit: processes, approves, rejects, fees
@@ -22,18 +25,10 @@ GROUP_PERMISSIONS = {
     RECEPTION_GROUP: [
         *_READ,
         "dossiers.receive_dossier",
-        "payments.view_feenotice",
-        "payments.view_payment",
-        "payments.change_payment",
     ],
     PROCESSING_GROUP: [
         *_READ,
         "dossiers.process_dossier",
-        "payments.add_feenotice",
-        "payments.view_feenotice",
-        "payments.change_feenotice",
-        "payments.view_payment",
-        "payments.change_payment",
     ],
     CALENDAR_GROUP: [
         "dossiers.view_calendarday",
@@ -51,7 +46,7 @@ def groups_setup() -> dict[str, int]:
     from django.contrib.auth.models import Group, Permission
 
     counts = {}
-    for name, wanted in GROUP_PERMISSIONS.items():
+    for name, wanted in plugins.group_permissions(GROUP_PERMISSIONS).items():
         group, _created = Group.objects.get_or_create(name=name)
         by_app: dict[str, list[str]] = {}
         for label in wanted:

@@ -7,4 +7,9 @@ class ProceduresConfig(AppConfig):
     verbose_name = _("Procedure catalogue")
 
     def ready(self) -> None:
+        from accounts.backends import register_cached_user_relation
+
         from . import signals  # noqa: F401  (connects the cache invalidation receivers)
+
+        # Every staff request reads the officer's agency: loaded with the signed-in user.
+        register_cached_user_relation("staff_membership")

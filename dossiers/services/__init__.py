@@ -1,5 +1,6 @@
 """Every write to a dossier goes through these services (STYLE: rooms and doors)."""
 
+from .answers import AnswerResult, Outcome, PostedAnswer, dossier_form_post, supplement_answer_post
 from .codes import dossier_code_next, lookup_secret_generate
 from .drafts import (
     APPLICANT_FIELDS,
@@ -47,6 +48,11 @@ from .transitions import (
 )
 
 __all__ = [
+    "AnswerResult",
+    "Outcome",
+    "PostedAnswer",
+    "dossier_form_post",
+    "supplement_answer_post",
     "APPLICANT_FIELDS",
     "DossierError",
     "SupplementNotOpen",

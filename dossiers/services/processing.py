@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from procedures.models import DossierComponent
 
 from ..calendar import add_working_days
-from ..constants import DossierStatus, Role
+from ..constants import SUPPLEMENT_MAX_DAYS, DossierStatus, Role
 from ..history import Msg
 from ..models import Dossier, SupplementRequest
 from ..selectors import APPLICANT_FIELD_LABELS, info_field_labels
@@ -26,7 +26,6 @@ from .transitions import DossierError, TransitionResult, dossier_transition
 S = DossierStatus
 # Codes and due dates follow the agency's calendar day (DESIGN §4), whatever the server's zone.
 AGENCY_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-SUPPLEMENT_MAX_DAYS = 60
 
 
 def agency_today(now=None):
