@@ -130,9 +130,14 @@ def signature_valid(params: Mapping[str, str], secret: str) -> bool:
     return digest_matches(sign(params, secret), params.get("vnp_SecureHash", ""))
 
 
-def signed_url(base_url: str, params: Mapping[str, str], secret: str) -> str:
+def signed_query(params: Mapping[str, str], secret: str) -> str:
+    """The query string of a signed message: the canonical parameters and their hash."""
     query = canonical_query(params)
-    return f"{base_url}?{query}&vnp_SecureHash={hmac_sha512(secret, query)}"
+    return f"{query}&vnp_SecureHash={hmac_sha512(secret, query)}"
+
+
+def signed_url(base_url: str, params: Mapping[str, str], secret: str) -> str:
+    return f"{base_url}?{signed_query(params, secret)}"
 
 
 def pipe_data(params: Mapping[str, object], fields: tuple[str, ...]) -> str:

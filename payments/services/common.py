@@ -7,10 +7,12 @@ notifications, a notification and a staff click, or two browser tabs cannot both
 
 import secrets
 from dataclasses import dataclass
+from typing import cast
 
 from django.utils import timezone
 
 from celery import current_app
+from celery.contrib.django.task import DjangoTask
 
 from ..constants import PaymentStatus
 from ..models import FeeNotice, Payment
@@ -42,10 +44,11 @@ def _new_txn_ref() -> str:
     raise RuntimeError("could not draw a free order reference")
 
 
-def _queue_task(name: str):
+def _queue_task(name: str) -> DjangoTask:
     """A task of `payments.tasks`, found by name: the tasks call the services, never the
-    reverse, so the services do not import them (`PaymentsConfig.ready` registers them)."""
-    return current_app.tasks[f"payments.tasks.{name}"]
+    reverse, so the services do not import them (`PaymentsConfig.ready` registers them).
+    Queue it with `delay_on_commit`."""
+    return cast(DjangoTask, current_app.tasks[f"payments.tasks.{name}"])
 
 
 def payment_page_path(dossier) -> str:
