@@ -116,6 +116,7 @@ def _confirm_locked(
             _flag(locked, flag_reason)
 
     payment = payment_transition(payment_id=payment.pk, to_status=S.CONFIRMED, apply=confirm)
+    payment.fee_notice = notice
     if paid_twice:
         return ConfirmResult(payment=payment, changed=True)
     dossier.refresh_from_db(fields=["status"])

@@ -77,6 +77,7 @@ def payment_start_online(
             locked.expires_at = now + timedelta(minutes=settings.VNPAY_EXPIRE_MINUTES)
 
         payment = payment_transition(payment_id=payment.pk, to_status=S.INITIATED, apply=start)
+        payment.fee_notice = notice  # already loaded with its dossier: no query for the gateway
     return payment
 
 

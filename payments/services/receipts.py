@@ -84,6 +84,7 @@ def payment_receipt_submit(*, fee_notice_id: int, user, file) -> Payment:
         payment = payment_transition(
             payment_id=payment.pk, to_status=S.RECEIPT_SUBMITTED, apply=attach
         )
+        payment.fee_notice = notice
         dossier_history_add(
             dossier=dossier,
             action="payment_receipt_submitted",
@@ -136,6 +137,7 @@ def payment_receipt_reject(*, payment_id: int, actor, reason: str) -> Payment:
             locked.confirmed_by = None
 
         payment = payment_transition(payment_id=payment.pk, to_status=S.REJECTED, apply=refuse)
+        payment.fee_notice = notice
         dossier = notice.dossier
         dossier_history_add(
             dossier=dossier,
