@@ -12,6 +12,7 @@ class PaymentsConfig(AppConfig):
         from . import (
             checks,  # noqa: F401 (registers the system checks)
             history,  # noqa: F401 (registers the composed messages)
+            tasks,  # noqa: F401 (registers the tasks the services queue by name)
         )
         from .constants import HISTORY_ACTIONS
 

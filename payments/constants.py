@@ -30,6 +30,30 @@ OPEN = (S.PENDING, S.RECEIPT_SUBMITTED, S.INITIATED)
 # An online attempt that ended without money taken; a success from the gateway still wins.
 UNSUCCESSFUL = (S.FAILED, S.CANCELLED, S.EXPIRED)
 
+# The allowed moves of a payment's status, and the only ones: `payment_transition`
+# (payments.services) refuses any other. A payment is created `pending`.
+PAYMENT_TRANSITIONS: frozenset[tuple[str, str]] = frozenset(
+    {
+        # Offline: the applicant sends a receipt; staff confirm or reject it.
+        (S.PENDING, S.RECEIPT_SUBMITTED),
+        (S.RECEIPT_SUBMITTED, S.CONFIRMED),
+        (S.RECEIPT_SUBMITTED, S.REJECTED),
+        # Online: the citizen leaves for the gateway; the attempt is paid or ends without money.
+        (S.PENDING, S.INITIATED),
+        (S.INITIATED, S.CONFIRMED),
+        *((status, end) for status in (S.PENDING, S.INITIATED) for end in UNSUCCESSFUL),
+        # Money the gateway reports as taken is real: it confirms even an attempt that had
+        # ended, or a pending payment (staff confirming after review).
+        (S.PENDING, S.CONFIRMED),
+        *((status, S.CONFIRMED) for status in UNSUCCESSFUL),
+    }
+)
+
+
+def payment_may_move(from_status: str, to_status: str) -> bool:
+    return (from_status, to_status) in PAYMENT_TRANSITIONS
+
+
 PAYMENT_STATUS_CSS: dict[str, str] = {
     S.PENDING: "status-waiting",
     S.RECEIPT_SUBMITTED: "status-waiting",

@@ -212,14 +212,9 @@ class PaymentNotification(models.Model):
         super().save(*args, **kwargs)
 
 
-# The sandbox bank's own ledger lives in the payments app so it migrates with it; its URLs are
-# mounted only when SANDBOX_BANK_ENABLED.
-from .sandbox.models import SandboxTransaction  # noqa: E402
-
 __all__ = [
     "FeeNotice",
     "FeeNoticeItem",
     "Payment",
     "PaymentNotification",
-    "SandboxTransaction",
 ]

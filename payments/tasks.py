@@ -1,9 +1,12 @@
-"""Background jobs for payments: the confirmation PDF and the reconciliation sweep."""
+"""Background jobs for payments: the confirmation PDF and the reconciliation sweep.
+
+The services queue these by name (`services.common._queue_task`): tasks call services, never
+the reverse.
+"""
 
 from celery import shared_task
 
 from . import services
-from .sandbox import tasks as sandbox_tasks  # noqa: F401 (registers the sandbox bank's IPN task)
 
 
 @shared_task(bind=True, max_retries=5, acks_late=True)

@@ -237,7 +237,7 @@ def vnpay_ipn(request: HttpRequest) -> JsonResponse:
         code, message = IpnResult.INVALID_SIGNATURE.value, IpnResult.INVALID_SIGNATURE.label
         params = {key: request.GET.get(key, "") for key in request.GET}
     else:
-        code, message = provider.handle_notification(params)
+        code, message = services.payment_notification_handle(provider=provider, params=params)
     services.payment_notification_record(
         provider=provider.identifier,
         params=params,

@@ -60,6 +60,12 @@ INSTALLED_APPS = [
     "payments",
     "tracking",
 ]
+# The sandbox bank (a stand-in VNPay gateway for development, tests and demos) is an app of its
+# own: installed, migrated and mounted at /sandbox-bank/ only when enabled, so production has
+# neither its pages nor its table. Never in production (system check payments.E001).
+SANDBOX_BANK_ENABLED = env.bool("SANDBOX_BANK_ENABLED", default=not PRODUCTION)
+if SANDBOX_BANK_ENABLED:
+    INSTALLED_APPS.append("payments_sandbox")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -370,9 +376,9 @@ LOOKUP_RATE_LIMIT = env.int("LOOKUP_RATE_LIMIT", default=20)
 LOOKUP_RATE_WINDOW = env.int("LOOKUP_RATE_WINDOW", default=60)
 # Admin sign-in attempts per client address and window (seconds).
 ADMIN_LOGIN_RATE_LIMIT = env.int("ADMIN_LOGIN_RATE_LIMIT", default=10)
-# Payment providers enabled, by identifier; the sandbox bank never in production.
+# Payment providers enabled, by identifier; the sandbox bank (SANDBOX_BANK_ENABLED, with the
+# installed apps) never in production.
 PAYMENT_PROVIDERS = env.list("PAYMENT_PROVIDERS", default=["vnpay"])
-SANDBOX_BANK_ENABLED = env.bool("SANDBOX_BANK_ENABLED", default=not PRODUCTION)
 VNPAY_TMN_CODE = env.str("VNPAY_TMN_CODE", default="SANDBOX1")
 VNPAY_HASH_SECRET = env.str(
     "VNPAY_HASH_SECRET", default="" if PRODUCTION else "SANDBOXSECRETKEYFORDEVELOPMENTONLY"

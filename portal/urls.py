@@ -21,7 +21,7 @@ urlpatterns = [
     path("i18n/<str:lang>/", views.set_language_get, name="set_language_get"),
 ]
 if settings.SANDBOX_BANK_ENABLED:
-    urlpatterns.append(path("sandbox-bank/", include("payments.sandbox.urls")))
+    urlpatterns.append(path("sandbox-bank/", include("payments_sandbox.urls")))
 if settings.DEV_OUTBOX_ENABLED:
     urlpatterns += [
         path("dev/outbox/", account_views.dev_outbox, name="dev_outbox"),

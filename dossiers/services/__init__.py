@@ -14,6 +14,7 @@ from .drafts import (
     dossier_submit,
     dossier_withdraw,
 )
+from .events import dossier_history_add
 from .notify import dossier_notify, dossier_urls, officer_notify
 from .processing import (
     agency_today,
@@ -66,6 +67,7 @@ __all__ = [
     "dossier_approve",
     "dossier_code_next",
     "dossier_draft_open",
+    "dossier_history_add",
     "dossier_draft_save",
     "dossier_lock_for_applicant",
     "dossier_lock_for_supplement",

@@ -1,8 +1,9 @@
 """The interface every payment gateway implements (STYLE: providers are classes behind one door).
 
-A provider turns a payment into the gateway's signed redirect, reads the gateway's answers
-(browser return, server-to-server notification, status query) and reports them to
-`payments.services`. It never sets a status itself.
+A provider turns a payment into the gateway's signed redirect and reads the gateway's answers
+(browser return, server-to-server notification, status query) into a `GatewayResponse`. The
+services call it and act on what it read: a provider never sets a status, and never imports
+`payments.services`.
 """
 
 from dataclasses import dataclass, field
@@ -44,6 +45,10 @@ class GatewayResponse:
         return RESPONSE_MESSAGES.get(self.response_code, DEFAULT_RESPONSE_MESSAGE)
 
 
+class GatewayError(Exception):
+    """The gateway's answer could not be used (bad signature, error code, malformed)."""
+
+
 class PaymentProvider:
     """Base class of gateway providers; subclasses set `identifier` and implement the hooks."""
 
@@ -66,13 +71,18 @@ class PaymentProvider:
         """Check and read the browser's return from the gateway. Never changes anything."""
         raise NotImplementedError
 
-    def handle_notification(self, params: dict[str, str]) -> tuple[str, str]:
-        """Process one server-to-server notification; return the answer (code, message).
+    def handle_notification(self, params: dict[str, str]) -> GatewayResponse:
+        """Check and read one server-to-server notification. Never changes anything.
 
-        Side effects: confirms, fails or flags the payment through `payments.services`.
-        Must be idempotent: a repeated notification changes nothing.
+        `found` is False when the notification is addressed to another merchant.
+        `payments.services.payment_notification_handle` calls this, then confirms, fails or
+        flags the payment: a provider never sets a status.
         """
         raise NotImplementedError
+
+    def amount_mismatch_reason(self, response: GatewayResponse, *, expected: int) -> str:
+        """Why the payment is flagged when the gateway reports another amount (for staff)."""
+        return f"Notification amount {response.amount!r} ≠ {expected}"
 
     def query(self, payment) -> GatewayResponse:
         """Ask the gateway for the payment's status (reconciliation). Raises OSError on network

@@ -18,11 +18,11 @@ The protocol, as the gateway and this module speak it:
 import hashlib
 import hmac
 import json
-import logging
 import unicodedata
 import urllib.request
 import uuid
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 from urllib.parse import quote_plus, urlsplit
 from zoneinfo import ZoneInfo
@@ -33,10 +33,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from ..constants import BANKS, IpnResult, PaymentMethod
-from .base import GatewayResponse, PaymentProvider, client_ip
-
-logger = logging.getLogger(__name__)
+from ..constants import BANKS
+from .base import GatewayError, GatewayResponse, PaymentProvider, client_ip
 
 VERSION = "2.1.0"
 GMT7 = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -77,10 +75,6 @@ QUERYDR_OK = "00"
 # The merchant server's address, which querydr asks for; the gateway only records it.
 SERVER_IP = "127.0.0.1"
 QUERYDR_NOT_FOUND = "91"
-
-
-class GatewayError(Exception):
-    """The gateway's answer could not be used (bad signature, error code, malformed)."""
 
 
 # --- Protocol primitives -----------------------------------------------------------------------
@@ -136,9 +130,14 @@ def signature_valid(params: Mapping[str, str], secret: str) -> bool:
     return digest_matches(sign(params, secret), params.get("vnp_SecureHash", ""))
 
 
-def signed_url(base_url: str, params: Mapping[str, str], secret: str) -> str:
+def signed_query(params: Mapping[str, str], secret: str) -> str:
+    """The query string of a signed message: the canonical parameters and their hash."""
     query = canonical_query(params)
-    return f"{base_url}?{query}&vnp_SecureHash={hmac_sha512(secret, query)}"
+    return f"{query}&vnp_SecureHash={hmac_sha512(secret, query)}"
+
+
+def signed_url(base_url: str, params: Mapping[str, str], secret: str) -> str:
+    return f"{base_url}?{signed_query(params, secret)}"
 
 
 def pipe_data(params: Mapping[str, object], fields: tuple[str, ...]) -> str:
@@ -234,57 +233,16 @@ class VNPayProvider(PaymentProvider):
         """Check the browser's return. Shows only: confirmation comes from the IPN."""
         return self._read(params)
 
-    def handle_notification(self, params: Mapping[str, str]) -> tuple[str, str]:
-        """The IPN. Checks, in the protocol's order: signature (97), order (01), amount (04,
-        and the payment is flagged for staff), already confirmed (02); then confirms or records
-        the failure (00). Anything unexpected answers 99 so the gateway retries.
-        """
-        from .. import services
-        from ..models import Payment
+    def handle_notification(self, params: Mapping[str, str]) -> GatewayResponse:
+        """The IPN, checked and read; a notification for another terminal is not found.
+        `payments.services.payment_notification_handle` acts on it."""
+        response = self._read(params)
+        if response.valid and params.get("vnp_TmnCode") != self.tmn_code:
+            return replace(response, found=False)
+        return response
 
-        def answer(result: IpnResult) -> tuple[str, str]:
-            return result.value, result.label
-
-        try:
-            response = self._read(params)
-            if not response.valid:
-                return answer(IpnResult.INVALID_SIGNATURE)
-            payment = (
-                Payment.objects.filter(
-                    txn_ref=response.txn_ref, method=PaymentMethod.ONLINE, provider=self.identifier
-                )
-                .only("pk", "amount", "status")
-                .first()
-            )
-            if payment is None or params.get("vnp_TmnCode") != self.tmn_code:
-                return answer(IpnResult.ORDER_NOT_FOUND)
-            if response.amount != payment.amount:
-                services.payment_flag(
-                    payment_id=payment.pk,
-                    reason=f"IPN amount {params.get('vnp_Amount')!r} ≠ {payment.amount * 100}",
-                )
-                return answer(IpnResult.INVALID_AMOUNT)
-            if response.succeeded:
-                changed = services.payment_confirm(
-                    payment_id=payment.pk,
-                    provider_reference=response.provider_reference,
-                    bank_code=response.bank_code,
-                    response_code=response.response_code,
-                ).changed
-            else:
-                changed = services.payment_gateway_failure(
-                    payment_id=payment.pk,
-                    response_code=response.response_code,
-                    transaction_status=response.transaction_status,
-                    provider_reference=response.provider_reference,
-                    bank_code=response.bank_code,
-                )
-            return answer(IpnResult.CONFIRM_SUCCESS if changed else IpnResult.ALREADY_CONFIRMED)
-        except Exception:
-            logger.exception(
-                "VNPay IPN could not be processed: %s", str(params.get("vnp_TxnRef", ""))[:40]
-            )
-            return answer(IpnResult.UNKNOWN_ERROR)
+    def amount_mismatch_reason(self, response: GatewayResponse, *, expected: int) -> str:
+        return f"IPN amount {response.raw.get('vnp_Amount')!r} ≠ {expected * 100}"
 
     def query(self, payment) -> GatewayResponse:
         """querydr: the gateway's view of one order. Raises GatewayError / OSError."""

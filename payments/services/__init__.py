@@ -12,15 +12,17 @@ from .confirmation import (
     payment_fail,
     payment_flag,
     payment_gateway_failure,
-    payment_notification_record,
 )
 from .fee_notices import fee_notice_issue
+from .notifications import payment_notification_handle, payment_notification_record
 from .online import payment_start_online, payments_reconcile
 from .receipts import payment_receipt_confirm, payment_receipt_reject, payment_receipt_submit
+from .transitions import PaymentTransitionRefused, payment_transition
 
 __all__ = [
     "ConfirmResult",
     "PaymentError",
+    "PaymentTransitionRefused",
     "fee_notice_issue",
     "payment_confirm",
     "payment_confirmation_store",
@@ -28,11 +30,13 @@ __all__ = [
     "payment_fail",
     "payment_flag",
     "payment_gateway_failure",
+    "payment_notification_handle",
     "payment_notification_record",
     "payment_page_path",
     "payment_receipt_confirm",
     "payment_receipt_reject",
     "payment_receipt_submit",
     "payment_start_online",
+    "payment_transition",
     "payments_reconcile",
 ]

@@ -7,10 +7,12 @@ notifications, a notification and a staff click, or two browser tabs cannot both
 
 import secrets
 from dataclasses import dataclass
+from typing import cast
 
 from django.utils import timezone
 
-from dossiers.models import DossierEvent
+from celery import current_app
+from celery.contrib.django.task import DjangoTask
 
 from ..constants import PaymentStatus
 from ..models import FeeNotice, Payment
@@ -42,25 +44,11 @@ def _new_txn_ref() -> str:
     raise RuntimeError("could not draw a free order reference")
 
 
-def _history(
-    *, dossier, action: str, message: str, actor=None, params: dict | None = None, note: str = ""
-) -> None:
-    """A history entry that is not a status change (the applicant sees it, the lookup not):
-    a composed `message` (payments.history) with its `params`, and the free text `note` a
-    person wrote for the applicant."""
-    by_agency = actor is None or actor.is_staff
-    DossierEvent.objects.create(
-        dossier=dossier,
-        actor=actor,
-        action=action,
-        from_status=dossier.status,
-        to_status=dossier.status,
-        message=message,
-        params={**(params or {}), **({"agency": dossier.agency_id} if by_agency else {})},
-        note=note,
-        handling_unit=dossier.agency.name if by_agency else "",
-        is_public=False,
-    )
+def _queue_task(name: str) -> DjangoTask:
+    """A task of `payments.tasks`, found by name: the tasks call the services, never the
+    reverse, so the services do not import them (`PaymentsConfig.ready` registers them).
+    Queue it with `delay_on_commit`."""
+    return cast(DjangoTask, current_app.tasks[f"payments.tasks.{name}"])
 
 
 def payment_page_path(dossier) -> str:

@@ -1,4 +1,4 @@
-"""Settling a payment: confirmation (the one path), failure, expiry, flags, the IPN log."""
+"""Settling a payment: confirmation (the one path), failure, expiry, flags."""
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -14,14 +14,21 @@ from ..constants import (
     CANCELLED_CODES,
     EXPIRED_CODES,
     HELD_FOR_REVIEW_CODES,
-    IPN_LOG_MAX_KEY_CHARS,
-    IPN_LOG_MAX_PARAMS,
-    IPN_LOG_MAX_VALUE_CHARS,
     UNSUCCESSFUL,
+    payment_may_move,
 )
 from ..history import Msg
-from ..models import FeeNotice, Payment, PaymentNotification
-from .common import ConfirmResult, PaymentError, S, _flag, _lock_payment, payment_page_path
+from ..models import FeeNotice, Payment
+from .common import (
+    ConfirmResult,
+    PaymentError,
+    S,
+    _flag,
+    _lock_payment,
+    _queue_task,
+    payment_page_path,
+)
+from .transitions import payment_transition
 
 
 def payment_confirm(
@@ -53,45 +60,65 @@ def payment_confirm(
             return ConfirmResult(payment=payment, changed=False)
         if payment.status == S.REJECTED:
             raise PaymentError(_("A rejected receipt cannot be confirmed."))
-        if provider_reference:
-            payment.provider_reference = provider_reference
-        if bank_code:
-            payment.bank_code = bank_code
-        if response_code:
-            payment.response_code = response_code
-        return _confirm_locked(notice, payment, actor=actor)
+        return _confirm_locked(
+            notice,
+            payment,
+            actor=actor,
+            gateway={
+                "provider_reference": provider_reference,
+                "bank_code": bank_code,
+                "response_code": response_code,
+            },
+        )
 
 
-def _confirm_locked(notice: FeeNotice, payment: Payment, *, actor) -> ConfirmResult:
+def _confirm_locked(
+    notice: FeeNotice, payment: Payment, *, actor, gateway: dict[str, str] | None = None
+) -> ConfirmResult:
+    """Confirm a payment whose notice and row the caller holds locked (see `payment_confirm`).
+
+    `gateway` holds the gateway's codes to keep on the payment (empty values keep the old ones).
+    """
     now = timezone.now()
     dossier = notice.dossier
-    payment.status = S.CONFIRMED
-    payment.confirmed_at = now
-    payment.confirmed_by = actor
-    if notice.is_paid:
-        _flag(payment, "Paid twice: the fee notice was already paid by another payment (refund?).")
-        payment.save()
-        return ConfirmResult(payment=payment, changed=True)
-
-    notice.paid_at = now
-    notice.save(update_fields=["paid_at"])
+    gateway = {name: value for name, value in (gateway or {}).items() if value}
+    bank_code = gateway.get("bank_code", payment.bank_code)
+    paid_twice = notice.is_paid
+    flag_reason = ""
     resumed = False
-    try:
-        with transaction.atomic():
-            dossier_transition(
-                dossier_id=dossier.pk,
-                to_status=DossierStatus.PROCESSING,
-                role=Role.STAFF if actor is not None else Role.SYSTEM,
-                actor=actor,
-                action="payment_confirmed",
-                message=Msg.CONFIRMED_ONLINE if payment.bank_code else Msg.CONFIRMED,
-                params={"total": payment.amount, "bank": payment.bank_code},
-                expected_status=DossierStatus.AWAITING_PAYMENT,
-            )
-        resumed = True
-    except TransitionRefused:
-        _flag(payment, f"Paid while the dossier was {dossier.status}: check it (refund?).")
-    payment.save()
+    if paid_twice:
+        flag_reason = "Paid twice: the fee notice was already paid by another payment (refund?)."
+    else:
+        notice.paid_at = now
+        notice.save(update_fields=["paid_at"])
+        try:
+            with transaction.atomic():
+                dossier_transition(
+                    dossier_id=dossier.pk,
+                    to_status=DossierStatus.PROCESSING,
+                    role=Role.STAFF if actor is not None else Role.SYSTEM,
+                    actor=actor,
+                    action="payment_confirmed",
+                    message=Msg.CONFIRMED_ONLINE if bank_code else Msg.CONFIRMED,
+                    params={"total": payment.amount, "bank": bank_code},
+                    expected_status=DossierStatus.AWAITING_PAYMENT,
+                )
+            resumed = True
+        except TransitionRefused:
+            flag_reason = f"Paid while the dossier was {dossier.status}: check it (refund?)."
+
+    def confirm(locked: Payment) -> None:
+        for name, value in gateway.items():
+            setattr(locked, name, value)
+        locked.confirmed_at = now
+        locked.confirmed_by = actor
+        if flag_reason:
+            _flag(locked, flag_reason)
+
+    payment = payment_transition(payment_id=payment.pk, to_status=S.CONFIRMED, apply=confirm)
+    payment.fee_notice = notice
+    if paid_twice:
+        return ConfirmResult(payment=payment, changed=True)
     dossier.refresh_from_db(fields=["status"])
     dossier_notify(
         dossier=dossier,
@@ -114,12 +141,12 @@ def _confirm_locked(notice: FeeNotice, payment: Payment, *, actor) -> ConfirmRes
             template="payment_paid_online",
             context={"payment": payment},
         )
-    from ..tasks import payment_confirmation_render
-
     payment_id = payment.pk
     # robust: with the broker (Redis) down the confirmation still stands and the gateway gets
     # its answer; the PDF view draws a missing confirmation on first download.
-    transaction.on_commit(lambda: payment_confirmation_render.delay(payment_id), robust=True)
+    transaction.on_commit(
+        lambda: _queue_task("payment_confirmation_render").delay(payment_id), robust=True
+    )
     return ConfirmResult(payment=payment, changed=True)
 
 
@@ -168,16 +195,19 @@ def payment_fail(
     """
     if status not in UNSUCCESSFUL:
         raise ValueError(status)
+
+    def record(locked: Payment) -> None:
+        if response_code:
+            locked.response_code = response_code
+        if bank_code:
+            locked.bank_code = bank_code
+
     with transaction.atomic():
         _notice, payment = _lock_payment(payment_id)
-        if payment.status not in (S.PENDING, S.INITIATED):
+        # Confirmed, or already ended: the table has no such move, and nothing changes.
+        if not payment_may_move(payment.status, status):
             return False
-        payment.status = status
-        if response_code:
-            payment.response_code = response_code
-        if bank_code:
-            payment.bank_code = bank_code
-        payment.save(update_fields=["status", "response_code", "bank_code", "updated_at"])
+        payment_transition(payment_id=payment.pk, to_status=status, apply=record)
     return True
 
 
@@ -188,8 +218,7 @@ def payment_expire(*, payment_id: int, now=None) -> bool:
         _notice, payment = _lock_payment(payment_id)
         if payment.status != S.INITIATED or (payment.expires_at and payment.expires_at > now):
             return False
-        payment.status = S.EXPIRED
-        payment.save(update_fields=["status", "updated_at"])
+        payment_transition(payment_id=payment.pk, to_status=S.EXPIRED)
     return True
 
 
@@ -210,48 +239,6 @@ def payment_flag(
         if changed:
             payment.save()
     return changed
-
-
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _bounded_params(params: dict) -> dict[str, str]:
-    """The parameters the log keeps: gateway ones first, in the order they came."""
-    ordered = sorted(params.items(), key=lambda item: not str(item[0]).startswith("vnp_"))
-    kept: dict[str, str] = {}
-    for key, value in ordered[:IPN_LOG_MAX_PARAMS]:
-        kept[_cut(str(key), IPN_LOG_MAX_KEY_CHARS)] = _cut(str(value), IPN_LOG_MAX_VALUE_CHARS)
-    return kept
-
-
-def payment_notification_record(
-    *, provider: str, params: dict, result_code: str, result_message: str, remote_addr: str = ""
-) -> PaymentNotification:
-    """Append one gateway notification to the log, whatever its outcome.
-
-    A notification refused for its signature is linked to no payment, so nothing a forger
-    sends can stand in the way of the real one. The log is bounded whatever was sent: at most
-    `IPN_LOG_MAX_PARAMS` parameters, gateway ones (vnp_*) first, keys and values cut short
-    (a cut value ends with "…"); how many were left out is counted in `params_omitted`.
-    """
-    payment_id = None
-    if result_code != "97":
-        payment_id = (
-            Payment.objects.filter(txn_ref=str(params.get("vnp_TxnRef", ""))[:40])
-            .values_list("pk", flat=True)
-            .first()
-        )
-    kept = _bounded_params(params)
-    return PaymentNotification.objects.create(
-        provider=provider,
-        payment_id=payment_id,
-        params=kept,
-        params_omitted=len(params) - len(kept),
-        remote_addr=remote_addr[:64],
-        result_code=result_code,
-        result_message=result_message[:100],
-    )
 
 
 def payment_confirmation_store(*, payment_id: int) -> bool:

@@ -9,7 +9,7 @@ from dossiers.services import dossier_notify, dossier_transition
 
 from ..history import Msg
 from ..models import FeeNotice, FeeNoticeItem, Payment
-from .common import PaymentError, S, _new_txn_ref, payment_page_path
+from .common import PaymentError, _new_txn_ref, payment_page_path
 
 
 def fee_notice_issue(
@@ -71,9 +71,7 @@ def fee_notice_issue(
             for index, (name, amount) in enumerate(cleaned)
         ]
         FeeNoticeItem.objects.bulk_create(lines)
-        Payment.objects.create(
-            fee_notice=notice, status=S.PENDING, amount=total, txn_ref=_new_txn_ref()
-        )
+        Payment.objects.create(fee_notice=notice, amount=total, txn_ref=_new_txn_ref())
         dossier_notify(
             dossier=dossier,
             template="payment_fee_notice",

@@ -12,6 +12,8 @@ from dossiers.constants import DossierStatus
 
 from ..constants import PaymentMethod
 from ..models import FeeNotice, Payment
+from ..providers.base import GatewayError
+from ..providers.registry import ProviderNotAvailable, get_provider
 from .common import (
     PaymentError,
     S,
@@ -19,6 +21,7 @@ from .common import (
     _new_txn_ref,
 )
 from .confirmation import payment_confirm, payment_expire, payment_fail, payment_flag
+from .transitions import payment_transition
 
 logger = logging.getLogger(__name__)
 
@@ -62,14 +65,19 @@ def payment_start_online(
                 return p
         payment = next((p for p in payments if p.status == S.PENDING and not p.receipt_file), None)
         if payment is None:
-            payment = Payment(fee_notice=notice, amount=notice.total, txn_ref=_new_txn_ref())
-        payment.method = PaymentMethod.ONLINE
-        payment.provider = provider
-        payment.bank_code = bank_code
-        payment.status = S.INITIATED
-        payment.initiated_at = now
-        payment.expires_at = now + timedelta(minutes=settings.VNPAY_EXPIRE_MINUTES)
-        payment.save()
+            payment = Payment.objects.create(
+                fee_notice=notice, amount=notice.total, txn_ref=_new_txn_ref()
+            )
+
+        def start(locked: Payment) -> None:
+            locked.method = PaymentMethod.ONLINE
+            locked.provider = provider
+            locked.bank_code = bank_code
+            locked.initiated_at = now
+            locked.expires_at = now + timedelta(minutes=settings.VNPAY_EXPIRE_MINUTES)
+
+        payment = payment_transition(payment_id=payment.pk, to_status=S.INITIATED, apply=start)
+        payment.fee_notice = notice  # already loaded with its dossier: no query for the gateway
     return payment
 
 
@@ -81,9 +89,6 @@ def payments_reconcile(*, now=None, grace_minutes: int = 5) -> list[tuple[Paymen
     bank or a different amount → flagged. A gateway that cannot be reached leaves the attempt
     for the next run. Returns (payment, outcome) pairs for the report.
     """
-    from ..providers.registry import ProviderNotAvailable, get_provider
-    from ..providers.vnpay import GatewayError
-
     now = now or timezone.now()
     # Flagged attempts wait for staff: querying them every run would change nothing.
     due = Payment.objects.filter(

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dossiers.constants import DossierStatus
-from dossiers.services import dossier_notify, officer_notify
+from dossiers.services import dossier_history_add, dossier_notify, officer_notify
 from dossiers.uploads import UploadRejected, check_file, store_file, uploads_undone_on_error
 
 from ..constants import RECEIPT_FILE_TYPES, RECEIPT_MAX_SIZE_MB, PaymentMethod
@@ -17,13 +17,13 @@ from .common import (
     ConfirmResult,
     PaymentError,
     S,
-    _history,
     _lock_notice,
     _lock_payment,
     _new_txn_ref,
     payment_page_path,
 )
 from .confirmation import _confirm_locked
+from .transitions import payment_transition
 
 
 def payment_receipt_submit(*, fee_notice_id: int, user, file) -> Payment:
@@ -66,19 +66,26 @@ def payment_receipt_submit(*, fee_notice_id: int, user, file) -> Payment:
             None,
         )
         if payment is None:
-            payment = Payment(fee_notice=notice, amount=notice.total, txn_ref=_new_txn_ref())
+            payment = Payment.objects.create(
+                fee_notice=notice, amount=notice.total, txn_ref=_new_txn_ref()
+            )
         stored = store_file(file, checked=checked, folder="payments/receipts")
-        payment.method = PaymentMethod.OFFLINE
-        payment.status = S.RECEIPT_SUBMITTED
-        payment.receipt_file.name = stored.name
-        payment.receipt_name = stored.original_name
-        payment.receipt_size = stored.size
-        payment.receipt_sha256 = stored.sha256
-        payment.receipt_content_type = stored.content_type
-        payment.receipt_uploaded_at = timezone.now()
-        payment.reject_reason = ""
-        payment.save()
-        _history(
+
+        def attach(locked: Payment) -> None:
+            locked.method = PaymentMethod.OFFLINE
+            locked.receipt_file.name = stored.name
+            locked.receipt_name = stored.original_name
+            locked.receipt_size = stored.size
+            locked.receipt_sha256 = stored.sha256
+            locked.receipt_content_type = stored.content_type
+            locked.receipt_uploaded_at = timezone.now()
+            locked.reject_reason = ""
+
+        payment = payment_transition(
+            payment_id=payment.pk, to_status=S.RECEIPT_SUBMITTED, apply=attach
+        )
+        payment.fee_notice = notice
+        dossier_history_add(
             dossier=dossier,
             action="payment_receipt_submitted",
             actor=user,
@@ -124,12 +131,15 @@ def payment_receipt_reject(*, payment_id: int, actor, reason: str) -> Payment:
         notice, payment = _lock_payment(payment_id)
         if payment.status != S.RECEIPT_SUBMITTED:
             raise PaymentError(_("Only a submitted payment receipt can be rejected."))
-        payment.status = S.REJECTED
-        payment.reject_reason = reason
-        payment.confirmed_by = None
-        payment.save(update_fields=["status", "reject_reason", "confirmed_by", "updated_at"])
+
+        def refuse(locked: Payment) -> None:
+            locked.reject_reason = reason
+            locked.confirmed_by = None
+
+        payment = payment_transition(payment_id=payment.pk, to_status=S.REJECTED, apply=refuse)
+        payment.fee_notice = notice
         dossier = notice.dossier
-        _history(
+        dossier_history_add(
             dossier=dossier,
             action="payment_receipt_rejected",
             actor=actor,

@@ -114,7 +114,7 @@ def ipn_via_test_client(monkeypatch):
         calls.append(url)
         return bank.get(f"{parts.path}?{parts.query}").content.decode()
 
-    monkeypatch.setattr("payments.sandbox.tasks.http_get", http_get)
+    monkeypatch.setattr("payments_sandbox.tasks.http_get", http_get)
     return calls
 
 

@@ -8,7 +8,6 @@ import pytest
 from accounts.models import Notification
 from dossiers.constants import DossierStatus
 from dossiers.models import DossierEvent
-from payments import services
 from payments.constants import PaymentStatus
 from payments.models import Payment, PaymentNotification
 
@@ -247,7 +246,7 @@ def test_unexpected_error_answers_99_so_the_gateway_retries(online_payment, send
     def boom(**kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(services, "payment_confirm", boom)
+    monkeypatch.setattr("payments.services.notifications.payment_confirm", boom)
     assert send_ipn(ipn_params(online_payment)) == {"RspCode": "99", "Message": "Unknown error"}
     assert _state(online_payment)[0] == PaymentStatus.INITIATED
     assert PaymentNotification.objects.get().result_code == "99"

@@ -11,10 +11,10 @@ from django.utils import timezone
 import pytest
 
 from payments.constants import PaymentStatus
-from payments.models import SandboxTransaction
 from payments.providers import vnpay
 from payments.providers.registry import get_provider
-from payments.sandbox.views import finish
+from payments_sandbox.models import SandboxTransaction
+from payments_sandbox.services import finish
 
 from .conftest import TMN_CODE
 

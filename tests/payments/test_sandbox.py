@@ -9,9 +9,10 @@ from django.test import Client
 import pytest
 
 from payments.constants import PaymentStatus
-from payments.models import PaymentNotification, SandboxTransaction
+from payments.models import PaymentNotification
 from payments.providers import vnpay
-from payments.sandbox import tasks as sandbox_tasks
+from payments_sandbox import tasks as sandbox_tasks
+from payments_sandbox.models import SandboxTransaction
 
 from .conftest import SECRET, TMN_CODE, vnp_sign
 
@@ -202,7 +203,7 @@ def test_expired_order_times_out_at_the_bank(client, online_payment, citizen, ip
 
 
 def test_ipn_delivery_is_retried_until_the_merchant_answers(online_payment, monkeypatch, settings):
-    from payments.sandbox.views import finish
+    from payments_sandbox.services import finish
 
     txn = SandboxTransaction.objects.create(
         tmn_code=TMN_CODE,

@@ -14,7 +14,6 @@ Test cards (any bank), holder NGUYEN VAN A, OTP 123456:
 import json
 import uuid
 
-from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
@@ -24,10 +23,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from ..constants import BANK_NAMES, BANKS
-from ..models import SandboxTransaction
-from ..providers import vnpay
-from .tasks import sandbox_send_ipn
+from payments.constants import BANK_NAMES, BANKS
+from payments.providers import vnpay
+
+from .models import SandboxTransaction
+from .protocol import merchant_secret, signed_result_query
+from .services import finish
 
 TEST_HOLDER = "NGUYEN VAN A"
 TEST_OTP = "123456"
@@ -60,17 +61,10 @@ ERRORS = {
 }
 
 
-def merchant_secret(tmn_code: str) -> str | None:
-    """The merchants the sandbox knows: the portal's own configured terminal."""
-    if tmn_code and tmn_code == settings.VNPAY_TMN_CODE:
-        return settings.VNPAY_HASH_SECRET
-    return None
-
-
 def _error(request, code: str, status: int = 400) -> HttpResponse:
     return render(
         request,
-        "payments/sandbox/error.html",
+        "payments_sandbox/error.html",
         {"code": code, "message": ERRORS.get(code, ERRORS["03"])},
         status=status,
     )
@@ -98,51 +92,9 @@ def _expired(txn: SandboxTransaction) -> bool:
     return expires is not None and timezone.now() > expires
 
 
-def result_params(txn: SandboxTransaction) -> dict[str, str]:
-    """The signed result (browser return and IPN carry the same parameters)."""
-    params = {
-        "vnp_Amount": txn.amount,
-        "vnp_BankCode": txn.bank_code,
-        "vnp_BankTranNo": txn.bank_tran_no,
-        "vnp_CardType": txn.card_type,
-        "vnp_OrderInfo": txn.order_info,
-        "vnp_PayDate": txn.pay_date,
-        "vnp_ResponseCode": txn.response_code,
-        "vnp_TmnCode": txn.tmn_code,
-        "vnp_TransactionNo": txn.transaction_no,
-        "vnp_TransactionStatus": txn.transaction_status,
-        "vnp_TxnRef": txn.txn_ref,
-    }
-    return {key: value for key, value in params.items() if value}
-
-
-def signed_result_query(txn: SandboxTransaction) -> str:
-    params = result_params(txn)
-    secret = merchant_secret(txn.tmn_code) or ""
-    query = vnpay.canonical_query(params)
-    return f"{query}&vnp_SecureHash={vnpay.hmac_sha512(secret, query)}"
-
-
 def _return_redirect(txn: SandboxTransaction) -> HttpResponseRedirect:
     separator = "&" if "?" in txn.return_url else "?"
     return HttpResponseRedirect(f"{txn.return_url}{separator}{signed_result_query(txn)}")
-
-
-def finish(txn_id: int, response_code: str) -> SandboxTransaction:
-    """End a transaction once with `response_code`, then send the IPN after commit."""
-    with transaction.atomic():
-        txn = SandboxTransaction.objects.select_for_update().get(pk=txn_id)
-        if txn.is_finished:
-            return txn
-        txn.response_code = response_code
-        txn.transaction_status = "00" if response_code == "00" else "02"
-        txn.pay_date = vnpay.format_date(timezone.now())
-        if response_code == "00":
-            txn.bank_tran_no = f"VNP{txn.transaction_no}"
-            txn.card_type = txn.card_type or "ATM"
-        txn.save()
-        transaction.on_commit(lambda: sandbox_send_ipn.delay(txn.pk))
-    return txn
 
 
 @never_cache
@@ -192,13 +144,13 @@ def pay(request: HttpRequest) -> HttpResponse:
         return _error(request, "94")
     if _expired(txn):
         txn = finish(txn.pk, "11")
-        return render(request, "payments/sandbox/timeout.html", {"txn": txn})
+        return render(request, "payments_sandbox/timeout.html", {"txn": txn})
     bank = params.get("vnp_BankCode", "")
     if bank in BANK_NAMES:
         txn.bank_code = bank
         txn.save(update_fields=["bank_code"])
         return redirect("sandbox_bank:card", txn.token)
-    return render(request, "payments/sandbox/bank_list.html", {"txn": txn, "banks": _banks()})
+    return render(request, "payments_sandbox/bank_list.html", {"txn": txn, "banks": _banks()})
 
 
 @never_cache
@@ -214,7 +166,7 @@ def choose_bank(request: HttpRequest, token: uuid.UUID) -> HttpResponse:
     if bank not in BANK_NAMES:
         return render(
             request,
-            "payments/sandbox/bank_list.html",
+            "payments_sandbox/bank_list.html",
             {"txn": txn, "banks": _banks(), "error": "Vui lòng chọn ngân hàng (choose a bank)."},
             status=400,
         )
@@ -254,7 +206,7 @@ def card(request: HttpRequest, token: uuid.UUID) -> HttpResponse:
             return _return_redirect(finish(txn.pk, TEST_CARDS[number]))
     return render(
         request,
-        "payments/sandbox/card.html",
+        "payments_sandbox/card.html",
         {
             "txn": txn,
             "bank_name": dict(_banks()).get(txn.bank_code, txn.bank_code),

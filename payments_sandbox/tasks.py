@@ -15,6 +15,10 @@ from django.db.models import F
 from django.urls import reverse
 
 from celery import shared_task
+from celery.contrib.django.task import DjangoTask
+
+from .models import SandboxTransaction
+from .protocol import signed_result_query
 
 logger = logging.getLogger(__name__)
 
@@ -45,9 +49,6 @@ def deliver_ipn(transaction_id: int) -> str:
 
     Raises OSError / IpnNotAccepted when it should be tried again.
     """
-    from ..models import SandboxTransaction
-    from .views import signed_result_query
-
     txn = SandboxTransaction.objects.get(pk=transaction_id)
     url = f"{merchant_ipn_url()}?{signed_result_query(txn)}"
     SandboxTransaction.objects.filter(pk=txn.pk).update(ipn_attempts=F("ipn_attempts") + 1)
@@ -66,7 +67,7 @@ def deliver_ipn(transaction_id: int) -> str:
     return code
 
 
-@shared_task(bind=True, max_retries=10, acks_late=True)
+@shared_task(bind=True, base=DjangoTask, max_retries=10, acks_late=True)
 def sandbox_send_ipn(self, transaction_id: int) -> str:
     try:
         return deliver_ipn(transaction_id)
