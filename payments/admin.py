@@ -13,6 +13,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from accounts.admin_audit import MissingObject404Mixin
 from accounts.services import audit_record
 from core.numbers import vnd
 from dossiers.admin import DossierChoiceField, dossier_choice_label
@@ -158,7 +159,7 @@ class PaymentInline(AmountDisplay, admin.TabularInline):
 
 
 @admin.register(FeeNotice)
-class FeeNoticeAdmin(admin.ModelAdmin):
+class FeeNoticeAdmin(MissingObject404Mixin, admin.ModelAdmin):
     form = FeeNoticeAdminForm
     list_display = ["dossier", "total_vnd", "created_by", "created_at", "paid_at"]
     list_filter = [("paid_at", admin.EmptyFieldListFilter)]
@@ -179,13 +180,6 @@ class FeeNoticeAdmin(admin.ModelAdmin):
             .get_queryset(request)
             .filter(dossier__in=Dossier.objects.for_staff(request.user))
         )
-
-    def get_object(self, request, object_id, from_field=None):
-        """Another agency's record (or none) is a 404, not a redirect with a hint."""
-        obj = super().get_object(request, object_id, from_field)
-        if obj is None:
-            raise Http404
-        return obj
 
     def get_fields(self, request, obj=None):
         if obj is None:
@@ -300,7 +294,7 @@ class PaymentNotificationInline(admin.TabularInline):
 
 
 @admin.register(Payment)
-class PaymentAdmin(AmountDisplay, admin.ModelAdmin):
+class PaymentAdmin(MissingObject404Mixin, AmountDisplay, admin.ModelAdmin):
     list_display = [
         "txn_ref",
         "dossier_code",
@@ -368,13 +362,6 @@ class PaymentAdmin(AmountDisplay, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return Payment.objects.for_staff(request.user).select_related("fee_notice__dossier")
-
-    def get_object(self, request, object_id, from_field=None):
-        """Another agency's record (or none) is a 404, not a redirect with a hint."""
-        obj = super().get_object(request, object_id, from_field)
-        if obj is None:
-            raise Http404
-        return obj
 
     def has_add_permission(self, request):
         return False
@@ -565,7 +552,7 @@ class PaymentAdmin(AmountDisplay, admin.ModelAdmin):
 
 
 @admin.register(PaymentNotification)
-class PaymentNotificationAdmin(admin.ModelAdmin):
+class PaymentNotificationAdmin(MissingObject404Mixin, admin.ModelAdmin):
     list_display = ["received_at", "provider", "payment", "result_code", "remote_addr"]
     list_filter = ["result_code", "provider"]
     search_fields = ["payment__txn_ref"]
@@ -586,13 +573,6 @@ class PaymentNotificationAdmin(admin.ModelAdmin):
         if request.user.is_superuser:
             return queryset
         return queryset.filter(payment__in=Payment.objects.for_staff(request.user))
-
-    def get_object(self, request, object_id, from_field=None):
-        """Another agency's record (or none) is a 404, not a redirect with a hint."""
-        obj = super().get_object(request, object_id, from_field)
-        if obj is None:
-            raise Http404
-        return obj
 
     def has_add_permission(self, request):
         return False

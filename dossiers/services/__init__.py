@@ -25,6 +25,12 @@ from .processing import (
     dossier_return_result,
     dossier_start_processing,
 )
+from .steps import (
+    audited_step,
+    dossier_available_steps,
+    dossier_step_audit,
+    dossier_step_check,
+)
 from .supplements import (
     SupplementNotOpen,
     dossier_lock_for_supplement,
@@ -40,6 +46,7 @@ from .supplements import (
 )
 from .transitions import (
     DossierError,
+    StepForbidden,
     TransitionRefused,
     TransitionResult,
     available_targets,
@@ -49,6 +56,7 @@ from .transitions import (
 __all__ = [
     "APPLICANT_FIELDS",
     "DossierError",
+    "StepForbidden",
     "SupplementNotOpen",
     "TransitionRefused",
     "TransitionResult",
@@ -56,8 +64,10 @@ __all__ = [
     "applicant_prefill",
     "attachment_add",
     "attachment_remove",
+    "audited_step",
     "available_targets",
     "dossier_approve",
+    "dossier_available_steps",
     "dossier_code_next",
     "dossier_draft_open",
     "dossier_draft_save",
@@ -73,6 +83,8 @@ __all__ = [
     "dossier_request_supplement",
     "dossier_return_result",
     "dossier_start_processing",
+    "dossier_step_audit",
+    "dossier_step_check",
     "dossier_submit",
     "dossier_supplement_submit",
     "dossier_transition",

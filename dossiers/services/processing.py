@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from procedures.models import DossierComponent
 
+from .. import policy
 from ..calendar import add_working_days
 from ..constants import DossierStatus, Role
 from ..history import Msg
@@ -21,6 +22,7 @@ from ..selectors import APPLICANT_FIELD_LABELS, info_field_labels
 from ..uploads import RESULT_FILE_TYPES, check_file, store_file
 from .codes import dossier_code_next, lookup_secret_generate
 from .notify import dossier_notify
+from .steps import audited_step
 from .transitions import DossierError, TransitionResult, dossier_transition
 
 S = DossierStatus
@@ -33,22 +35,13 @@ def agency_today(now=None):
     return timezone.localtime(now or timezone.now(), AGENCY_TZ).date()
 
 
-def _ensure_may_act(actor, dossier: Dossier) -> None:
-    """Staff act only on their own agency's dossiers (superusers and the system on any)."""
-    if actor is None or actor.is_superuser:
-        return
-    membership = getattr(actor, "staff_membership", None)
-    if not actor.is_staff or membership is None or membership.agency_id != dossier.agency_id:
-        raise DossierError(_("You can only act on your own agency's dossiers."))
-
-
 def _due_date_param(d: Dossier) -> dict:
     """The event's parameter for the due date the move has just set."""
     return {"due_date": d.due_date.isoformat()} if d.due_date else {}
 
 
 def dossier_receive(
-    *, dossier_id: int, actor, expected_status: str | None = None, note: str = ""
+    *, dossier_id: int, actor, expected_status: str | None = None, note: str = "", request=None
 ) -> TransitionResult:
     """Receive a complete dossier (submitted, or supplemented before receipt → received).
 
@@ -58,12 +51,18 @@ def dossier_receive(
     receipt (agency's calendar). The applicant is notified (email with the code, the due date
     and the link to the receipt slip) after commit.
     Raises `TransitionRefused` (status does not allow it, or changed meanwhile) or
-    `DossierError` (another agency's dossier).
+    `StepForbidden` (the access policy refuses the actor: recorded in the audit log).
     """
-    with transaction.atomic():
+    guard = audited_step(
+        "receive",
+        dossier_id=dossier_id,
+        actor=actor,
+        expected_status=expected_status,
+        request=request,
+    )
+    with guard, transaction.atomic():
 
         def receive(d: Dossier) -> None:
-            _ensure_may_act(actor, d)
             now = timezone.now()
             day = agency_today(now)
             if not d.code:
@@ -90,22 +89,28 @@ def dossier_receive(
 
 
 def dossier_start_processing(
-    *, dossier_id: int, actor, expected_status: str | None = None, note: str = ""
+    *, dossier_id: int, actor, expected_status: str | None = None, note: str = "", request=None
 ) -> TransitionResult:
     """Start (received → processing) or continue after a supplement (supplemented → processing).
 
     After a supplement answered post-receipt the processing time counts again from today, the
     day the complete dossier is accepted (DESIGN §4): the due date is recomputed and the event
     is a "continue_processing" one.
-    Raises `TransitionRefused` or `DossierError`.
+    Raises `TransitionRefused` or `StepForbidden`.
     """
-    with transaction.atomic():
+    guard = audited_step(
+        policy.start_step,
+        dossier_id=dossier_id,
+        actor=actor,
+        expected_status=expected_status,
+        request=request,
+    )
+    with guard, transaction.atomic():
         # Locked first so the status the due-date rule depends on cannot change meanwhile.
         before = Dossier.objects.select_for_update().values_list("status", flat=True)
         from_status = before.get(pk=dossier_id)
 
         def start(d: Dossier) -> None:
-            _ensure_may_act(actor, d)
             if from_status == S.SUPPLEMENTED:
                 d.due_date = add_working_days(agency_today(), d.procedure.processing_days)
 
@@ -134,6 +139,7 @@ def dossier_request_supplement(
     fields: Iterable[str] = (),
     deadline_days: int = 10,
     expected_status: str | None = None,
+    request=None,
 ) -> SupplementRequest:
     """Ask the applicant to supplement the dossier (submitted, received or processing →
     requested).
@@ -146,8 +152,37 @@ def dossier_request_supplement(
     note gives only the deadline (the message is its internal note: the public lookup never
     shows it); the applicant is notified (email and notification, with what to fix) after
     commit. Raises `DossierError` for an empty message, a component or field key the
-    procedure does not have, or a deadline out of range; `TransitionRefused` when the status does not allow it.
+    procedure does not have, or a deadline out of range; `TransitionRefused` when the status does not allow it;
+    `StepForbidden` when the access policy refuses the actor.
     """
+    with audited_step(
+        "request_supplement",
+        dossier_id=dossier_id,
+        actor=actor,
+        expected_status=expected_status,
+        request=request,
+    ):
+        return _request_supplement(
+            dossier_id=dossier_id,
+            actor=actor,
+            message=message,
+            components=components,
+            fields=fields,
+            deadline_days=deadline_days,
+            expected_status=expected_status,
+        )
+
+
+def _request_supplement(
+    *,
+    dossier_id: int,
+    actor,
+    message: str,
+    components: Iterable[DossierComponent],
+    fields: Iterable[str],
+    deadline_days: int,
+    expected_status: str | None,
+) -> SupplementRequest:
     message = (message or "").strip()
     if not message:
         raise DossierError(_("Say what the applicant must supplement."))
@@ -161,7 +196,6 @@ def dossier_request_supplement(
     with transaction.atomic():
 
         def check(d: Dossier) -> None:
-            _ensure_may_act(actor, d)
             if any(c.procedure_id != d.procedure_id for c in components):
                 raise DossierError(_("A component chosen does not belong to this procedure."))
             declared = d.procedure.form_fields.values_list("key", flat=True)
@@ -208,68 +242,100 @@ def dossier_request_supplement(
 
 
 def dossier_request_payment(
-    *, dossier_id: int, actor=None, expected_status: str | None = None, note: str = ""
+    *, dossier_id: int, actor=None, expected_status: str | None = None, note: str = "", request=None
 ) -> TransitionResult:
     """Processing → awaiting payment, when a fee notice is issued (called by payments).
 
     The clock stops while the applicant pays. Notifying the applicant is the caller's (the fee
-    notice email). Raises `TransitionRefused` or `DossierError`.
+    notice email). Raises `TransitionRefused` or `StepForbidden`.
     """
-
-    def check(d: Dossier) -> None:
-        _ensure_may_act(actor, d)
-
-    return dossier_transition(
+    with audited_step(
+        "request_payment",
         dossier_id=dossier_id,
-        to_status=S.AWAITING_PAYMENT,
-        role=Role.STAFF,
         actor=actor,
-        action="request_payment",
-        message=Msg.PAYMENT_REQUESTED,
-        note=note,
         expected_status=expected_status,
-        apply=check,
-    )
+        request=request,
+    ):
+        return dossier_transition(
+            dossier_id=dossier_id,
+            to_status=S.AWAITING_PAYMENT,
+            role=Role.STAFF,
+            actor=actor,
+            action="request_payment",
+            message=Msg.PAYMENT_REQUESTED,
+            note=note,
+            expected_status=expected_status,
+        )
 
 
-def dossier_payment_settled(*, dossier_id: int, actor=None, note: str = "") -> TransitionResult:
+def dossier_payment_settled(
+    *, dossier_id: int, actor=None, note: str = "", request=None
+) -> TransitionResult:
     """Awaiting payment → processing, once the fee is confirmed (gateway or staff; payments).
 
-    Raises `TransitionRefused` when the dossier is not awaiting payment.
+    Raises `TransitionRefused` when the dossier is not awaiting payment. Recorded in the staff
+    audit log, done or refused, with no actor when the system (a task) settles it.
     """
-
-    def check(d: Dossier) -> None:
-        _ensure_may_act(actor, d)
-
-    return dossier_transition(
+    with audited_step(
+        "payment_settled",
         dossier_id=dossier_id,
-        to_status=S.PROCESSING,
-        role=Role.SYSTEM,
         actor=actor,
-        action="payment_settled",
-        message=Msg.PAYMENT_SETTLED,
-        note=note,
         expected_status=S.AWAITING_PAYMENT,
-        apply=check,
-    )
+        request=request,
+    ):
+        return dossier_transition(
+            dossier_id=dossier_id,
+            to_status=S.PROCESSING,
+            role=Role.SYSTEM,
+            actor=actor,
+            action="payment_settled",
+            message=Msg.PAYMENT_SETTLED,
+            note=note,
+            expected_status=S.AWAITING_PAYMENT,
+        )
 
 
 def dossier_approve(
-    *, dossier_id: int, actor, result_file, note: str = "", expected_status: str | None = None
+    *,
+    dossier_id: int,
+    actor,
+    result_file,
+    note: str = "",
+    expected_status: str | None = None,
+    request=None,
 ) -> TransitionResult:
     """Processing → approved, with the result document (the applicant downloads it).
 
     The file is checked by content (PDF, Office, OpenDocument or image) and stored privately
     under a random name. Side effects: `completed_at` set; the applicant is notified after
-    commit. Raises `UploadRejected` (bad file), `TransitionRefused` or `DossierError`.
+    commit. Raises `UploadRejected` (bad file), `TransitionRefused`, `DossierError` or
+    `StepForbidden`; each is recorded in the staff audit log.
     """
+    with audited_step(
+        "approve",
+        dossier_id=dossier_id,
+        actor=actor,
+        expected_status=expected_status,
+        request=request,
+    ):
+        return _approve(
+            dossier_id=dossier_id,
+            actor=actor,
+            result_file=result_file,
+            note=note,
+            expected_status=expected_status,
+        )
+
+
+def _approve(
+    *, dossier_id: int, actor, result_file, note: str, expected_status: str | None
+) -> TransitionResult:
     if result_file is None:
         raise DossierError(_("Attach the result document."))
     checked = check_file(result_file, file_types=RESULT_FILE_TYPES)
     with transaction.atomic():
 
         def approve(d: Dossier) -> None:
-            _ensure_may_act(actor, d)
             stored = store_file(result_file, checked=checked, folder=f"results/{d.pk}")
             d.result_file = stored.name
             d.result_name = stored.original_name
@@ -293,21 +359,28 @@ def dossier_approve(
 
 
 def dossier_reject(
-    *, dossier_id: int, actor, reason: str, expected_status: str | None = None
+    *, dossier_id: int, actor, reason: str, expected_status: str | None = None, request=None
 ) -> TransitionResult:
     """Refuse the dossier (submitted or processing → rejected) with a reason the citizen sees.
 
     Side effects: the reason stored on the dossier and in the public history; `completed_at`
     set; the applicant is notified (with the rejection slip) after commit.
-    Raises `DossierError` without a reason, `TransitionRefused` when the status does not allow it.
+    Raises `DossierError` without a reason, `TransitionRefused` when the status does not allow it,
+    `StepForbidden` when the access policy refuses the actor.
     """
-    reason = (reason or "").strip()
-    if not reason:
-        raise DossierError(_("Give the reason for the rejection: the applicant will read it."))
-    with transaction.atomic():
+    guard = audited_step(
+        "reject",
+        dossier_id=dossier_id,
+        actor=actor,
+        expected_status=expected_status,
+        request=request,
+    )
+    with guard, transaction.atomic():
+        reason = (reason or "").strip()
+        if not reason:
+            raise DossierError(_("Give the reason for the rejection: the applicant will read it."))
 
         def reject(d: Dossier) -> None:
-            _ensure_may_act(actor, d)
             d.rejection_reason = reason
             d.completed_at = timezone.now()
 
@@ -327,21 +400,24 @@ def dossier_reject(
 
 
 def dossier_return_result(
-    *, dossier_id: int, actor, expected_status: str | None = None, note: str = ""
+    *, dossier_id: int, actor, expected_status: str | None = None, note: str = "", request=None
 ) -> TransitionResult:
-    """Approved → returned: the result was handed over. Raises `TransitionRefused`."""
-
-    def check(d: Dossier) -> None:
-        _ensure_may_act(actor, d)
-
-    return dossier_transition(
+    """Approved → returned: the result was handed over. Raises `TransitionRefused` or
+    `StepForbidden`."""
+    with audited_step(
+        "return_result",
         dossier_id=dossier_id,
-        to_status=S.RETURNED,
-        role=Role.STAFF,
         actor=actor,
-        action="return_result",
-        message=Msg.RETURNED,
-        note=note,
         expected_status=expected_status,
-        apply=check,
-    )
+        request=request,
+    ):
+        return dossier_transition(
+            dossier_id=dossier_id,
+            to_status=S.RETURNED,
+            role=Role.STAFF,
+            actor=actor,
+            action="return_result",
+            message=Msg.RETURNED,
+            note=note,
+            expected_status=expected_status,
+        )

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from ..constants import ROLE_CAN_ACT_AS, TRANSITIONS, DossierStatus, Role, allowed_targets
+from .. import policy
+from ..constants import DossierStatus, Role, allowed_targets
 from ..models import Dossier, DossierEvent
 
 S = DossierStatus
@@ -18,6 +19,15 @@ class DossierError(Exception):
 
 class TransitionRefused(DossierError):
     pass
+
+
+class StepForbidden(DossierError):
+    """The access policy refuses this person the step (`policy.step_refusal`); `audit` is the
+    reason the staff audit log keeps."""
+
+    def __init__(self, message: str, audit: str = "") -> None:
+        super().__init__(message)
+        self.audit = audit or message
 
 
 @dataclass(frozen=True)
@@ -96,8 +106,7 @@ def dossier_transition(
                 )
                 % {"now": DossierStatus(current).label, "was": DossierStatus(expected_status).label}
             )
-        allowed_role = TRANSITIONS.get((current, to_status))
-        if allowed_role is None or allowed_role not in ROLE_CAN_ACT_AS[role]:
+        if not policy.role_may_move(role, current, to_status):
             raise TransitionRefused(
                 _("A dossier in status “%(now)s” cannot move to “%(to)s”.")
                 % {"now": DossierStatus(current).label, "to": DossierStatus(to_status).label}
