@@ -1,7 +1,10 @@
 """The agency's side: receive, process, ask for a supplement, approve, reject, return.
 
-Every step is one `dossier_transition` (locked, checked, audited) plus its side effects in the
-same transaction; emails leave through the outbox after commit.
+Every step is one `dossier_transition` (locked, checked, recorded in the history) plus its side
+effects in the same transaction; emails leave through the outbox after commit. Each service is
+`@audited`: the access policy (`dossiers.policy`) is asked first, and the attempt, done or
+refused, goes to the staff audit log; `request`, when the step comes from a page, gives the log
+the client's address. A refusal of the policy raises `StepForbidden`.
 """
 
 from collections.abc import Iterable
@@ -22,7 +25,7 @@ from ..selectors import APPLICANT_FIELD_LABELS, info_field_labels
 from ..uploads import RESULT_FILE_TYPES, check_file, store_file
 from .codes import dossier_code_next, lookup_secret_generate
 from .notify import dossier_notify
-from .steps import audited_step
+from .steps import audited
 from .transitions import DossierError, TransitionResult, dossier_transition
 
 S = DossierStatus
@@ -40,6 +43,7 @@ def _due_date_param(d: Dossier) -> dict:
     return {"due_date": d.due_date.isoformat()} if d.due_date else {}
 
 
+@audited("receive")
 def dossier_receive(
     *, dossier_id: int, actor, expected_status: str | None = None, note: str = "", request=None
 ) -> TransitionResult:
@@ -51,16 +55,10 @@ def dossier_receive(
     receipt (agency's calendar). The applicant is notified (email with the code, the due date
     and the link to the receipt slip) after commit.
     Raises `TransitionRefused` (status does not allow it, or changed meanwhile) or
-    `StepForbidden` (the access policy refuses the actor: recorded in the audit log).
+    `StepForbidden` (the policy refuses the actor: another agency's dossier, or a step their
+    groups do not allow).
     """
-    guard = audited_step(
-        "receive",
-        dossier_id=dossier_id,
-        actor=actor,
-        expected_status=expected_status,
-        request=request,
-    )
-    with guard, transaction.atomic():
+    with transaction.atomic():
 
         def receive(d: Dossier) -> None:
             now = timezone.now()
@@ -88,6 +86,7 @@ def dossier_receive(
     return result
 
 
+@audited(policy.start_step)
 def dossier_start_processing(
     *, dossier_id: int, actor, expected_status: str | None = None, note: str = "", request=None
 ) -> TransitionResult:
@@ -96,16 +95,9 @@ def dossier_start_processing(
     After a supplement answered post-receipt the processing time counts again from today, the
     day the complete dossier is accepted (DESIGN §4): the due date is recomputed and the event
     is a "continue_processing" one.
-    Raises `TransitionRefused` or `StepForbidden`.
+    Raises `TransitionRefused` or `DossierError`.
     """
-    guard = audited_step(
-        policy.start_step,
-        dossier_id=dossier_id,
-        actor=actor,
-        expected_status=expected_status,
-        request=request,
-    )
-    with guard, transaction.atomic():
+    with transaction.atomic():
         # Locked first so the status the due-date rule depends on cannot change meanwhile.
         before = Dossier.objects.select_for_update().values_list("status", flat=True)
         from_status = before.get(pk=dossier_id)
@@ -130,6 +122,7 @@ def dossier_start_processing(
     return result
 
 
+@audited("request_supplement")
 def dossier_request_supplement(
     *,
     dossier_id: int,
@@ -152,37 +145,8 @@ def dossier_request_supplement(
     note gives only the deadline (the message is its internal note: the public lookup never
     shows it); the applicant is notified (email and notification, with what to fix) after
     commit. Raises `DossierError` for an empty message, a component or field key the
-    procedure does not have, or a deadline out of range; `TransitionRefused` when the status does not allow it;
-    `StepForbidden` when the access policy refuses the actor.
+    procedure does not have, or a deadline out of range; `TransitionRefused` when the status does not allow it.
     """
-    with audited_step(
-        "request_supplement",
-        dossier_id=dossier_id,
-        actor=actor,
-        expected_status=expected_status,
-        request=request,
-    ):
-        return _request_supplement(
-            dossier_id=dossier_id,
-            actor=actor,
-            message=message,
-            components=components,
-            fields=fields,
-            deadline_days=deadline_days,
-            expected_status=expected_status,
-        )
-
-
-def _request_supplement(
-    *,
-    dossier_id: int,
-    actor,
-    message: str,
-    components: Iterable[DossierComponent],
-    fields: Iterable[str],
-    deadline_days: int,
-    expected_status: str | None,
-) -> SupplementRequest:
     message = (message or "").strip()
     if not message:
         raise DossierError(_("Say what the applicant must supplement."))
@@ -216,7 +180,7 @@ def _request_supplement(
             expected_status=expected_status,
             apply=check,
         )
-        request = SupplementRequest.objects.create(
+        supplement = SupplementRequest.objects.create(
             dossier=result.dossier,
             created_by=actor,
             message=message,
@@ -224,12 +188,12 @@ def _request_supplement(
             asked_in_status=result.event.from_status,
             deadline=deadline,
         )
-        request.components.set(components)
+        supplement.components.set(components)
         dossier_notify(
             dossier=result.dossier,
             template="dossier_supplement_requested",
             context={
-                "supplement": request,
+                "supplement": supplement,
                 "components": components,
                 "field_labels": info_field_labels(
                     procedure=result.dossier.procedure,
@@ -238,9 +202,10 @@ def _request_supplement(
                 ),
             },
         )
-    return request
+    return supplement
 
 
+@audited("request_payment")
 def dossier_request_payment(
     *, dossier_id: int, actor=None, expected_status: str | None = None, note: str = "", request=None
 ) -> TransitionResult:
@@ -249,52 +214,41 @@ def dossier_request_payment(
     The clock stops while the applicant pays. Notifying the applicant is the caller's (the fee
     notice email). Raises `TransitionRefused` or `StepForbidden`.
     """
-    with audited_step(
-        "request_payment",
+
+    return dossier_transition(
         dossier_id=dossier_id,
+        to_status=S.AWAITING_PAYMENT,
+        role=Role.STAFF,
         actor=actor,
+        action="request_payment",
+        message=Msg.PAYMENT_REQUESTED,
+        note=note,
         expected_status=expected_status,
-        request=request,
-    ):
-        return dossier_transition(
-            dossier_id=dossier_id,
-            to_status=S.AWAITING_PAYMENT,
-            role=Role.STAFF,
-            actor=actor,
-            action="request_payment",
-            message=Msg.PAYMENT_REQUESTED,
-            note=note,
-            expected_status=expected_status,
-        )
+    )
 
 
+@audited("payment_settled", expected_status=S.AWAITING_PAYMENT)
 def dossier_payment_settled(
     *, dossier_id: int, actor=None, note: str = "", request=None
 ) -> TransitionResult:
     """Awaiting payment → processing, once the fee is confirmed (gateway or staff; payments).
 
-    Raises `TransitionRefused` when the dossier is not awaiting payment. Recorded in the staff
-    audit log, done or refused, with no actor when the system (a task) settles it.
+    Raises `TransitionRefused` when the dossier is not awaiting payment.
     """
-    with audited_step(
-        "payment_settled",
+
+    return dossier_transition(
         dossier_id=dossier_id,
+        to_status=S.PROCESSING,
+        role=Role.SYSTEM,
         actor=actor,
+        action="payment_settled",
+        message=Msg.PAYMENT_SETTLED,
+        note=note,
         expected_status=S.AWAITING_PAYMENT,
-        request=request,
-    ):
-        return dossier_transition(
-            dossier_id=dossier_id,
-            to_status=S.PROCESSING,
-            role=Role.SYSTEM,
-            actor=actor,
-            action="payment_settled",
-            message=Msg.PAYMENT_SETTLED,
-            note=note,
-            expected_status=S.AWAITING_PAYMENT,
-        )
+    )
 
 
+@audited("approve")
 def dossier_approve(
     *,
     dossier_id: int,
@@ -308,28 +262,8 @@ def dossier_approve(
 
     The file is checked by content (PDF, Office, OpenDocument or image) and stored privately
     under a random name. Side effects: `completed_at` set; the applicant is notified after
-    commit. Raises `UploadRejected` (bad file), `TransitionRefused`, `DossierError` or
-    `StepForbidden`; each is recorded in the staff audit log.
+    commit. Raises `UploadRejected` (bad file), `TransitionRefused` or `DossierError`.
     """
-    with audited_step(
-        "approve",
-        dossier_id=dossier_id,
-        actor=actor,
-        expected_status=expected_status,
-        request=request,
-    ):
-        return _approve(
-            dossier_id=dossier_id,
-            actor=actor,
-            result_file=result_file,
-            note=note,
-            expected_status=expected_status,
-        )
-
-
-def _approve(
-    *, dossier_id: int, actor, result_file, note: str, expected_status: str | None
-) -> TransitionResult:
     if result_file is None:
         raise DossierError(_("Attach the result document."))
     checked = check_file(result_file, file_types=RESULT_FILE_TYPES)
@@ -358,6 +292,7 @@ def _approve(
     return result
 
 
+@audited("reject")
 def dossier_reject(
     *, dossier_id: int, actor, reason: str, expected_status: str | None = None, request=None
 ) -> TransitionResult:
@@ -365,20 +300,12 @@ def dossier_reject(
 
     Side effects: the reason stored on the dossier and in the public history; `completed_at`
     set; the applicant is notified (with the rejection slip) after commit.
-    Raises `DossierError` without a reason, `TransitionRefused` when the status does not allow it,
-    `StepForbidden` when the access policy refuses the actor.
+    Raises `DossierError` without a reason, `TransitionRefused` when the status does not allow it.
     """
-    guard = audited_step(
-        "reject",
-        dossier_id=dossier_id,
-        actor=actor,
-        expected_status=expected_status,
-        request=request,
-    )
-    with guard, transaction.atomic():
-        reason = (reason or "").strip()
-        if not reason:
-            raise DossierError(_("Give the reason for the rejection: the applicant will read it."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise DossierError(_("Give the reason for the rejection: the applicant will read it."))
+    with transaction.atomic():
 
         def reject(d: Dossier) -> None:
             d.rejection_reason = reason
@@ -399,25 +326,19 @@ def dossier_reject(
     return result
 
 
+@audited("return_result")
 def dossier_return_result(
     *, dossier_id: int, actor, expected_status: str | None = None, note: str = "", request=None
 ) -> TransitionResult:
-    """Approved → returned: the result was handed over. Raises `TransitionRefused` or
-    `StepForbidden`."""
-    with audited_step(
-        "return_result",
+    """Approved → returned: the result was handed over. Raises `TransitionRefused`."""
+
+    return dossier_transition(
         dossier_id=dossier_id,
+        to_status=S.RETURNED,
+        role=Role.STAFF,
         actor=actor,
+        action="return_result",
+        message=Msg.RETURNED,
+        note=note,
         expected_status=expected_status,
-        request=request,
-    ):
-        return dossier_transition(
-            dossier_id=dossier_id,
-            to_status=S.RETURNED,
-            role=Role.STAFF,
-            actor=actor,
-            action="return_result",
-            message=Msg.RETURNED,
-            note=note,
-            expected_status=expected_status,
-        )
+    )

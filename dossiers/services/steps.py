@@ -1,12 +1,14 @@
 """Staff and system steps: asked of the access policy and recorded in the staff audit log.
 
-Every step service (`processing`) runs inside `audited_step`, so a step taken from the admin,
+Every step service (`processing`) is `@audited` (it runs inside `audited_step`), so a step taken from the admin,
 a view, a task or a management command is refused for the same reasons and leaves the same
 audit entry, done or refused.
 """
 
+import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any, ParamSpec, TypeVar
 
 from accounts.services import audit_record
 
@@ -119,3 +121,32 @@ def audited_step(
         )
         raise
     dossier_step_audit(**seen, succeeded=True, expected_status=expected_status)
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def audited(
+    step: str | Callable[[str], str], *, expected_status: str | None = None
+) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Make a step service an audited step (see `audited_step`). The service takes its
+    arguments by keyword: `dossier_id`, `actor`, and optionally `expected_status` (else the
+    one given here, for the audit log) and `request`."""
+
+    def decorate(service: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(service)
+        def run(*args: P.args, **kwargs: P.kwargs) -> R:
+            options: dict[str, Any] = dict(kwargs)
+            with audited_step(
+                step,
+                dossier_id=options["dossier_id"],
+                actor=options.get("actor"),
+                expected_status=options.get("expected_status", expected_status),
+                request=options.get("request"),
+            ):
+                return service(*args, **kwargs)
+
+        return run
+
+    return decorate

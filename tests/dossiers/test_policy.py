@@ -17,20 +17,15 @@ pytestmark = pytest.mark.django_db
 S = DossierStatus
 
 
-@pytest.fixture(autouse=True)
-def _no_mfa(settings):
-    settings.STAFF_MFA_REQUIRED = False
-
-
 @pytest.fixture
-def agency():
-    return AgencyFactory(code="VBC")
+def agency(staff_settings):
+    return AgencyFactory(code="BTTTT")
 
 
 @pytest.fixture
 def processing(agency):
     return DossierFactory(
-        procedure=ProcedureFactory(agency=agency), status=S.PROCESSING, code="VBC-270310-0001"
+        procedure=ProcedureFactory(agency=agency), status=S.PROCESSING, code="BTTTT-270310-0001"
     )
 
 
