@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import translation
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -248,11 +249,7 @@ class FeeNoticeAdmin(MissingObject404Mixin, admin.ModelAdmin):
             actor=request.user,
             note=form.cleaned_data.get("note", ""),
         )
-        # The admin logs and redirects with the objects it built: give it what was issued.
-        for formset in formsets:
-            formset.new_objects = list(notice.items.all())
-            formset.changed_objects = []
-            formset.deleted_objects = []
+        # The admin logs and redirects with the object it built: make it the issued notice.
         form.instance.pk = notice.pk
         form.instance.total = notice.total
         form.instance.created_at = notice.created_at
@@ -265,6 +262,17 @@ class FeeNoticeAdmin(MissingObject404Mixin, admin.ModelAdmin):
             items=[[name, amount] for name, amount in items],
             total=notice.total,
         )
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        """The admin history of an issued notice names the items the service wrote: the item
+        formsets saved nothing themselves."""
+        if not add:
+            return super().construct_change_message(request, form, formsets, add)
+        with translation.override(None):
+            return [{"added": {}}] + [
+                {"added": {"name": str(item._meta.verbose_name), "object": str(item)}}
+                for item in form.instance.items.all()
+            ]
 
     def response_add(self, request, obj, post_url_continue=None):
         self.message_user(
