@@ -81,6 +81,7 @@ def dossier_receive(
             note=note,
             expected_status=expected_status,
             apply=receive,
+            ask_policy=True,
         )
         dossier_notify(dossier=result.dossier, template="dossier_received")
     return result
@@ -118,6 +119,7 @@ def dossier_start_processing(
             note=note,
             expected_status=expected_status,
             apply=start,
+            ask_policy=True,
         )
     return result
 
@@ -179,6 +181,7 @@ def dossier_request_supplement(
             internal_note=message,
             expected_status=expected_status,
             apply=check,
+            ask_policy=True,
         )
         supplement = SupplementRequest.objects.create(
             dossier=result.dossier,
@@ -224,6 +227,7 @@ def dossier_request_payment(
         message=Msg.PAYMENT_REQUESTED,
         note=note,
         expected_status=expected_status,
+        ask_policy=True,
     )
 
 
@@ -245,6 +249,7 @@ def dossier_payment_settled(
         message=Msg.PAYMENT_SETTLED,
         note=note,
         expected_status=S.AWAITING_PAYMENT,
+        ask_policy=True,
     )
 
 
@@ -287,6 +292,7 @@ def dossier_approve(
             note=note,
             expected_status=expected_status,
             apply=approve,
+            ask_policy=True,
         )
         dossier_notify(dossier=result.dossier, template="dossier_approved")
     return result
@@ -321,6 +327,7 @@ def dossier_reject(
             note=reason,
             expected_status=expected_status,
             apply=reject,
+            ask_policy=True,
         )
         dossier_notify(dossier=result.dossier, template="dossier_rejected")
     return result
@@ -341,4 +348,5 @@ def dossier_return_result(
         message=Msg.RETURNED,
         note=note,
         expected_status=expected_status,
+        ask_policy=True,
     )

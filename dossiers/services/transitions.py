@@ -71,6 +71,7 @@ def dossier_transition(
     is_public: bool = True,
     expected_status: str | None = None,
     apply: Callable[[Dossier], None] | None = None,
+    ask_policy: bool = False,
 ) -> TransitionResult:
     """Move a dossier to `to_status`, writing the status and its history event together.
 
@@ -80,13 +81,16 @@ def dossier_transition(
     cannot both win).
     Runs in a transaction with the dossier row locked (`select_for_update`). `apply` may change
     other fields of the locked dossier before it is saved (code, due date, result…); an
-    exception it raises rolls the whole move back.
+    exception it raises rolls the whole move back. With `ask_policy`, the access policy is asked
+    again under the lock whether `actor` may take the step `action` on the dossier as it is now
+    (the step services: a status that changed since their first check can change the answer).
     The event keeps `message` and `params` (a composed message of `dossiers.history`; `params`
     may be a function of the dossier after `apply`, for values the move sets; for staff
     and system moves the params name the dossier's agency as the handling unit) and, apart,
     the free text a person wrote (`note`, for the applicant and staff; `internal_note`, staff).
     Side effects: callers schedule emails and documents with `transaction.on_commit`.
-    Raises `TransitionRefused` with a translated message when the move is not allowed, and
+    Raises `TransitionRefused` with a translated message when the move is not allowed,
+    `StepForbidden` when the policy refuses the actor, and
     `Dossier.DoesNotExist` for an unknown id.
     """
     with transaction.atomic():
@@ -111,6 +115,10 @@ def dossier_transition(
                 _("A dossier in status “%(now)s” cannot move to “%(to)s”.")
                 % {"now": DossierStatus(current).label, "to": DossierStatus(to_status).label}
             )
+        if ask_policy:
+            refused = policy.step_refusal(actor, action, dossier)
+            if refused is not None:
+                raise StepForbidden(refused.message, audit=refused.audit)
         refusal = _guard_refusal(dossier, to_status)
         if refusal:
             raise TransitionRefused(refusal)

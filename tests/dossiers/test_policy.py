@@ -134,3 +134,18 @@ def test_the_querysets_are_the_policy_s_scopes(agency, processing):
     assert list(Dossier.objects.filter(policy.staff_scope(officer))) == [processing]
     assert list(Dossier.objects.for_citizen(draft.applicant)) == [draft]
     assert set(Dossier.objects.visible_to(draft.applicant)) == {draft}
+
+
+def test_the_transition_asks_the_policy_again_under_the_row_lock(agency, processing):
+    """The status the permission depends on is read again once the row is locked."""
+    desk = agency_staff(agency, groups=(RECEPTION_GROUP,))
+    with pytest.raises(services.StepForbidden):
+        services.dossier_transition(
+            dossier_id=processing.pk,
+            to_status=S.REJECTED,
+            role="staff",
+            actor=desk,
+            action="reject",
+            ask_policy=True,
+        )
+    assert Dossier.objects.get(pk=processing.pk).status == S.PROCESSING
