@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from allauth.mfa.models import Authenticator
 
 from . import services
-from .admin_audit import AuditedAdminMixin
+from .admin_audit import AuditedAdminMixin, audit_changes_display
 from .forms import StaffCreationForm
 from .models import AuditEntry, Notification, OutgoingEmail, SecondFactor, StaffInvitation, User
 
@@ -164,8 +164,16 @@ class AuditEntryAdmin(admin.ModelAdmin):
     ]
     list_filter = ["succeeded", "action", "object_type"]
     search_fields = ["actor__email", "object_repr", "object_id", "message"]
-    readonly_fields = [f.name for f in AuditEntry._meta.fields]
+    # The changes read as lines with labelled values, not as the stored JSON.
+    readonly_fields = [
+        "changes_display" if f.name == "changes" else f.name for f in AuditEntry._meta.fields
+    ]
+    fields = tuple(readonly_fields)
     date_hierarchy = "created_at"
+
+    @admin.display(description=_("changes"))
+    def changes_display(self, obj: AuditEntry) -> str:
+        return audit_changes_display(obj.object_type, obj.changes)
 
     def has_add_permission(self, request):
         return False

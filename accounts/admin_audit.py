@@ -1,8 +1,15 @@
-"""A ModelAdmin mixin that writes every admin add, change and delete to the staff audit log,
-including the rows of its inlines (fees, components, staff memberships…)."""
+"""Shared ModelAdmin mixins: one writes every admin add, change and delete to the staff audit
+log, including the rows of its inlines (fees, components, staff memberships…); one answers 404
+for an object the officer may not see."""
+
+import json
+from collections.abc import Iterable
 
 from django.contrib import admin
 from django.db.models import Manager, QuerySet
+from django.http import Http404
+from django.utils.functional import Promise
+from django.utils.html import format_html, format_html_join
 
 from . import services
 
@@ -25,6 +32,40 @@ def _form_changes(form) -> dict:
         name: [_plain(form.initial.get(name)), _plain(form.cleaned_data.get(name))]
         for name in form.changed_data
     }
+
+
+# Labels of the coded values an app's audit entries record, by (object type, field): an upper
+# app registers them from its `AppConfig.ready()` (dossiers: its statuses), so the log reads
+# "Chờ tiếp nhận → Đã tiếp nhận" rather than the stored codes.
+AUDIT_VALUE_LABELS: dict[tuple[str, str], dict[str, str]] = {}
+
+
+def audit_values_register(object_type: str, fields: Iterable[str], choices) -> None:
+    """Show the values of `fields` in `object_type`'s audit entries by their labels."""
+    for name in fields:
+        AUDIT_VALUE_LABELS[(object_type, name)] = dict(choices)
+
+
+def audit_changes_display(object_type: str, changes: dict) -> str:
+    """An audit entry's changes, one line per field: "old → new", coded values by their label."""
+
+    def shown(name, value) -> str:
+        labels = AUDIT_VALUE_LABELS.get((object_type, name), {})
+        if isinstance(value, str | int) and value in labels:
+            return str(labels[value])
+        if isinstance(value, str):
+            return value or "—"
+        return json.dumps(value, ensure_ascii=False)
+
+    def line(name, value) -> str:
+        if isinstance(value, list) and len(value) == 2 and not isinstance(value[0], dict | list):
+            return f"{shown(name, value[0])} → {shown(name, value[1])}"
+        return shown(name, value)
+
+    rows = ((name, line(name, value)) for name, value in (changes or {}).items())
+    return format_html_join("", "<div><strong>{}</strong>: {}</div>", rows) or format_html(
+        "{}", "—"
+    )
 
 
 class AuditedAdminMixin(admin.ModelAdmin):
@@ -82,3 +123,18 @@ class AuditedAdminMixin(admin.ModelAdmin):
                 actor=request.user, action="admin_delete", obj=obj, request=request
             )
         super().delete_queryset(request, queryset)
+
+
+class MissingObject404Mixin(admin.ModelAdmin):
+    """An object outside `get_queryset` (another agency's record, or none at all) is a 404,
+    not the admin's redirect to the list with a hint that it exists."""
+
+    missing_object_message: str | Promise = ""
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            if self.missing_object_message:
+                raise Http404(str(self.missing_object_message))
+            raise Http404
+        return obj

@@ -8,11 +8,18 @@ class DossiersConfig(AppConfig):
     verbose_name = _("Dossiers")
 
     def ready(self) -> None:
+        from accounts.admin_audit import audit_values_register
+
         from . import (
             history,  # noqa: F401  (registers the composed messages)
             signals,  # noqa: F401  (drops stored pages when a dossier changes)
         )
+        from .constants import DossierStatus
         from .groups import on_post_migrate
+
+        audit_values_register(
+            "dossiers.dossier", ("status", "expected_status"), DossierStatus.choices
+        )
 
         # Sender-less: permissions of apps migrated after this one join later.
         post_migrate.connect(on_post_migrate, dispatch_uid="dossiers.groups_setup")

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from procedures.models import Agency, DossierComponent, Procedure
 
+from . import policy
 from .constants import (
     CLOCK_STOPPED,
     STATUS_CSS,
@@ -53,32 +54,21 @@ class DossierCodeSequence(models.Model):
         return f"{self.agency_id} {self.day}: {self.last}"
 
 
-def _staff_scope(user) -> models.Q:
-    """The dossiers `user` sees as staff: sent ones, of their agency (superusers: of all)."""
-    sent = ~models.Q(status=DossierStatus.DRAFT)
-    if user.is_superuser:
-        return sent
-    membership = getattr(user, "staff_membership", None) if user.is_staff else None
-    if membership is None:
-        return models.Q(pk__in=[])
-    return sent & models.Q(agency_id=membership.agency_id)
-
-
 class DossierQuerySet(models.QuerySet):
+    """Who sees which dossiers is the access policy's (`dossiers.policy`); these filters only
+    apply its scopes."""
+
     def for_citizen(self, user) -> "DossierQuerySet":
-        return self.filter(applicant=user)
+        return self.filter(policy.citizen_scope(user))
 
     def for_staff(self, user) -> "DossierQuerySet":
-        """Superusers see every sent dossier; other staff only their agency's; others none.
-
-        A draft belongs to its author until it is submitted: no staff member, not even a
-        superuser, sees it (DESIGN §9)."""
-        return self.filter(_staff_scope(user))
+        """Superusers see every sent dossier; other staff only their agency's; others none;
+        no staff member a citizen's unsent draft (`policy.staff_scope`)."""
+        return self.filter(policy.staff_scope(user))
 
     def visible_to(self, user) -> "DossierQuerySet":
-        """Whose files and slips `user` may open: their own dossiers, drafts included, and for
-        staff their agency's sent ones (superusers: every sent one)."""
-        return self.filter(models.Q(applicant=user) | _staff_scope(user))
+        """Whose files and slips `user` may open (`policy.visible_scope`)."""
+        return self.filter(policy.visible_scope(user))
 
     def running(self) -> "DossierQuerySet":
         """Dossiers whose processing clock runs (not waiting on the citizen, not finished)."""

@@ -1,8 +1,8 @@
 from django.contrib import admin
 from django.db.models import Avg, Count
-from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
+from accounts.admin_audit import MissingObject404Mixin
 from dossiers.models import Dossier
 
 from .constants import QUESTION_LABELS, RATING_QUESTIONS
@@ -10,7 +10,7 @@ from .models import Rating
 
 
 @admin.register(Rating)
-class RatingAdmin(admin.ModelAdmin):
+class RatingAdmin(MissingObject404Mixin, admin.ModelAdmin):
     """Satisfaction ratings, read-only: staff see their agency's, with the averages of the
     filtered list above it."""
 
@@ -26,13 +26,6 @@ class RatingAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         visible = Dossier.objects.for_staff(request.user).values("pk")
         return super().get_queryset(request).filter(dossier__in=visible)
-
-    def get_object(self, request, object_id, from_field=None):
-        """Another agency's record (or none) is a 404, not a redirect with a hint."""
-        obj = super().get_object(request, object_id, from_field)
-        if obj is None:
-            raise Http404
-        return obj
 
     @admin.display(description=_("agency"), ordering="dossier__agency__name")
     def agency(self, obj: Rating) -> str:

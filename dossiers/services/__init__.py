@@ -27,6 +27,12 @@ from .processing import (
     dossier_return_result,
     dossier_start_processing,
 )
+from .steps import (
+    audited_step,
+    dossier_available_steps,
+    dossier_step_audit,
+    dossier_step_check,
+)
 from .supplements import (
     SupplementNotOpen,
     dossier_lock_for_supplement,
@@ -42,6 +48,7 @@ from .supplements import (
 )
 from .transitions import (
     DossierError,
+    StepForbidden,
     TransitionRefused,
     TransitionResult,
     available_targets,
@@ -56,6 +63,7 @@ __all__ = [
     "supplement_answer_post",
     "APPLICANT_FIELDS",
     "DossierError",
+    "StepForbidden",
     "SupplementNotOpen",
     "TransitionRefused",
     "TransitionResult",
@@ -63,8 +71,10 @@ __all__ = [
     "applicant_prefill",
     "attachment_add",
     "attachment_remove",
+    "audited_step",
     "available_targets",
     "dossier_approve",
+    "dossier_available_steps",
     "dossier_code_next",
     "dossier_draft_open",
     "dossier_history_add",
@@ -81,6 +91,8 @@ __all__ = [
     "dossier_request_supplement",
     "dossier_return_result",
     "dossier_start_processing",
+    "dossier_step_audit",
+    "dossier_step_check",
     "dossier_submit",
     "dossier_supplement_submit",
     "dossier_transition",

@@ -1,7 +1,10 @@
 """The agency's side: receive, process, ask for a supplement, approve, reject, return.
 
-Every step is one `dossier_transition` (locked, checked, audited) plus its side effects in the
-same transaction; emails leave through the outbox after commit.
+Every step is one `dossier_transition` (locked, checked, recorded in the history) plus its side
+effects in the same transaction; emails leave through the outbox after commit. Each service is
+`@audited`: the access policy (`dossiers.policy`) is asked first, and the attempt, done or
+refused, goes to the staff audit log; `request`, when the step comes from a page, gives the log
+the client's address. A refusal of the policy raises `StepForbidden`.
 """
 
 from collections.abc import Iterable
@@ -13,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from procedures.models import DossierComponent
 
+from .. import policy
 from ..calendar import add_working_days
 from ..constants import SUPPLEMENT_MAX_DAYS, DossierStatus, Role
 from ..history import Msg
@@ -21,6 +25,7 @@ from ..selectors import APPLICANT_FIELD_LABELS, info_field_labels
 from ..uploads import RESULT_FILE_TYPES, check_file, store_file
 from .codes import dossier_code_next, lookup_secret_generate
 from .notify import dossier_notify
+from .steps import audited
 from .transitions import DossierError, TransitionResult, dossier_transition
 
 S = DossierStatus
@@ -32,22 +37,14 @@ def agency_today(now=None):
     return timezone.localtime(now or timezone.now(), AGENCY_TZ).date()
 
 
-def _ensure_may_act(actor, dossier: Dossier) -> None:
-    """Staff act only on their own agency's dossiers (superusers and the system on any)."""
-    if actor is None or actor.is_superuser:
-        return
-    membership = getattr(actor, "staff_membership", None)
-    if not actor.is_staff or membership is None or membership.agency_id != dossier.agency_id:
-        raise DossierError(_("You can only act on your own agency's dossiers."))
-
-
 def _due_date_param(d: Dossier) -> dict:
     """The event's parameter for the due date the move has just set."""
     return {"due_date": d.due_date.isoformat()} if d.due_date else {}
 
 
+@audited("receive")
 def dossier_receive(
-    *, dossier_id: int, actor, expected_status: str | None = None, note: str = ""
+    *, dossier_id: int, actor, expected_status: str | None = None, note: str = "", request=None
 ) -> TransitionResult:
     """Receive a complete dossier (submitted, or supplemented before receipt → received).
 
@@ -57,12 +54,12 @@ def dossier_receive(
     receipt (agency's calendar). The applicant is notified (email with the code, the due date
     and the link to the receipt slip) after commit.
     Raises `TransitionRefused` (status does not allow it, or changed meanwhile) or
-    `DossierError` (another agency's dossier).
+    `StepForbidden` (the policy refuses the actor: another agency's dossier, or a step their
+    groups do not allow).
     """
     with transaction.atomic():
 
         def receive(d: Dossier) -> None:
-            _ensure_may_act(actor, d)
             now = timezone.now()
             day = agency_today(now)
             if not d.code:
@@ -83,13 +80,15 @@ def dossier_receive(
             note=note,
             expected_status=expected_status,
             apply=receive,
+            ask_policy=True,
         )
         dossier_notify(dossier=result.dossier, template="dossier_received")
     return result
 
 
+@audited(policy.start_step)
 def dossier_start_processing(
-    *, dossier_id: int, actor, expected_status: str | None = None, note: str = ""
+    *, dossier_id: int, actor, expected_status: str | None = None, note: str = "", request=None
 ) -> TransitionResult:
     """Start (received → processing) or continue after a supplement (supplemented → processing).
 
@@ -104,7 +103,6 @@ def dossier_start_processing(
         from_status = before.get(pk=dossier_id)
 
         def start(d: Dossier) -> None:
-            _ensure_may_act(actor, d)
             if from_status == S.SUPPLEMENTED:
                 d.due_date = add_working_days(agency_today(), d.procedure.processing_days)
 
@@ -120,10 +118,12 @@ def dossier_start_processing(
             note=note,
             expected_status=expected_status,
             apply=start,
+            ask_policy=True,
         )
     return result
 
 
+@audited("request_supplement")
 def dossier_request_supplement(
     *,
     dossier_id: int,
@@ -133,6 +133,7 @@ def dossier_request_supplement(
     fields: Iterable[str] = (),
     deadline_days: int = 10,
     expected_status: str | None = None,
+    request=None,
 ) -> SupplementRequest:
     """Ask the applicant to supplement the dossier (submitted, received or processing →
     requested).
@@ -160,7 +161,6 @@ def dossier_request_supplement(
     with transaction.atomic():
 
         def check(d: Dossier) -> None:
-            _ensure_may_act(actor, d)
             if any(c.procedure_id != d.procedure_id for c in components):
                 raise DossierError(_("A component chosen does not belong to this procedure."))
             declared = d.procedure.form_fields.values_list("key", flat=True)
@@ -180,8 +180,9 @@ def dossier_request_supplement(
             internal_note=message,
             expected_status=expected_status,
             apply=check,
+            ask_policy=True,
         )
-        request = SupplementRequest.objects.create(
+        supplement = SupplementRequest.objects.create(
             dossier=result.dossier,
             created_by=actor,
             message=message,
@@ -189,12 +190,12 @@ def dossier_request_supplement(
             asked_in_status=result.event.from_status,
             deadline=deadline,
         )
-        request.components.set(components)
+        supplement.components.set(components)
         dossier_notify(
             dossier=result.dossier,
             template="dossier_supplement_requested",
             context={
-                "supplement": request,
+                "supplement": supplement,
                 "components": components,
                 "field_labels": info_field_labels(
                     procedure=result.dossier.procedure,
@@ -203,20 +204,18 @@ def dossier_request_supplement(
                 ),
             },
         )
-    return request
+    return supplement
 
 
+@audited("request_payment")
 def dossier_request_payment(
-    *, dossier_id: int, actor=None, expected_status: str | None = None, note: str = ""
+    *, dossier_id: int, actor=None, expected_status: str | None = None, note: str = "", request=None
 ) -> TransitionResult:
     """Processing → awaiting payment, when a fee notice is issued (called by payments).
 
     The clock stops while the applicant pays. Notifying the applicant is the caller's (the fee
-    notice email). Raises `TransitionRefused` or `DossierError`.
+    notice email). Raises `TransitionRefused` or `StepForbidden`.
     """
-
-    def check(d: Dossier) -> None:
-        _ensure_may_act(actor, d)
 
     return dossier_transition(
         dossier_id=dossier_id,
@@ -227,18 +226,18 @@ def dossier_request_payment(
         message=Msg.PAYMENT_REQUESTED,
         note=note,
         expected_status=expected_status,
-        apply=check,
+        ask_policy=True,
     )
 
 
-def dossier_payment_settled(*, dossier_id: int, actor=None, note: str = "") -> TransitionResult:
+@audited("payment_settled", expected_status=S.AWAITING_PAYMENT)
+def dossier_payment_settled(
+    *, dossier_id: int, actor=None, note: str = "", request=None
+) -> TransitionResult:
     """Awaiting payment → processing, once the fee is confirmed (gateway or staff; payments).
 
     Raises `TransitionRefused` when the dossier is not awaiting payment.
     """
-
-    def check(d: Dossier) -> None:
-        _ensure_may_act(actor, d)
 
     return dossier_transition(
         dossier_id=dossier_id,
@@ -249,12 +248,19 @@ def dossier_payment_settled(*, dossier_id: int, actor=None, note: str = "") -> T
         message=Msg.PAYMENT_SETTLED,
         note=note,
         expected_status=S.AWAITING_PAYMENT,
-        apply=check,
+        ask_policy=True,
     )
 
 
+@audited("approve")
 def dossier_approve(
-    *, dossier_id: int, actor, result_file, note: str = "", expected_status: str | None = None
+    *,
+    dossier_id: int,
+    actor,
+    result_file,
+    note: str = "",
+    expected_status: str | None = None,
+    request=None,
 ) -> TransitionResult:
     """Processing → approved, with the result document (the applicant downloads it).
 
@@ -268,7 +274,6 @@ def dossier_approve(
     with transaction.atomic():
 
         def approve(d: Dossier) -> None:
-            _ensure_may_act(actor, d)
             stored = store_file(result_file, checked=checked, folder=f"results/{d.pk}")
             d.result_file = stored.name
             d.result_name = stored.original_name
@@ -286,13 +291,15 @@ def dossier_approve(
             note=note,
             expected_status=expected_status,
             apply=approve,
+            ask_policy=True,
         )
         dossier_notify(dossier=result.dossier, template="dossier_approved")
     return result
 
 
+@audited("reject")
 def dossier_reject(
-    *, dossier_id: int, actor, reason: str, expected_status: str | None = None
+    *, dossier_id: int, actor, reason: str, expected_status: str | None = None, request=None
 ) -> TransitionResult:
     """Refuse the dossier (submitted or processing → rejected) with a reason the citizen sees.
 
@@ -306,7 +313,6 @@ def dossier_reject(
     with transaction.atomic():
 
         def reject(d: Dossier) -> None:
-            _ensure_may_act(actor, d)
             d.rejection_reason = reason
             d.completed_at = timezone.now()
 
@@ -320,18 +326,17 @@ def dossier_reject(
             note=reason,
             expected_status=expected_status,
             apply=reject,
+            ask_policy=True,
         )
         dossier_notify(dossier=result.dossier, template="dossier_rejected")
     return result
 
 
+@audited("return_result")
 def dossier_return_result(
-    *, dossier_id: int, actor, expected_status: str | None = None, note: str = ""
+    *, dossier_id: int, actor, expected_status: str | None = None, note: str = "", request=None
 ) -> TransitionResult:
     """Approved → returned: the result was handed over. Raises `TransitionRefused`."""
-
-    def check(d: Dossier) -> None:
-        _ensure_may_act(actor, d)
 
     return dossier_transition(
         dossier_id=dossier_id,
@@ -342,5 +347,5 @@ def dossier_return_result(
         message=Msg.RETURNED,
         note=note,
         expected_status=expected_status,
-        apply=check,
+        ask_policy=True,
     )

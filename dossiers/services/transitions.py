@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from ..constants import ROLE_CAN_ACT_AS, TRANSITIONS, DossierStatus, Role, allowed_targets
+from .. import policy
+from ..constants import DossierStatus, Role, allowed_targets
 from ..models import Dossier, DossierEvent
 
 S = DossierStatus
@@ -18,6 +19,15 @@ class DossierError(Exception):
 
 class TransitionRefused(DossierError):
     pass
+
+
+class StepForbidden(DossierError):
+    """The access policy refuses this person the step (`policy.step_refusal`); `audit` is the
+    reason the staff audit log keeps."""
+
+    def __init__(self, message: str, audit: str = "") -> None:
+        super().__init__(message)
+        self.audit = audit or message
 
 
 @dataclass(frozen=True)
@@ -61,6 +71,7 @@ def dossier_transition(
     is_public: bool = True,
     expected_status: str | None = None,
     apply: Callable[[Dossier], None] | None = None,
+    ask_policy: bool = False,
 ) -> TransitionResult:
     """Move a dossier to `to_status`, writing the status and its history event together.
 
@@ -70,13 +81,16 @@ def dossier_transition(
     cannot both win).
     Runs in a transaction with the dossier row locked (`select_for_update`). `apply` may change
     other fields of the locked dossier before it is saved (code, due date, result…); an
-    exception it raises rolls the whole move back.
+    exception it raises rolls the whole move back. With `ask_policy`, the access policy is asked
+    again under the lock whether `actor` may take the step `action` on the dossier as it is now
+    (the step services: a status that changed since their first check can change the answer).
     The event keeps `message` and `params` (a composed message of `dossiers.history`; `params`
     may be a function of the dossier after `apply`, for values the move sets; for staff
     and system moves the params name the dossier's agency as the handling unit) and, apart,
     the free text a person wrote (`note`, for the applicant and staff; `internal_note`, staff).
     Side effects: callers schedule emails and documents with `transaction.on_commit`.
-    Raises `TransitionRefused` with a translated message when the move is not allowed, and
+    Raises `TransitionRefused` with a translated message when the move is not allowed,
+    `StepForbidden` when the policy refuses the actor, and
     `Dossier.DoesNotExist` for an unknown id.
     """
     with transaction.atomic():
@@ -96,12 +110,15 @@ def dossier_transition(
                 )
                 % {"now": DossierStatus(current).label, "was": DossierStatus(expected_status).label}
             )
-        allowed_role = TRANSITIONS.get((current, to_status))
-        if allowed_role is None or allowed_role not in ROLE_CAN_ACT_AS[role]:
+        if not policy.role_may_move(role, current, to_status):
             raise TransitionRefused(
                 _("A dossier in status “%(now)s” cannot move to “%(to)s”.")
                 % {"now": DossierStatus(current).label, "to": DossierStatus(to_status).label}
             )
+        if ask_policy:
+            refused = policy.step_refusal(actor, action, dossier)
+            if refused is not None:
+                raise StepForbidden(refused.message, audit=refused.audit)
         refusal = _guard_refusal(dossier, to_status)
         if refusal:
             raise TransitionRefused(refusal)

@@ -2,11 +2,13 @@
 
 from django import forms
 from django.contrib import admin, messages
-from django.http import Http404, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils import translation
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from accounts.admin_audit import MissingObject404Mixin
 from core.numbers import vnd
 from dossiers.admin import DossierChoiceField, dossier_choice_label
 from dossiers.models import Dossier
@@ -118,7 +120,7 @@ class PaymentInline(AmountDisplay, admin.TabularInline):
 
 
 @admin.register(FeeNotice)
-class FeeNoticeAdmin(admin.ModelAdmin):
+class FeeNoticeAdmin(MissingObject404Mixin, admin.ModelAdmin):
     form = FeeNoticeAdminForm
     list_display = ["dossier", "total_vnd", "created_by", "created_at", "paid_at"]
     list_filter = [("paid_at", admin.EmptyFieldListFilter)]
@@ -139,13 +141,6 @@ class FeeNoticeAdmin(admin.ModelAdmin):
             .get_queryset(request)
             .filter(dossier__in=Dossier.objects.for_staff(request.user))
         )
-
-    def get_object(self, request, object_id, from_field=None):
-        """Another agency's record (or none) is a 404, not a redirect with a hint."""
-        obj = super().get_object(request, object_id, from_field)
-        if obj is None:
-            raise Http404
-        return obj
 
     def get_fields(self, request, obj=None):
         if obj is None:
@@ -214,11 +209,7 @@ class FeeNoticeAdmin(admin.ModelAdmin):
             actor=request.user,
             note=form.cleaned_data.get("note", ""),
         )
-        # The admin logs and redirects with the objects it built: give it what was issued.
-        for formset in formsets:
-            formset.new_objects = list(notice.items.all())
-            formset.changed_objects = []
-            formset.deleted_objects = []
+        # The admin logs and redirects with the object it built: make it the issued notice.
         form.instance.pk = notice.pk
         form.instance.total = notice.total
         form.instance.created_at = notice.created_at
@@ -231,6 +222,17 @@ class FeeNoticeAdmin(admin.ModelAdmin):
             items=[[name, amount] for name, amount in items],
             total=notice.total,
         )
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        """The admin history of an issued notice names the items the service wrote: the item
+        formsets saved nothing themselves."""
+        if not add:
+            return super().construct_change_message(request, form, formsets, add)
+        with translation.override(None):
+            return [{"added": {}}] + [
+                {"added": {"name": str(item._meta.verbose_name), "object": str(item)}}
+                for item in form.instance.items.all()
+            ]
 
     def response_add(self, request, obj, post_url_continue=None):
         self.message_user(

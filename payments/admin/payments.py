@@ -8,6 +8,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from accounts.admin_audit import MissingObject404Mixin
 from dossiers.services import DossierError
 
 from .. import services
@@ -45,7 +46,7 @@ class PaymentNotificationInline(admin.TabularInline):
 
 
 @admin.register(Payment)
-class PaymentAdmin(AmountDisplay, admin.ModelAdmin):
+class PaymentAdmin(MissingObject404Mixin, AmountDisplay, admin.ModelAdmin):
     list_display = [
         "txn_ref",
         "dossier_code",
@@ -113,13 +114,6 @@ class PaymentAdmin(AmountDisplay, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return Payment.objects.for_staff(request.user).select_related("fee_notice__dossier")
-
-    def get_object(self, request, object_id, from_field=None):
-        """Another agency's record (or none) is a 404, not a redirect with a hint."""
-        obj = super().get_object(request, object_id, from_field)
-        if obj is None:
-            raise Http404
-        return obj
 
     def has_add_permission(self, request):
         return False
@@ -310,7 +304,7 @@ class PaymentAdmin(AmountDisplay, admin.ModelAdmin):
 
 
 @admin.register(PaymentNotification)
-class PaymentNotificationAdmin(admin.ModelAdmin):
+class PaymentNotificationAdmin(MissingObject404Mixin, admin.ModelAdmin):
     list_display = ["received_at", "provider", "payment", "result_code", "remote_addr"]
     list_filter = ["result_code", "provider"]
     search_fields = ["payment__txn_ref"]
@@ -331,13 +325,6 @@ class PaymentNotificationAdmin(admin.ModelAdmin):
         if request.user.is_superuser:
             return queryset
         return queryset.filter(payment__in=Payment.objects.for_staff(request.user))
-
-    def get_object(self, request, object_id, from_field=None):
-        """Another agency's record (or none) is a 404, not a redirect with a hint."""
-        obj = super().get_object(request, object_id, from_field)
-        if obj is None:
-            raise Http404
-        return obj
 
     def has_add_permission(self, request):
         return False

@@ -77,11 +77,15 @@ class CalendarDayFactory(DjangoModelFactory):
         model = CalendarDay
 
 
-def agency_staff(agency, *, superuser=False, groups=(), **kwargs):
-    """A staff user of `agency` (with a StaffMembership), optionally in permission groups."""
+def agency_staff(agency, *, superuser=False, groups=None, **kwargs):
+    """A staff user of `agency` (with a StaffMembership) in permission groups: by default the
+    desk's and the processing unit's, as an officer who takes every step; `groups=()` for none."""
     from django.contrib.auth.models import Group
 
-    from dossiers.groups import groups_setup
+    from dossiers.groups import PROCESSING_GROUP, RECEPTION_GROUP, groups_setup
+
+    if groups is None:
+        groups = (RECEPTION_GROUP, PROCESSING_GROUP)
 
     user = StaffFactory(is_superuser=superuser, **kwargs)
     StaffMembershipFactory(user=user, agency=agency)

@@ -1,0 +1,349 @@
+"""The dossier queue and the dossier page, with one button per step open to the officer.
+Every step calls a service; status is never edited here."""
+
+from typing import cast
+
+from django import forms
+from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
+from django.http import Http404, HttpRequest
+from django.urls import NoReverseMatch, path, reverse
+from django.utils import formats, timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from accounts.admin_audit import MissingObject404Mixin
+from accounts.constants import ApplicantType
+from portal.cache import serve_private_page
+from procedures.cache import CATALOGUE_TAG
+
+from .. import documents, plugins, services, views
+from ..cache import queue_tags
+from ..constants import CLOCK_STOPPED, DossierStatus
+from ..models import Attachment, Dossier, DossierQuerySet
+from ..selectors import declared_value, dossier_for_slip, supplement_open, supplement_review
+from .filters import (
+    DeadlineFilter,
+    ProcedureFilter,
+    SupplementFilter,
+    WaitingFilter,
+    supplement_overdue_ids,
+)
+from .inlines import AttachmentInline, DossierEventInline, SupplementRequestInline
+from .steps import STEPS, DossierStepsMixin
+
+S = DossierStatus
+# The queue page is kept while nothing in it changes; this bounds what time alone changes
+# (a supplement deadline passing during the day).
+QUEUE_PAGE_SECONDS = 60
+
+
+def fee_notice_url(dossier: Dossier) -> str:
+    """The "add fee notice" page an upper app registered for this dossier, if any."""
+    try:
+        return plugins.admin_link_url("fee_notice", dossier)
+    except NoReverseMatch:
+        return ""
+
+
+def dossier_choice_label(dossier: Dossier) -> str:
+    """How staff pick a dossier in a form: its code and its applicant, never a bare id."""
+    return f"{dossier} — {dossier.applicant_name}" if dossier.applicant_name else str(dossier)
+
+
+class DossierChoiceField(forms.ModelChoiceField):
+    """A dossier field of a staff form, its choice shown by `dossier_choice_label`."""
+
+    def label_from_instance(self, obj) -> str:
+        return dossier_choice_label(obj)
+
+
+@admin.register(Dossier)
+class DossierAdmin(MissingObject404Mixin, DossierStepsMixin, admin.ModelAdmin):
+    list_display = [
+        "code_or_draft",
+        "applicant_name",
+        "procedure_name",
+        "agency_code",
+        "status_badge",
+        "submitted",
+        "due",
+        "overdue",
+    ]
+    list_select_related = ["procedure", "agency"]
+    list_filter = [
+        "status",
+        DeadlineFilter,
+        WaitingFilter,
+        SupplementFilter,
+        ProcedureFilter,
+        ("agency", admin.RelatedOnlyFieldListFilter),
+    ]
+    search_fields = ["code", "applicant_name", "citizen_id", "email"]
+    search_help_text = _("Search by dossier code, applicant name, citizen ID or email.")
+    show_full_result_count = False
+    list_per_page = 50
+    inlines = [AttachmentInline, SupplementRequestInline, DossierEventInline]
+    # Another agency's dossier (or none) is a 404, not a redirect with a hint.
+    missing_object_message = _("No such dossier.")
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "code",
+                    "status_badge",
+                    "procedure",
+                    "agency",
+                    "applicant",
+                    "lookup_secret",
+                ]
+            },
+        ),
+        (
+            _("Applicant"),
+            {
+                "fields": [
+                    "applicant_name",
+                    "applicant_kind",
+                    "organisation_name",
+                    "citizen_id",
+                    "tax_code",
+                    "phone",
+                    "email",
+                    "address",
+                ]
+            },
+        ),
+        (_("Dossier information"), {"fields": ["declared_data"]}),
+        (
+            _("Dates"),
+            {
+                "fields": [
+                    "created_at",
+                    "submitted_at",
+                    "received_at",
+                    "received_by",
+                    "due_date",
+                    "overdue",
+                    "completed_at",
+                ]
+            },
+        ),
+        (_("Result"), {"fields": ["result_link", "result_note", "rejection_reason"]}),
+    ]
+
+    # Everything is read-only: the dossier changes only through the step buttons.
+    def get_readonly_fields(self, request, obj=None):
+        return [name for _title, options in self.fieldsets for name in options["fields"]]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        """Staff see only their agency's dossiers; superusers all (sent ones only)."""
+        return cast(DossierQuerySet, super().get_queryset(request)).for_staff(request.user)
+
+    def autocomplete_label(self, obj: Dossier) -> str:
+        """The label of a dossier offered by an autocomplete field (portal/admin_site.py)."""
+        return dossier_choice_label(obj)
+
+    def get_list_filter(self, request):
+        # Staff see one agency's dossiers: an agency filter would offer a single choice.
+        if request.user.is_superuser:
+            return self.list_filter
+        return [f for f in self.list_filter if not (isinstance(f, tuple) and f[0] == "agency")]
+
+    @admin.display(description=_("dossier code"), ordering="code")
+    def code_or_draft(self, obj: Dossier) -> str:
+        return obj.code or gettext("#%(id)s (no code)") % {"id": obj.pk}
+
+    @admin.display(description=_("procedure"), ordering="procedure__name")
+    def procedure_name(self, obj: Dossier) -> str:
+        name = obj.procedure.name
+        return name if len(name) <= 70 else name[:69] + "…"
+
+    @admin.display(description=_("agency"), ordering="agency__code")
+    def agency_code(self, obj: Dossier) -> str:
+        return obj.agency.code
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_badge(self, obj: Dossier) -> str:
+        return format_html(
+            '<span class="status {}">{}</span>', obj.status_css, obj.get_status_display()
+        )
+
+    @admin.display(description=_("applicant type"))
+    def applicant_kind(self, obj: Dossier) -> str:
+        return str(dict(ApplicantType.choices).get(obj.applicant_type, obj.applicant_type))
+
+    @admin.display(description=_("submitted"), ordering="submitted_at")
+    def submitted(self, obj: Dossier) -> str:
+        if not obj.submitted_at:
+            return "—"
+        return formats.date_format(timezone.localtime(obj.submitted_at), "SHORT_DATETIME_FORMAT")
+
+    @admin.display(description=_("due date"), ordering="due_date")
+    def due(self, obj: Dossier) -> str:
+        return formats.date_format(obj.due_date, "SHORT_DATE_FORMAT") if obj.due_date else "—"
+
+    @admin.display(description=_("overdue"))
+    def overdue(self, obj: Dossier) -> str:
+        """A late dossier stands out; one on time is plain text, not an alarming red cross."""
+        if obj.is_overdue:
+            return format_html('<span class="overdue-flag">{}</span>', gettext("Overdue"))
+        return format_html('<span class="on-time">{}</span>', gettext("No"))
+
+    @admin.display(description=_("answers"))
+    def declared_data(self, obj: Dossier) -> str:
+        fields = {f.key: f for f in obj.procedure.form_fields.all()}
+        rows = (
+            (fields[k].label, declared_value(fields[k], v)) if k in fields else (k, v)
+            for k, v in (obj.data or {}).items()
+        )
+        return format_html_join("", "<div><strong>{}</strong>: {}</div>", rows) or "—"
+
+    @admin.display(description=_("result file"))
+    def result_link(self, obj: Dossier) -> str:
+        if not obj.result_file:
+            return "—"
+        url = reverse("admin:dossiers_dossier_result", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, obj.result_name or gettext("Download"))
+
+    # The queue: counts by status above the list
+
+    def changelist_view(self, request, extra_context=None):
+        """The queue, from the page cache while nothing in it (nor the catalogue) changed."""
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        return serve_private_page(
+            request,
+            lambda: self._changelist_view(request, extra_context),
+            timeout=QUEUE_PAGE_SECONDS,
+            tags=[*queue_tags(request.user), CATALOGUE_TAG],
+        )
+
+    def _changelist_view(self, request, extra_context=None):
+        today = timezone.localdate()
+        rows = (
+            self.get_queryset(request)
+            .order_by()
+            .values("status")
+            # COUNT(*) and COUNT(due_date) rather than COUNT(id): PostgreSQL answers from the
+            # (agency, status, due_date) index alone (a late dossier has a due date).
+            .annotate(
+                n=Count("*"),
+                late=Count("due_date", filter=Q(due_date__lt=today) & ~Q(status__in=CLOCK_STOPPED)),
+            )
+        )
+        by_status = {row["status"]: row for row in rows}
+        counts = [
+            {"status": value, "label": label, "n": by_status[value]["n"]}
+            for value, label in S.choices
+            if value in by_status
+        ]
+        extra_context = {
+            **(extra_context or {}),
+            "status_counts": counts,
+            "status_total": sum(c["n"] for c in counts),
+            "overdue_total": sum(row["late"] for row in by_status.values()),
+            "supplement_overdue_total": self.get_queryset(request)
+            .filter(pk__in=supplement_overdue_ids())
+            .count()
+            if S.SUPPLEMENT_REQUESTED in by_status
+            else 0,
+            "current_status": request.GET.get("status__exact", ""),
+        }
+        return super().changelist_view(request, extra_context=extra_context)
+
+    # The dossier page: one button per allowed step
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            available = services.dossier_available_steps(dossier=obj, user=request.user)
+            context.update(
+                {
+                    "dossier_steps": [
+                        {
+                            "step": step,
+                            "url": reverse("admin:dossiers_dossier_step", args=[obj.pk, step.name]),
+                        }
+                        for step in (STEPS[name] for name in available if name in STEPS)
+                    ],
+                    "fee_notice_url": fee_notice_url(obj) if "request_payment" in available else "",
+                    "slips": [
+                        (kind, reverse("admin:dossiers_dossier_slip", args=[obj.pk, kind]))
+                        for kind in documents.slips_available(obj)
+                    ],
+                    "open_supplement": supplement_open(obj),
+                    "supplement_review": supplement_review(obj)
+                    if obj.supplement_requests.all()
+                    else None,
+                    "today": services.agency_today(),
+                }
+            )
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path(
+                "<path:object_id>/step/<str:step_name>/",
+                wrap(self.step_view),
+                name="dossiers_dossier_step",
+            ),
+            path(
+                "<path:object_id>/files/<int:attachment_id>/",
+                wrap(self.file_view),
+                name="dossiers_dossier_file",
+            ),
+            path(
+                "<path:object_id>/result-file/",
+                wrap(self.result_view),
+                name="dossiers_dossier_result",
+            ),
+            path(
+                "<path:object_id>/slips/<str:kind>/",
+                wrap(self.slip_view),
+                name="dossiers_dossier_slip",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _dossier(self, request, object_id) -> Dossier:
+        dossier = self.get_object(request, unquote(object_id))
+        if not self.has_view_permission(request, dossier):
+            raise PermissionDenied
+        return dossier
+
+    def file_view(self, request: HttpRequest, object_id: str, attachment_id: int):
+        dossier = self._dossier(request, object_id)
+        attachment = Attachment.objects.filter(dossier=dossier, pk=attachment_id).first()
+        if attachment is None:
+            raise Http404
+        return views.file_response(
+            attachment.file.name, attachment.original_name, attachment.content_type
+        )
+
+    def result_view(self, request: HttpRequest, object_id: str):
+        dossier = self._dossier(request, object_id)
+        if not dossier.result_file:
+            raise Http404
+        return views.file_response(
+            dossier.result_file.name,
+            dossier.result_name or "ket-qua",
+            views.content_type_for(dossier.result_file.name),
+        )
+
+    def slip_view(self, request: HttpRequest, object_id: str, kind: str):
+        dossier = self._dossier(request, object_id)
+        return views.slip_response(dossier_for_slip(request.user, dossier.pk), kind)

@@ -1,0 +1,169 @@
+"""Who may do which step on which dossier, and who sees which dossiers: decided here only.
+
+The services ask `step_refusal` before every staff or system step, so the admin, the views, the
+tasks and the management commands all get the same answer; the querysets of
+`DossierQuerySet` are built from the scopes below. The transition table
+(`constants.TRANSITIONS`) stays data: its role column is read here, by `role_may_move`.
+
+Today a step depends on the actor's role, their permission groups and their agency; the
+agency's units and the officer a dossier is assigned to will be added here.
+"""
+
+from dataclasses import dataclass
+
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from .constants import DossierStatus, allowed_targets
+
+S = DossierStatus
+
+RECEIVE = "dossiers.receive_dossier"
+PROCESS = "dossiers.process_dossier"
+
+# The staff steps, in the order the dossier page offers them, and the status each moves to.
+STAFF_STEPS: dict[str, str] = {
+    "receive": S.RECEIVED,
+    "start_processing": S.PROCESSING,
+    # The same move after a supplement answered post-receipt: the due date is recomputed.
+    "continue_processing": S.PROCESSING,
+    "request_supplement": S.SUPPLEMENT_REQUESTED,
+    "approve": S.APPROVED,
+    "reject": S.REJECTED,
+    "return_result": S.RETURNED,
+}
+
+# The one-stop desk receives, asks for supplements before receipt, rejects at the desk and
+# returns results; the processing unit does the rest.
+RECEPTION_STATUSES = (S.SUBMITTED, S.SUPPLEMENTED)
+
+# The reason recorded in the audit log when the actor's groups do not allow the step.
+PERMISSION_DENIED = "permission denied"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a step is refused: `message` for the person, `audit` for the staff audit log."""
+
+    message: str
+    audit: str
+
+
+# --- Scopes: which dossiers a person sees ------------------------------------------------------
+
+
+def staff_agency_id(user) -> int | None:
+    """The agency a staff member works for, or None (not staff, or no membership yet)."""
+    if not getattr(user, "is_staff", False):
+        return None
+    membership = getattr(user, "staff_membership", None)
+    return membership.agency_id if membership is not None else None
+
+
+def staff_scope(user) -> Q:
+    """The dossiers `user` sees as staff: sent ones, of their agency (superusers: of all).
+
+    A draft belongs to its author until it is submitted: no staff member, not even a
+    superuser, sees it (DESIGN §9)."""
+    sent = ~Q(status=S.DRAFT)
+    if user.is_superuser:
+        return sent
+    agency_id = staff_agency_id(user)
+    if agency_id is None:
+        return Q(pk__in=[])
+    return sent & Q(agency_id=agency_id)
+
+
+def citizen_scope(user) -> Q:
+    """The dossiers `user` applied for, drafts included."""
+    return Q(applicant=user)
+
+
+def visible_scope(user) -> Q:
+    """Whose files and slips `user` may open: their own dossiers and, as staff, the ones of
+    `staff_scope`."""
+    return citizen_scope(user) | staff_scope(user)
+
+
+# --- Steps: who may move a dossier -------------------------------------------------------------
+
+
+def role_may_move(role: str, from_status: str, to_status: str) -> bool:
+    """Whether the transition table lets someone acting in `role` make this move."""
+    return to_status in allowed_targets(from_status, role)
+
+
+def step_permissions(step: str, status: str) -> tuple[str, ...]:
+    """The permissions of which any one lets an officer take `step` on a dossier in `status`.
+
+    Steps another app takes through the dossiers services (the fee's settlement) need none
+    here: that app's own permissions decide who starts them."""
+    if step == "payment_settled":
+        return ()
+    if step in ("receive", "return_result"):
+        return (RECEIVE,)
+    if step in ("request_supplement", "reject") and status in RECEPTION_STATUSES:
+        return (RECEIVE,)
+    # A gap found right after receipt: the desk that checked the dossier, or the processing
+    # unit that takes it over, asks for the supplement.
+    if step == "request_supplement" and status == S.RECEIVED:
+        return (RECEIVE, PROCESS)
+    return (PROCESS,)
+
+
+def _agency_refusal(actor, dossier) -> Refusal | None:
+    """Staff act only on their own agency's dossiers (superusers and the system on any)."""
+    if actor is None or actor.is_superuser:
+        return None
+    if staff_agency_id(actor) != dossier.agency_id:
+        message = _("You can only act on your own agency's dossiers.")
+        return Refusal(message=message, audit=message)
+    return None
+
+
+def step_refusal(actor, step: str, dossier) -> Refusal | None:
+    """Why `actor` may not take `step` on `dossier`, or None when they may.
+
+    `actor` None is the system (a task acting on a gateway's word): it may take any step the
+    transition table gives the system. Whether the dossier's status allows the move is the
+    transition's check (`services.dossier_transition`), made under the row lock."""
+    if actor is not None and not actor.is_superuser:
+        wanted = step_permissions(step, dossier.status)
+        if wanted and not any(actor.has_perm(perm) for perm in wanted):
+            return Refusal(
+                message=_("You may not take this step on this dossier."), audit=PERMISSION_DENIED
+            )
+    return _agency_refusal(actor, dossier)
+
+
+def may_take(actor, step: str, dossier) -> bool:
+    return step_refusal(actor, step, dossier) is None
+
+
+def staff_steps(user, dossier, targets: list[str]) -> list[str]:
+    """The staff steps `user` may take on `dossier` now, given the statuses the table and the
+    guards allow (`targets`), in the order the dossier page offers them."""
+    after_supplement = dossier.status == S.SUPPLEMENTED
+    steps = []
+    for step, target in STAFF_STEPS.items():
+        if target not in targets:
+            continue
+        # Awaiting payment → processing belongs to the payments panel, not a plain button.
+        if step == "start_processing" and dossier.status == S.AWAITING_PAYMENT:
+            continue
+        # After a supplement, "continue processing" (new due date) replaces "start processing".
+        if step == "start_processing" and after_supplement:
+            continue
+        if step == "continue_processing" and not after_supplement:
+            continue
+        if may_take(user, step, dossier):
+            steps.append(step)
+    if S.AWAITING_PAYMENT in targets and may_take(user, "request_payment", dossier):
+        steps.append("request_payment")
+    return steps
+
+
+def start_step(status: str) -> str:
+    """The step that moves a dossier in `status` to processing: after a supplement it is a
+    continuation (new due date)."""
+    return "continue_processing" if status == S.SUPPLEMENTED else "start_processing"
