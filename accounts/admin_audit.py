@@ -1,84 +1,11 @@
-"""A ModelAdmin mixin that writes every admin add, change and delete to the staff audit log,
-including the rows of its inlines (fees, components, staff memberships…)."""
+"""The ModelAdmin mixin that writes every admin add, change and delete to the staff audit log,
+including the rows of its inlines (the recording itself: core/admin.py)."""
 
-from django.contrib import admin
-from django.db.models import Manager, QuerySet
+from core.admin import ChangeRecordingAdminMixin
 
-from . import services
-
-
-def _plain(value):
-    if isinstance(value, Manager):
-        value = value.all()
-    if isinstance(value, QuerySet | list | tuple | set):
-        return sorted(str(item) for item in value)
-    if hasattr(value, "pk"):
-        return str(value)
-    if isinstance(value, str | int | float | bool) or value is None:
-        return value
-    return str(value)
+from .services import audit_record
 
 
-def _form_changes(form) -> dict:
-    """{"field": [old, new]} for each changed field of a bound, valid model form."""
-    return {
-        name: [_plain(form.initial.get(name)), _plain(form.cleaned_data.get(name))]
-        for name in form.changed_data
-    }
-
-
-class AuditedAdminMixin(admin.ModelAdmin):
-    def save_model(self, request, obj, form, change):
-        before = {}
-        if change and form.changed_data:
-            original = type(obj).objects.filter(pk=obj.pk).first()
-            before = {name: _plain(getattr(original, name, None)) for name in form.changed_data}
-        super().save_model(request, obj, form, change)
-        changes = {
-            name: [before.get(name), _plain(form.cleaned_data.get(name))]
-            for name in form.changed_data
-        }
-        services.audit_record(
-            actor=request.user,
-            action="admin_change" if change else "admin_add",
-            obj=obj,
-            changes=changes,
-            request=request,
-        )
-
-    def save_formset(self, request, form, formset, change):
-        """Inline rows added, changed or deleted, recorded on the parent object."""
-        rows = []
-        deleted = {id(f) for f in formset.deleted_forms}
-        for inline_form in formset.forms:
-            instance = inline_form.instance
-            if id(inline_form) in deleted:
-                if instance.pk is not None:
-                    rows.append({"deleted": instance.pk, "object": str(instance)})
-            elif not inline_form.has_changed():
-                continue
-            elif instance.pk is None:
-                rows.append({"added": _form_changes(inline_form)})
-            else:
-                fields = _form_changes(inline_form)
-                rows.append({"changed": instance.pk, "object": str(instance), "fields": fields})
-        super().save_formset(request, form, formset, change)
-        if rows:
-            services.audit_record(
-                actor=request.user,
-                action="admin_change_inline",
-                obj=form.instance,
-                changes={formset.model._meta.label_lower: rows},
-                request=request,
-            )
-
-    def delete_model(self, request, obj):
-        services.audit_record(actor=request.user, action="admin_delete", obj=obj, request=request)
-        super().delete_model(request, obj)
-
-    def delete_queryset(self, request, queryset):
-        for obj in queryset:
-            services.audit_record(
-                actor=request.user, action="admin_delete", obj=obj, request=request
-            )
-        super().delete_queryset(request, queryset)
+class AuditedAdminMixin(ChangeRecordingAdminMixin):
+    def record(self, request, *, action: str, obj, changes: dict | None = None):
+        audit_record(actor=request.user, action=action, obj=obj, changes=changes, request=request)

@@ -24,7 +24,8 @@ from accounts.admin_audit import AuditedAdminMixin
 from accounts.constants import ApplicantType
 from accounts.messages import message_render
 from accounts.services import audit_record
-from portal.cache import serve_private_page
+from core.cache import serve_private_page
+from core.uploads import UploadRejected
 from procedures.cache import CATALOGUE_TAG
 from procedures.models import Procedure
 
@@ -48,7 +49,6 @@ from .selectors import (
     supplement_open,
     supplement_review,
 )
-from .uploads import UploadRejected
 
 S = DossierStatus
 # The queue page is kept while nothing in it changes; this bounds what time alone changes

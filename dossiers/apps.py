@@ -9,8 +9,8 @@ class DossiersConfig(AppConfig):
 
     def ready(self) -> None:
         from . import (
+            cache,  # noqa: F401  (declares the page-cache tags dossiers move)
             history,  # noqa: F401  (registers the composed messages)
-            signals,  # noqa: F401  (drops stored pages when a dossier changes)
         )
         from .groups import on_post_migrate
 

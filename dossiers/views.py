@@ -18,7 +18,17 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
-from portal.cache import private_page_cache, signed_in_user_id
+from core.cache import private_page_cache, signed_in_user_id
+from core.uploads import (
+    CONTENT_TYPES,
+    LimitedUploadHandler,
+    UploadRejected,
+    extension_of,
+    sanitize_filename,
+    size_limit_mb,
+    type_labels,
+    uploads_undone_on_error,
+)
 from procedures.cache import CATALOGUE_TAG
 from procedures.i18n import lang_marked, localized
 from procedures.models import Procedure
@@ -30,16 +40,6 @@ from .forms import DossierForm, SupplementForm
 from .history import events_for_applicant
 from .models import Attachment, Dossier
 from .services import DossierError, SupplementNotOpen, TransitionRefused
-from .uploads import (
-    CONTENT_TYPES,
-    LimitedUploadHandler,
-    UploadRejected,
-    extension_of,
-    sanitize_filename,
-    size_limit_mb,
-    type_labels,
-    uploads_undone_on_error,
-)
 
 S = DossierStatus
 PAGE_SIZE = 20

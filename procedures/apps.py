@@ -7,4 +7,7 @@ class ProceduresConfig(AppConfig):
     verbose_name = _("Procedure catalogue")
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401  (connects the cache invalidation receivers)
+        from . import (
+            cache,  # noqa: F401  (declares the page-cache tag the catalogue moves)
+            signals,  # noqa: F401  (drops the cached user when a staff membership changes)
+        )

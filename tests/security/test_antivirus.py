@@ -1,4 +1,4 @@
-"""The optional virus scan (dossiers.antivirus): clamd's INSTREAM protocol, off by default,
+"""The optional virus scan (core.antivirus): clamd's INSTREAM protocol, off by default,
 fail-closed when on and unreachable. A tiny fake clamd on loopback plays the daemon."""
 
 import socket
@@ -9,8 +9,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 import pytest
 
-from dossiers import antivirus
-from dossiers.uploads import UploadRejected, check_file
+from core import antivirus
+from core.uploads import UploadRejected, check_file
 from tests.conftest import free_port
 from tests.dossiers.factories import PDF_BYTES
 
