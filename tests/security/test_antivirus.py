@@ -111,6 +111,17 @@ def test_a_file_with_a_virus_is_refused_with_its_name(clamd):
     assert clamd.received == [infected]
 
 
+def test_the_scanner_client_raises_its_own_exceptions(clamd, settings):
+    """core.antivirus knows no upload rule: the upload checks turn these into UploadRejected."""
+    antivirus.check(_pdf())  # clean: nothing
+    with pytest.raises(antivirus.MalwareFound) as found:
+        antivirus.check(_pdf(PDF_BYTES + EICAR))
+    assert found.value.signature == "Eicar-Signature"
+    settings.CLAMD_URL = f"tcp://127.0.0.1:{free_port()}"  # nothing listens there
+    with pytest.raises(antivirus.ScannerUnavailable):
+        antivirus.check(_pdf())
+
+
 def test_the_scan_rewinds_the_file_for_storage(clamd):
     upload = _pdf()
     result = antivirus.scan(upload)
