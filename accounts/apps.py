@@ -7,7 +7,11 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self) -> None:
-        from . import checks, signals  # noqa: F401  (registers the checks; wires allauth)
+        from . import (  # noqa: F401
+            cache,  # declares the page-cache tags accounts' models move
+            checks,  # registers the checks
+            signals,  # wires allauth
+        )
         from .messages import register_message
 
         register_message("account_activated", _("Your account is active"))

@@ -26,7 +26,7 @@ from allauth.account.auth_backends import AuthenticationBackend as AllauthBacken
 from allauth.mfa.models import Authenticator
 from allauth.mfa.utils import is_mfa_enabled
 
-from portal.cache import tags_changed, user_tag
+from core.cache import tags_changed, user_tag
 
 USER_CACHE_SECONDS = 300
 # Relations of the user that apps above accounts define and that most requests read (the staff
@@ -48,7 +48,7 @@ def user_cache_key(user_id: object) -> str:
 def user_changed(user_ids: Iterable[int]) -> None:
     """Whatever the cache holds of these users is out of date: their cached copies (dropped
     now, and again once the transaction commits, since a request may have cached the old row
-    meanwhile) and their stored private pages (portal/cache.py)."""
+    meanwhile) and their stored private pages (core/cache.py)."""
     user_ids = set(user_ids)
     if not user_ids:
         return

@@ -1,37 +1,23 @@
-"""Writes for accounts: profiles, notifications and the email outbox."""
+"""Writes for accounts: profiles, notifications, the audit log, staff invitations and the email
+outbox (queued here; delivered by accounts/outbox.py through the tasks of accounts/tasks.py)."""
 
 import hashlib
-import ipaddress
 import logging
 import secrets
-import smtplib
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from .constants import EmailStatus
+from core.addresses import client_ip
+
 from .models import AuditEntry, Notification, OutgoingEmail, StaffInvitation, User
+from .tasks import email_enqueue
 
 logger = logging.getLogger(__name__)
-
-# An email queued longer ago than this and still pending is queued again by the sweep.
-OUTBOX_REQUEUE_AFTER = timedelta(minutes=2)
-
-
-def _enqueue(email_id: int) -> None:
-    """Hand one outbox row to Celery; a broker outage only delays it (the sweep retries)."""
-    from .tasks import send_email
-
-    OutgoingEmail.objects.filter(pk=email_id).update(last_queued_at=timezone.now())
-    try:
-        send_email.delay(email_id)
-    except Exception:  # broker unreachable: the row stays pending for outbox_sweep
-        logger.warning("broker unavailable; email %s left for the outbox sweep", email_id)
 
 
 def email_queue_message(
@@ -48,7 +34,7 @@ def email_queue_message(
         body_html=body_html,
         user=user,
     )
-    transaction.on_commit(lambda: _enqueue(email.pk))
+    transaction.on_commit(lambda: email_enqueue(email.pk))
     return email
 
 
@@ -124,106 +110,6 @@ def notification_mark_read(*, user: User, notification_id: int) -> Notification:
         notification.read_at = timezone.now()
         notification.save(update_fields=["read_at"])
     return notification
-
-
-def email_deliver(*, email_id: int) -> bool:
-    """Send one outbox email over the configured backend, at most once.
-
-    Locks the row so concurrent workers cannot both send it. Returns False when it was already
-    sent. Raises the backend's exception (SMTP, socket) so the task can retry with backoff.
-    """
-    with transaction.atomic():
-        email = OutgoingEmail.objects.select_for_update().get(pk=email_id)
-        if email.status == EmailStatus.SENT:
-            return False
-        message = EmailMultiAlternatives(
-            subject=email.subject,
-            body=email.body_text,
-            to=[email.to],
-            from_email=settings.DEFAULT_FROM_EMAIL,
-        )
-        if email.body_html:
-            message.attach_alternative(email.body_html, "text/html")
-        try:
-            message.send()
-        except Exception as exc:  # recorded, then re-raised outside the block for the retry
-            email.attempts += 1
-            email.last_error = str(exc)[:1000]
-            email.save(update_fields=["attempts", "last_error"])
-            error: Exception | None = exc
-        else:
-            error = None
-            email.status = EmailStatus.SENT
-            email.sent_at = timezone.now()
-            email.attempts += 1
-            email.last_error = ""
-            email.save(update_fields=["status", "sent_at", "attempts", "last_error"])
-    if error is not None:
-        raise error
-    return True
-
-
-def outbox_requeue_stale() -> int:
-    """Queue again every pending email whose task may have been lost (broker down, worker died)."""
-    cutoff = timezone.now() - OUTBOX_REQUEUE_AFTER
-    ids = list(
-        OutgoingEmail.objects.filter(status=EmailStatus.PENDING)
-        .exclude(last_queued_at__gt=cutoff)
-        .values_list("pk", flat=True)[:500]
-    )
-    for pk in ids:
-        _enqueue(pk)
-    return len(ids)
-
-
-def outbox_deliver_pending(*, limit: int = 500) -> tuple[int, int]:
-    """Send the pending outbox emails now, oldest first, one attempt each (`manage.py
-    send_outbox`): for eager Celery, where no worker retries, or to flush the outbox by hand.
-
-    A refusal of one message (recipient, sender, content) moves on to the next; any other
-    failure means the mail server is unreachable, so the rest is left for a later run rather
-    than waiting for one timeout per email. Returns (sent, still pending).
-    """
-    per_message = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
-    ids = list(
-        OutgoingEmail.objects.filter(status=EmailStatus.PENDING)
-        .order_by("created_at", "id")
-        .values_list("pk", flat=True)[:limit]
-    )
-    sent = 0
-    for pk in ids:
-        try:
-            sent += email_deliver(email_id=pk)
-        except per_message as exc:
-            logger.warning("email %s refused by the mail server: %s", pk, exc)
-        except Exception as exc:
-            logger.warning("mail server unavailable (%s); the outbox is left for later", exc)
-            break
-    return sent, OutgoingEmail.objects.filter(status=EmailStatus.PENDING).count()
-
-
-def client_ip(request) -> str | None:
-    """The client address, the one place the portal decides it (audit log, rate limits, gateway).
-
-    With `TRUSTED_PROXY_COUNT = 0` it is REMOTE_ADDR: X-Forwarded-For is ignored, any client can
-    write it. Behind N reverse proxies each appends the address it saw, so the N-th entry from the
-    right is the client's; entries further left are the client's own words and never trusted.
-    When the header is shorter or that entry is not an IP address, REMOTE_ADDR is used.
-    """
-    if request is None:
-        return None
-    remote = request.META.get("REMOTE_ADDR") or None
-    hops = settings.TRUSTED_PROXY_COUNT
-    if hops > 0:
-        forwarded = [
-            p.strip() for p in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if p.strip()
-        ]
-        if len(forwarded) >= hops:
-            try:
-                return str(ipaddress.ip_address(forwarded[-hops]))
-            except ValueError:
-                return remote
-    return remote
 
 
 def audit_record(

@@ -1,6 +1,7 @@
 """Wires allauth's events to our services (no business flow is driven by signals), and drops what
-the cache holds of a user whose row, groups, permissions or notifications change: the cached
-signed-in user (accounts/backends.py) and the stored private pages (portal/cache.py)."""
+the cache holds of a user whose row, groups, permissions or second factor change: the cached
+signed-in user (accounts/backends.py) and the stored private pages (core/cache.py). What a
+notification moves is declared in accounts/cache.py."""
 
 import logging
 
@@ -12,11 +13,11 @@ from django.dispatch import receiver
 from allauth.account.signals import email_confirmed
 from allauth.mfa.models import Authenticator
 
-from portal.cache import tags_changed, user_tag
+from core.addresses import client_ip
 
 from . import services
 from .backends import user_changed
-from .models import Notification, User
+from .models import User
 
 # Security events (sign-ins, refused uploads…) for the operators' log collection.
 security_log = logging.getLogger("portal.security")
@@ -36,16 +37,12 @@ def _masked(login: str) -> str:
 @receiver(user_login_failed)
 def on_login_failed(sender, credentials, request=None, **kwargs) -> None:
     login = credentials.get("email") or credentials.get("username") or ""
-    security_log.warning(
-        "sign-in failed login=%s ip=%s", _masked(str(login)), services.client_ip(request)
-    )
+    security_log.warning("sign-in failed login=%s ip=%s", _masked(str(login)), client_ip(request))
 
 
 @receiver(user_logged_in)
 def on_logged_in(sender, request, user, **kwargs) -> None:
-    security_log.info(
-        "sign-in user=%s staff=%s ip=%s", user.pk, user.is_staff, services.client_ip(request)
-    )
+    security_log.info("sign-in user=%s staff=%s ip=%s", user.pk, user.is_staff, client_ip(request))
 
 
 @receiver(post_save, sender=User, dispatch_uid="accounts-pages-saved-user")
@@ -92,9 +89,3 @@ def on_group_deleted(sender, instance: Group, **kwargs) -> None:
 def on_authenticator_changed(sender, instance: Authenticator, **kwargs) -> None:
     """A second factor added or removed: the cached user knows whether it has one."""
     user_changed([instance.user_id])
-
-
-@receiver(post_save, sender=Notification, dispatch_uid="accounts-pages-saved-notification")
-@receiver(post_delete, sender=Notification, dispatch_uid="accounts-pages-deleted-notification")
-def on_notification_saved(sender, instance: Notification, **kwargs) -> None:
-    tags_changed(user_tag(instance.user_id))

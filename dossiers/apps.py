@@ -11,8 +11,8 @@ class DossiersConfig(AppConfig):
         from accounts.admin_audit import audit_values_register
 
         from . import (
+            cache,  # noqa: F401  (declares the page-cache tags dossiers move)
             history,  # noqa: F401  (registers the composed messages)
-            signals,  # noqa: F401  (drops stored pages when a dossier changes)
         )
         from .constants import DossierStatus
         from .groups import on_post_migrate

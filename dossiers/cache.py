@@ -1,11 +1,14 @@
-"""Page-cache tags of dossier data (see portal/cache.py).
+"""Page-cache tags of dossier data (see core/cache.py), and the one place this app declares which
+of its models move them.
 
 Every change to a dossier, its history or its supplement requests gives new tokens to the tags
 of the pages that show it: the public lookup and history of its code, its citizen's
 transaction list and its agency's admin queue (and the all-agency queue superusers see).
 """
 
-from portal.cache import tags_changed
+from core.cache import tags_moved_by
+
+from .models import Dossier, DossierEvent, SupplementRequest
 
 ALL_AGENCIES_TAG = "pagetag:dossiers:all"
 
@@ -30,7 +33,8 @@ def queue_tags(user) -> list[str]:
     return [agency_tag(membership.agency_id)] if membership is not None else []
 
 
-def dossier_changed(*, code: str | None, applicant_id: int | None, agency_id: int | None) -> None:
+def dossier_tags(*, code: str | None, applicant_id: int | None, agency_id: int | None) -> list[str]:
+    """The tags of every page that shows a dossier with this code, applicant and agency."""
     tags = [ALL_AGENCIES_TAG]
     if code:
         tags.append(code_tag(code))
@@ -38,4 +42,27 @@ def dossier_changed(*, code: str | None, applicant_id: int | None, agency_id: in
         tags.append(citizen_tag(applicant_id))
     if agency_id:
         tags.append(agency_tag(agency_id))
-    tags_changed(*tags)
+    return tags
+
+
+def _tags_of_dossier(dossier: Dossier) -> list[str]:
+    return dossier_tags(
+        code=dossier.code, applicant_id=dossier.applicant_id, agency_id=dossier.agency_id
+    )
+
+
+def _tags_of_part(instance: DossierEvent | SupplementRequest) -> list[str]:
+    """A part of a dossier moves its dossier's tags."""
+    # The dossier is usually loaded already (the services pass it); else one small query.
+    if type(instance).dossier.is_cached(instance):
+        return _tags_of_dossier(instance.dossier)
+    values = (
+        Dossier.objects.filter(pk=instance.dossier_id)
+        .values("code", "applicant_id", "agency_id")
+        .first()
+    )
+    return dossier_tags(**values) if values else []
+
+
+tags_moved_by(Dossier, tags=_tags_of_dossier)
+tags_moved_by(DossierEvent, SupplementRequest, tags=_tags_of_part)

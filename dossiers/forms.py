@@ -9,12 +9,12 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.constants import ApplicantType
 from accounts.models import citizen_id_validator, phone_validator, tax_code_validator
+from core.uploads import RESULT_FILE_TYPES, type_labels
 from procedures.constants import FormFieldKind
 from procedures.i18n import lang_marked, localized
 from procedures.models import DossierComponent, FormField, Procedure
 
 from .constants import APPLICANT_FIELDS, SUPPLEMENT_MAX_DAYS, DossierStatus
-from .uploads import RESULT_FILE_TYPES, type_labels
 
 DATA_PREFIX = "data_"
 

@@ -23,9 +23,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.uploads import LimitedUploadHandler
 from dossiers.constants import DossierStatus
 from dossiers.models import Dossier
-from dossiers.uploads import LimitedUploadHandler
 
 from . import selectors, services
 from .constants import RECEIPT_MAX_SIZE_MB, IpnResult, PaymentStatus

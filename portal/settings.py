@@ -131,11 +131,11 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "portal.redis_cache.RedisCache",
+            "BACKEND": "core.redis_cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="portal"),
-            # Redis down: every call fails open, and these rate-limit keys (tracking/ratelimit.py,
-            # allauth's) are counted in each process meanwhile (portal/redis_cache.py).
+            # Redis down: every call fails open, and these rate-limit keys (core/ratelimit.py,
+            # allauth's) are counted in each process meanwhile (core/redis_cache.py).
             "LOCAL_WHEN_DOWN": ["ratelimit:", "allauth:rl:"],
             # A Redis that does not answer costs a request one second at most.
             "OPTIONS": {"socket_connect_timeout": 1.0, "socket_timeout": 1.0},

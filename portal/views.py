@@ -10,7 +10,7 @@ from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from tracking.ratelimit import rate_limited
+from core.ratelimit import rate_limited
 
 from .context_processors import portal_identity
 
@@ -35,7 +35,7 @@ def admin_login(request: HttpRequest) -> HttpResponse:
 def set_language_get(request: HttpRequest, lang: str) -> HttpResponse:
     """Switch the language with a plain link (/i18n/en/?next=/procedures/): sets the language
     cookie and goes back. Unlike Django's POST set_language it needs no CSRF token, so the pages
-    that link here carry no per-visitor token and can be cached whole (portal/cache.py)."""
+    that link here carry no per-visitor token and can be cached whole (core/cache.py)."""
     if lang not in dict(settings.LANGUAGES):
         raise Http404("unknown language")
     target = request.GET.get("next", "")

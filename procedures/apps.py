@@ -9,7 +9,10 @@ class ProceduresConfig(AppConfig):
     def ready(self) -> None:
         from accounts.backends import register_cached_user_relation
 
-        from . import signals  # noqa: F401  (connects the cache invalidation receivers)
+        from . import (
+            cache,  # noqa: F401  (declares the page-cache tag the catalogue moves)
+            signals,  # noqa: F401  (drops the cached user when a staff membership changes)
+        )
 
         # Every staff request reads the officer's agency: loaded with the signed-in user.
         register_cached_user_relation("staff_membership")

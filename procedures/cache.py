@@ -1,13 +1,18 @@
-"""The procedure catalogue's page-cache tag (portal/cache.py), which also keys cached catalogue
-reads.
+"""The procedure catalogue's page-cache tag (core/cache.py), which also keys cached catalogue
+reads, and the one place this app declares which of its models move it.
 
 Every cached value derived from the catalogue puts `catalogue_version()` in its key, and every
-stored page that shows catalogue data carries `CATALOGUE_TAG` among its tags; saving or deleting a
-Procedure, Field or Agency (and every run of `load_catalogue`) calls `catalogue_changed()`, so the
-next read misses and recomputes.
+stored page that shows catalogue data carries `CATALOGUE_TAG` among its tags; saving or deleting
+any catalogue row (an agency, a field, a procedure and each part of its guidance: steps,
+components, form fields, fees) and every run of `load_catalogue` calls `catalogue_changed()`, so
+the next read misses and recomputes.
 """
 
-from portal.cache import tag_versions, tags_changed
+from django.http import HttpRequest
+
+from core.cache import tag_versions, tags_changed, tags_moved_by
+
+from .models import Agency, DossierComponent, Fee, Field, FormField, Procedure, ProcedureStep
 
 CATALOGUE_TAG = "procedures:catalogue-version"
 # Catalogue reads shared by every public page are kept this long (seconds) at most.
@@ -25,6 +30,23 @@ def catalogue_changed() -> None:
     tags_changed(CATALOGUE_TAG)
 
 
+def catalogue_tags(request: HttpRequest) -> list[str]:
+    """The tags of a page that shows nothing but the catalogue (for `anonymous_page_cache`)."""
+    return [CATALOGUE_TAG]
+
+
 def catalogue_cache_key(name: str, *parts: object) -> str:
     """A cache key for `name` under the current catalogue version."""
     return ":".join(["procedures", name, catalogue_version(), *(str(p) for p in parts)])
+
+
+tags_moved_by(
+    Agency,
+    Field,
+    Procedure,
+    ProcedureStep,
+    DossierComponent,
+    FormField,
+    Fee,
+    tags=lambda instance: [CATALOGUE_TAG],
+)

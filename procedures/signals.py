@@ -1,23 +1,12 @@
-"""Invalidate cached catalogue reads whenever the catalogue changes (see procedures/cache.py), and
-the cached signed-in user whose staff membership changes (accounts/backends.py)."""
+"""Drop the cached signed-in user whose staff membership changes (accounts/backends.py). The
+catalogue's page-cache tag is declared in procedures/cache.py."""
 
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from accounts.backends import user_changed
 
-from .cache import catalogue_changed
-from .models import Agency, Field, Procedure, StaffMembership
-
-
-@receiver(post_save, sender=Procedure, dispatch_uid="procedures-catalogue-saved-procedure")
-@receiver(post_save, sender=Field, dispatch_uid="procedures-catalogue-saved-field")
-@receiver(post_save, sender=Agency, dispatch_uid="procedures-catalogue-saved-agency")
-@receiver(post_delete, sender=Procedure, dispatch_uid="procedures-catalogue-deleted-procedure")
-@receiver(post_delete, sender=Field, dispatch_uid="procedures-catalogue-deleted-field")
-@receiver(post_delete, sender=Agency, dispatch_uid="procedures-catalogue-deleted-agency")
-def _catalogue_changed(sender, **kwargs) -> None:
-    catalogue_changed()
+from .models import StaffMembership
 
 
 @receiver(post_save, sender=StaffMembership, dispatch_uid="procedures-staff-membership-saved")

@@ -7,8 +7,9 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_safe
 
-from portal.cache import anonymous_page_cache, do_not_store
+from core.cache import anonymous_page_cache, do_not_store
 
+from .cache import catalogue_tags
 from .constants import ServiceLevel
 from .i18n import SOURCE_LANGUAGE, reader_language
 from .models import Field
@@ -40,7 +41,7 @@ def _paged(response: HttpResponse, request: HttpRequest, page) -> HttpResponse:
 
 
 @require_safe
-@anonymous_page_cache(PAGE_CACHE_SECONDS, catalogue=True)
+@anonymous_page_cache(PAGE_CACHE_SECONDS, tags=catalogue_tags)
 def home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
@@ -63,7 +64,7 @@ def _agencies_in_reader_order() -> list:
 
 @require_safe
 @anonymous_page_cache(
-    PAGE_CACHE_SECONDS, params=("q", "field", "agency", "level", "page"), catalogue=True
+    PAGE_CACHE_SECONDS, params=("q", "field", "agency", "level", "page"), tags=catalogue_tags
 )
 def procedure_list(request: HttpRequest) -> HttpResponse:
     """The catalogue: `?q=` search, `?field=`, `?agency=`, `?level=` filters, 20 per page."""
@@ -97,7 +98,7 @@ def procedure_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
-@anonymous_page_cache(PAGE_CACHE_SECONDS, params=("q", "page"), catalogue=True)
+@anonymous_page_cache(PAGE_CACHE_SECONDS, params=("q", "page"), tags=catalogue_tags)
 def field_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """A field (lĩnh vực) and its published procedures, searchable within the field."""
     field = get_object_or_404(Field, slug=slug)
@@ -117,7 +118,7 @@ def _can_preview(request: HttpRequest) -> bool:
 
 
 @require_safe
-@anonymous_page_cache(PAGE_CACHE_SECONDS, catalogue=True)
+@anonymous_page_cache(PAGE_CACHE_SECONDS, tags=catalogue_tags)
 def procedure_detail_view(request: HttpRequest, slug: str) -> HttpResponse:
     """All the guidance a citizen reads before applying; staff may preview unpublished ones."""
     procedure = procedure_detail(slug=slug, include_unpublished=_can_preview(request))

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.db.models import Avg, Count
 from django.utils.translation import gettext_lazy as _
 
-from accounts.admin_audit import MissingObject404Mixin
+from core.admin import MissingObject404Mixin
 from dossiers.models import Dossier
 
 from .constants import QUESTION_LABELS, RATING_QUESTIONS

@@ -10,15 +10,16 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
+from core.cache import anonymous_page_cache, do_not_store
+from core.ratelimit import rate_limited
 from dossiers.cache import code_tag
 from dossiers.constants import COMPLETED
 from dossiers.models import Dossier
-from portal.cache import anonymous_page_cache, do_not_store
+from procedures.cache import CATALOGUE_TAG
 
 from . import services
 from .forms import RatingForm, StatisticsPeriodForm
 from .models import Rating
-from .ratelimit import rate_limited
 from .selectors import (
     dossier_public_events,
     dossier_public_lookup,
@@ -50,19 +51,21 @@ def _not_found(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def _code_tags(request: HttpRequest) -> list[str]:
+    """The lookup page shows the catalogue (procedure names) and, given a code, one dossier."""
     code = normalise_code(request.GET.get("code"))
-    return [code_tag(code)] if code else []
+    return [code_tag(code), CATALOGUE_TAG] if code else [CATALOGUE_TAG]
 
 
 # Anonymous visitors get the stored page (rate limit first: a stored page is still a lookup);
 # the limiter reads the stored page and its tags in its own round trip to Redis.
 lookup_page_cache = anonymous_page_cache(
-    LOOKUP_PAGE_SECONDS, params=("code", "secret"), catalogue=True, tags=_code_tags
+    LOOKUP_PAGE_SECONDS, params=("code", "secret"), tags=_code_tags
 )
 lookup_rate_limited = rate_limited(
     "lookup",
     limit=lambda: settings.LOOKUP_RATE_LIMIT,
     window=lambda: settings.LOOKUP_RATE_WINDOW,
+    template="tracking/rate_limited.html",
     prefetch=lookup_page_cache.keys,
 )
 

@@ -15,9 +15,9 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from accounts.admin_audit import MissingObject404Mixin
 from accounts.constants import ApplicantType
-from portal.cache import serve_private_page
+from core.admin import MissingObject404Mixin
+from core.cache import serve_private_page
 from procedures.cache import CATALOGUE_TAG
 
 from .. import documents, plugins, services, views

@@ -20,10 +20,11 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from core.uploads import UploadRejected
+
 from .. import services
 from ..forms import ApproveForm, RejectForm, StepForm, SupplementRequestForm
 from ..models import Dossier
-from ..uploads import UploadRejected
 
 
 def _note(data: dict) -> dict:

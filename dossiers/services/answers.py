@@ -19,12 +19,12 @@ from django import forms
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from core.uploads import UploadRejected, sanitize_filename, uploads_undone_on_error
 from procedures.models import DossierComponent, Procedure
 
 from ..constants import DossierStatus
 from ..forms import DossierForm, SupplementForm
 from ..models import Dossier, SupplementRequest
-from ..uploads import UploadRejected, sanitize_filename, uploads_undone_on_error
 from .drafts import (
     attachment_add,
     attachment_remove,

@@ -9,12 +9,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from core.uploads import UploadRejected, check_file, store_file
 from procedures.models import DossierComponent, Procedure
 
 from ..constants import APPLICANT_FIELDS, DossierStatus, Role
 from ..history import Msg
 from ..models import Attachment, Dossier, SupplementRequest
-from ..uploads import UploadRejected, check_file, store_file
 from .notify import dossier_notify
 from .transitions import DossierError, TransitionResult, dossier_transition
 

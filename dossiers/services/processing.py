@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.uploads import RESULT_FILE_TYPES, check_file, store_file
 from procedures.models import DossierComponent
 
 from .. import policy
@@ -22,7 +23,6 @@ from ..constants import SUPPLEMENT_MAX_DAYS, DossierStatus, Role
 from ..history import Msg
 from ..models import Dossier, SupplementRequest
 from ..selectors import APPLICANT_FIELD_LABELS, info_field_labels
-from ..uploads import RESULT_FILE_TYPES, check_file, store_file
 from .codes import dossier_code_next, lookup_secret_generate
 from .notify import dossier_notify
 from .steps import audited

@@ -11,11 +11,11 @@ from contextlib import contextmanager
 from typing import Any, ParamSpec, TypeVar
 
 from accounts.services import audit_record
+from core.uploads import UploadRejected
 
 from .. import policy
 from ..constants import Role
 from ..models import Dossier
-from ..uploads import UploadRejected
 from .transitions import DossierError, StepForbidden, available_targets
 
 

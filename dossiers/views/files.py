@@ -8,10 +8,11 @@ from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 
+from core.uploads import CONTENT_TYPES, extension_of
+
 from .. import documents, selectors
 from ..constants import COMPLETED
 from ..models import Attachment, Dossier
-from ..uploads import CONTENT_TYPES, extension_of
 
 
 def file_response(name: str | None, filename: str, content_type: str) -> FileResponse:

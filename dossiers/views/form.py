@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
+from core.uploads import LimitedUploadHandler, size_limit_mb, type_labels
 from procedures.models import Procedure
 
 from .. import services
@@ -23,7 +24,6 @@ from ..constants import DossierStatus
 from ..forms import DossierForm
 from ..models import Attachment, Dossier
 from ..services import DossierError, Outcome
-from ..uploads import LimitedUploadHandler, size_limit_mb, type_labels
 
 S = DossierStatus
 

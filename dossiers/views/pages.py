@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from portal.cache import private_page_cache, signed_in_user_id
+from core.cache import private_page_cache, signed_in_user_id
 from procedures.cache import CATALOGUE_TAG
 from procedures.i18n import lang_marked, localized
 

@@ -12,11 +12,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
+from core.uploads import LimitedUploadHandler, size_limit_mb
+
 from .. import selectors, services
 from ..forms import SupplementForm
 from ..models import Attachment, Dossier
 from ..services import Outcome, SupplementNotOpen
-from ..uploads import LimitedUploadHandler, size_limit_mb
 from .form import posted_answer, upload_slots_for
 
 

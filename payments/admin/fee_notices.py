@@ -8,7 +8,7 @@ from django.utils import translation
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from accounts.admin_audit import MissingObject404Mixin
+from core.admin import MissingObject404Mixin
 from core.numbers import vnd
 from dossiers.admin import DossierChoiceField, dossier_choice_label
 from dossiers.models import Dossier

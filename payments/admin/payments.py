@@ -8,7 +8,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from accounts.admin_audit import MissingObject404Mixin
+from core.admin import MissingObject404Mixin
 from dossiers.services import DossierError
 
 from .. import services

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from django.http import HttpRequest
 from django.utils.functional import Promise
 
-from accounts.services import client_ip as accounts_client_ip
+from core.addresses import client_ip as resolved_client_ip
 
 from ..constants import DEFAULT_RESPONSE_MESSAGE, RESPONSE_MESSAGES
 
@@ -92,4 +92,4 @@ class PaymentProvider:
 
 def client_ip(request: HttpRequest) -> str:
     """The client's address for the gateway (never empty: the protocol requires vnp_IpAddr)."""
-    return accounts_client_ip(request) or "127.0.0.1"
+    return resolved_client_ip(request) or "127.0.0.1"

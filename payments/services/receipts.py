@@ -6,9 +6,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.uploads import UploadRejected, check_file, store_file, uploads_undone_on_error
 from dossiers.constants import DossierStatus
 from dossiers.services import dossier_history_add, dossier_notify, officer_notify
-from dossiers.uploads import UploadRejected, check_file, store_file, uploads_undone_on_error
 
 from ..constants import RECEIPT_FILE_TYPES, RECEIPT_MAX_SIZE_MB, PaymentMethod
 from ..history import Msg

@@ -3,7 +3,8 @@
 import pytest
 
 from accounts.models import AuditEntry
-from accounts.services import audit_record, client_ip
+from accounts.services import audit_record
+from core.addresses import client_ip
 
 from .factories import StaffFactory, UserFactory
 

@@ -11,7 +11,7 @@ import pytest
 from celery.exceptions import Retry
 from kombu.exceptions import OperationalError
 
-from accounts import services, tasks
+from accounts import outbox, services, tasks
 from accounts.models import OutgoingEmail
 
 from .factories import UserFactory
@@ -53,7 +53,7 @@ def test_broker_down_at_send_time_loses_nothing_and_the_sweep_sends_once(monkeyp
 
     monkeypatch.undo()
     # A sweep right away leaves it alone (its hand-off may still be in flight)...
-    assert services.outbox_requeue_stale() == 0
+    assert tasks.outbox_requeue_stale() == 0
     # ...but once it is stale, the sweep queues it again and it is sent exactly once.
     OutgoingEmail.objects.filter(pk=email.pk).update(
         last_queued_at=timezone.now() - timedelta(minutes=5)
@@ -63,7 +63,7 @@ def test_broker_down_at_send_time_loses_nothing_and_the_sweep_sends_once(monkeyp
     OutgoingEmail.objects.filter(pk=email.pk).update(
         last_queued_at=timezone.now() - timedelta(minutes=5)
     )
-    assert services.outbox_requeue_stale() == 0
+    assert tasks.outbox_requeue_stale() == 0
     assert len(mailoutbox) == 1
 
 
@@ -76,14 +76,14 @@ def test_smtp_failure_is_recorded_and_raised_for_retry_then_sent_once(monkeypatc
 
     monkeypatch.setattr(mail.EmailMultiAlternatives, "send", smtp_down)
     with pytest.raises(smtplib.SMTPServerDisconnected):
-        services.email_deliver(email_id=email.pk)
+        outbox.email_deliver(email_id=email.pk)
     email.refresh_from_db()
     assert (email.status, email.attempts) == ("pending", 1)
     assert "unexpectedly closed" in email.last_error
 
     monkeypatch.setattr(mail.EmailMultiAlternatives, "send", real_send)
-    assert services.email_deliver(email_id=email.pk) is True
-    assert services.email_deliver(email_id=email.pk) is False  # already sent: nothing happens
+    assert outbox.email_deliver(email_id=email.pk) is True
+    assert outbox.email_deliver(email_id=email.pk) is False  # already sent: nothing happens
     email.refresh_from_db()
     assert (email.status, email.attempts) == ("sent", 2)
     assert len(mailoutbox) == 1
@@ -102,7 +102,7 @@ def test_a_worker_retries_smtp_errors_with_a_growing_delay(monkeypatch):
     retrying a real SMTP outage: tests/accounts/test_celery_worker.py)."""
     email = OutgoingEmail.objects.create(to="a@example.com", subject="S", body_text="B")
     calls: list[int] = []
-    monkeypatch.setattr(services, "email_deliver", _smtp_busy(calls))
+    monkeypatch.setattr(outbox, "email_deliver", _smtp_busy(calls))
     countdowns = []
 
     def retry(*, exc, countdown):
@@ -126,7 +126,7 @@ def test_run_eagerly_a_failed_send_is_tried_once_and_left_in_the_outbox(monkeypa
     for every backoff, so the email waits for the sweep or `manage.py send_outbox`."""
     email = OutgoingEmail.objects.create(to="a@example.com", subject="S", body_text="B")
     calls: list[int] = []
-    monkeypatch.setattr(services, "email_deliver", _smtp_busy(calls))
+    monkeypatch.setattr(outbox, "email_deliver", _smtp_busy(calls))
     result = tasks.send_email.apply(args=[email.pk])
     assert calls == [email.pk]
     assert result.successful() and result.result is False

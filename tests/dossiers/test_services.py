@@ -10,11 +10,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 import pytest
 
 from accounts.models import Notification, OutgoingEmail
+from core.uploads import UploadRejected
 from dossiers import services
 from dossiers.constants import DossierStatus
 from dossiers.models import Attachment, Dossier, DossierEvent, SupplementRequest
 from dossiers.services import DossierError, TransitionRefused
-from dossiers.uploads import UploadRejected
 
 from .factories import (
     DOCX_BYTES,

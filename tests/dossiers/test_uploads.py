@@ -7,7 +7,7 @@ from django.core.files.uploadhandler import SkipFile
 
 import pytest
 
-from dossiers.uploads import (
+from core.uploads import (
     LimitedUploadHandler,
     UploadRejected,
     check_file,

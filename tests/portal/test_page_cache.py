@@ -1,4 +1,4 @@
-"""The whole-page cache of the public pages (portal/cache.py) and the link language switch."""
+"""The whole-page cache of the public pages (core/cache.py) and the link language switch."""
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
@@ -9,7 +9,7 @@ from django.utils.csp import LazyNonce
 
 import pytest
 
-from portal.cache import anonymous_page_cache
+from core.cache import anonymous_page_cache
 from tests.accounts.factories import UserFactory
 from tests.procedures.factories import ProcedureFactory
 

@@ -1,5 +1,5 @@
 """The portal's Redis cache backend: reads and the rate limiter's counter over one held
-connection per process and thread (portal/redis_cache.py), on the real Redis server."""
+connection per process and thread (core/redis_cache.py), on the real Redis server."""
 
 import threading
 import uuid
@@ -9,8 +9,8 @@ from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 import pytest
 import redis
 
-from portal import redis_cache
-from portal.redis_cache import RedisCache
+from core import redis_cache
+from core.redis_cache import RedisCache
 
 # Every test that takes `redis_url` (which flushes its database) runs on one xdist worker.
 pytestmark = pytest.mark.xdist_group("celery-worker")

@@ -1,4 +1,4 @@
-"""Stored pages tagged with the data behind them (portal/cache.py, dossiers/cache.py): the public
+"""Stored pages tagged with the data behind them (core/cache.py, dossiers/cache.py): the public
 lookup, a citizen's transaction list and the staff queue are served without rebuilding while
 nothing behind them changed, and show the change on the very next request once it did."""
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 import pytest
 
-from accounts import services as accounts
+from accounts import tasks
 from accounts.models import Notification, OutgoingEmail
 from dossiers.constants import DossierStatus
 from dossiers.models import Dossier, DossierEvent
@@ -68,9 +68,9 @@ def test_submission_with_the_broker_down_commits_and_the_email_follows_once(
 
     # Redis is back (the fixture restores the broker when it ends; here, eager delivery).
     celery_app.conf.task_always_eager = True
-    assert accounts.outbox_requeue_stale() == 0  # too recent: its hand-off may be in flight
+    assert tasks.outbox_requeue_stale() == 0  # too recent: its hand-off may be in flight
     _stale(email)
-    assert accounts.outbox_requeue_stale() == 1
+    assert tasks.outbox_requeue_stale() == 1
     assert [m.to for m in mailoutbox] == [["an@example.com"]]
     assert "Cấp giấy phép bưu chính" in mailoutbox[0].body
     email.refresh_from_db()
@@ -78,7 +78,7 @@ def test_submission_with_the_broker_down_commits_and_the_email_follows_once(
 
     # Later sweeps never send it again.
     _stale(email)
-    assert accounts.outbox_requeue_stale() == 0
+    assert tasks.outbox_requeue_stale() == 0
     assert len(mailoutbox) == 1
 
 

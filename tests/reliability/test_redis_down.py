@@ -1,6 +1,6 @@
 """Redis down: the portal serves without its cache, and loses nothing a citizen sent.
 
-Every cache call fails open (portal/redis_cache.py): pages are built, sessions (cached_db) and the
+Every cache call fails open (core/redis_cache.py): pages are built, sessions (cached_db) and the
 signed-in user come from PostgreSQL, the rate limits (the lookup's and allauth's) count in each
 process, one warning a minute is logged, and `/healthz` says `degraded`. The Redis that goes
 away is real: a closed port, or a redis-server the test started and stops.
@@ -20,11 +20,11 @@ from django.utils.crypto import get_random_string
 import pytest
 import redis
 
-from accounts import services as accounts
+from accounts import tasks
 from accounts.models import OutgoingEmail
+from core import redis_cache
 from dossiers.constants import DossierStatus
 from dossiers.models import Attachment, Dossier
-from portal import redis_cache
 from tests.conftest import celery_worker_argv, free_port
 from tests.dossiers.factories import (
     APPLICANT_FORM,
@@ -49,7 +49,7 @@ def _redis_caches(url: str) -> dict:
     default = settings.CACHES["default"]
     if not default["BACKEND"].endswith("redis_cache.RedisCache"):  # no REDIS_URL here
         default = {
-            "BACKEND": "portal.redis_cache.RedisCache",
+            "BACKEND": "core.redis_cache.RedisCache",
             "LOCAL_WHEN_DOWN": ["ratelimit:", "allauth:rl:"],
             "OPTIONS": {"socket_connect_timeout": 1.0, "socket_timeout": 1.0},
         }
@@ -152,7 +152,7 @@ def test_one_warning_a_minute_not_one_a_request(redis_backend, caplog, monkeypat
 
     clock = [1000.0]
     monkeypatch.setattr(redis_cache, "_now", lambda: clock[0])
-    with caplog.at_level(logging.WARNING, logger="portal.redis_cache"):
+    with caplog.at_level(logging.WARNING, logger="core.redis_cache"):
         for _ in range(30):
             clock[0] += 3  # past the pause between tries: every call really tries Redis
             cache.get("k")
@@ -280,7 +280,7 @@ def test_with_redis_unreachable_every_page_and_a_submission_succeed(
     email = OutgoingEmail.objects.get(user=citizen)
     assert email.status == "pending"
     _stale_outbox()
-    assert accounts.outbox_requeue_stale() == 1
+    assert tasks.outbox_requeue_stale() == 1
     assert [m.to for m in mailoutbox] == [["an@example.com"]]
     assert "Cấp giấy phép bưu chính" in mailoutbox[0].body
 
@@ -373,7 +373,7 @@ def test_redis_stopped_and_restarted_mid_run_loses_nothing(
             time.sleep(0.5)
         # A second sweep finds nothing left to send.
         _stale_outbox()
-        assert accounts.outbox_requeue_stale() == 0
+        assert tasks.outbox_requeue_stale() == 0
         time.sleep(2)  # any duplicate the worker might still send would arrive now
 
     emails = OutgoingEmail.objects.filter(user=citizen)

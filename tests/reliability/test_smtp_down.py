@@ -11,8 +11,7 @@ from django.utils import timezone
 
 import pytest
 
-from accounts import services as accounts
-from accounts import tasks
+from accounts import outbox, tasks
 from accounts.models import OutgoingEmail
 from dossiers.constants import DossierStatus
 from dossiers.groups import RECEPTION_GROUP
@@ -67,7 +66,7 @@ def test_smtp_down_the_step_succeeds_and_the_email_is_sent_once_later(
     OutgoingEmail.objects.filter(pk=email.pk).update(
         last_queued_at=timezone.now() - timedelta(minutes=5)
     )
-    assert accounts.outbox_requeue_stale() == 1
+    assert tasks.outbox_requeue_stale() == 1
     assert len(smtp_sink.messages) == 1
     assert smtp_sink.messages[0].rcpt_tos == [dossier.applicant.email]
     assert dossier.code.encode() in smtp_sink.messages[0].content
@@ -77,6 +76,6 @@ def test_smtp_down_the_step_succeeds_and_the_email_is_sent_once_later(
     OutgoingEmail.objects.filter(pk=email.pk).update(
         last_queued_at=timezone.now() - timedelta(minutes=5)
     )
-    assert accounts.outbox_requeue_stale() == 0
-    assert accounts.email_deliver(email_id=email.pk) is False
+    assert tasks.outbox_requeue_stale() == 0
+    assert outbox.email_deliver(email_id=email.pk) is False
     assert len(smtp_sink.messages) == 1  # never twice

@@ -105,7 +105,7 @@ def test_a_silent_mail_server_costs_one_timeout_and_the_email_waits_in_the_outbo
 
 @pytest.mark.django_db(transaction=True)
 def test_send_outbox_moves_on_after_a_refused_recipient(settings, smtp_sink):
-    from accounts import services
+    from accounts import outbox
 
     class RefusingSink(type(smtp_sink)):
         async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
@@ -125,7 +125,7 @@ def test_send_outbox_moves_on_after_a_refused_recipient(settings, smtp_sink):
         _smtp(settings, controller.port)
         for to in ("khong.ton.tai@example.com", "co.that@example.com"):
             OutgoingEmail.objects.create(to=to, subject="Thông báo", body_text="B")
-        assert services.outbox_deliver_pending() == (1, 1)
+        assert outbox.outbox_deliver_pending() == (1, 1)
     finally:
         controller.stop()
     assert [m.rcpt_tos for m in handler.messages] == [["co.that@example.com"]]

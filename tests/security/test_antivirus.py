@@ -1,4 +1,4 @@
-"""The optional virus scan (dossiers.antivirus): clamd's INSTREAM protocol, off by default,
+"""The optional virus scan (core.antivirus): clamd's INSTREAM protocol, off by default,
 fail-closed when on and unreachable. A tiny fake clamd on loopback plays the daemon."""
 
 import socket
@@ -9,8 +9,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 import pytest
 
-from dossiers import antivirus
-from dossiers.uploads import UploadRejected, check_file
+from core import antivirus
+from core.uploads import UploadRejected, check_file
 from tests.conftest import free_port
 from tests.dossiers.factories import PDF_BYTES
 
@@ -109,6 +109,17 @@ def test_a_file_with_a_virus_is_refused_with_its_name(clamd):
     with pytest.raises(UploadRejected, match="Eicar-Signature"):
         check_file(_pdf(infected), file_types=["pdf"])
     assert clamd.received == [infected]
+
+
+def test_the_scanner_client_raises_its_own_exceptions(clamd, settings):
+    """core.antivirus knows no upload rule: the upload checks turn these into UploadRejected."""
+    antivirus.check(_pdf())  # clean: nothing
+    with pytest.raises(antivirus.MalwareFound) as found:
+        antivirus.check(_pdf(PDF_BYTES + EICAR))
+    assert found.value.signature == "Eicar-Signature"
+    settings.CLAMD_URL = f"tcp://127.0.0.1:{free_port()}"  # nothing listens there
+    with pytest.raises(antivirus.ScannerUnavailable):
+        antivirus.check(_pdf())
 
 
 def test_the_scan_rewinds_the_file_for_storage(clamd):

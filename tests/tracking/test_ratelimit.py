@@ -7,8 +7,8 @@ from django.urls import reverse
 
 import pytest
 
-from tracking import ratelimit
-from tracking.ratelimit import client_address, rate_limited
+from core import ratelimit
+from core.ratelimit import client_address, rate_limited
 
 LOOKUP = reverse("tracking:lookup")
 HISTORY = reverse("tracking:history")
@@ -164,7 +164,7 @@ def test_limit_holds_across_processes_on_redis(redis_url, monkeypatch, clock):
 
 @pytest.mark.xdist_group("celery-worker")
 def test_on_redis_one_round_trip_counts_and_sets_the_expiry(redis_url, monkeypatch, clock):
-    from portal.redis_cache import RedisCache
+    from core.redis_cache import RedisCache
 
     prefix = f"tracking-test-{uuid.uuid4().hex}"
     backend = RedisCache(redis_url, {"KEY_PREFIX": prefix})
@@ -195,7 +195,7 @@ def test_on_redis_one_round_trip_counts_and_sets_the_expiry(redis_url, monkeypat
 
 @pytest.mark.xdist_group("celery-worker")
 def test_on_redis_the_count_and_the_page_cache_keys_come_back_together(redis_url, monkeypatch):
-    from portal.redis_cache import RedisCache
+    from core.redis_cache import RedisCache
 
     backend = RedisCache(redis_url, {"KEY_PREFIX": f"tracking-test-{uuid.uuid4().hex}"})
     monkeypatch.setattr(ratelimit, "cache", backend)
@@ -215,12 +215,12 @@ def test_on_redis_the_count_and_the_page_cache_keys_come_back_together(redis_url
 def test_a_stored_lookup_costs_one_redis_call_and_no_query(
     client, redis_url, settings, monkeypatch, django_assert_num_queries
 ):
-    from portal.redis_cache import RedisCache
+    from core.redis_cache import RedisCache
     from tests.tracking.factories import DossierFactory
 
     settings.CACHES = {
         "default": {
-            "BACKEND": "portal.redis_cache.RedisCache",
+            "BACKEND": "core.redis_cache.RedisCache",
             "LOCATION": redis_url,
             "KEY_PREFIX": f"tracking-test-{uuid.uuid4().hex}",
         }

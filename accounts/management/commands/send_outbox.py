@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts import services
+from accounts import outbox
 
 
 class Command(BaseCommand):
@@ -13,7 +13,7 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        sent, pending = services.outbox_deliver_pending()
+        sent, pending = outbox.outbox_deliver_pending()
         self.stdout.write(f"{sent} email(s) sent.")
         if pending:
             raise CommandError(

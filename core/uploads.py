@@ -28,6 +28,8 @@ import filetype
 from . import antivirus
 
 logger = logging.getLogger(__name__)
+# Security events (refused uploads…) for the operators' log collection.
+security_log = logging.getLogger("portal.security")
 
 MB = 1024 * 1024
 HEAD_BYTES = 8192
@@ -171,12 +173,32 @@ def _too_big(limit_mb: int) -> str:
     return _("The file is larger than %(mb)s MB.") % {"mb": limit_mb}
 
 
+def _scan(file) -> None:
+    """The virus scan when CLAMD_URL is set: malware, or a scanner that cannot answer, is
+    refused (fail-closed) and logged for the operators."""
+    try:
+        antivirus.check(file)
+    except antivirus.ScannerUnavailable as exc:
+        security_log.error("upload refused: virus scanning unavailable (%s)", exc)
+        raise UploadRejected(
+            _(
+                "Virus scanning is unavailable at the moment, so the file cannot be accepted. Please try again later."
+            )
+        ) from exc
+    except antivirus.MalwareFound as exc:
+        security_log.warning("upload refused: malware %s", exc.signature)
+        raise UploadRejected(
+            _("The file contains a virus or other malware (%(name)s) and was not accepted.")
+            % {"name": exc.signature}
+        ) from exc
+
+
 def check_file(file, *, file_types: list[str], max_size_mb: int | None = None) -> StoredFile:
     """Validate one upload against accepted `file_types` and the size limit. Nothing is stored.
 
     Raises `UploadRejected` with a translated message: empty file, too large, a type not
     accepted, content that is not what the name says (a renamed program, HTML named .pdf), or,
-    when virus scanning is on (`dossiers.antivirus`), malware or a scanner that cannot be reached.
+    when virus scanning is on (`core.antivirus`), malware or a scanner that cannot be reached.
     Returns the facts to store (the `name` field is empty until `store_file`).
     """
     original = sanitize_filename(getattr(file, "name", "") or "")
@@ -204,7 +226,7 @@ def check_file(file, *, file_types: list[str], max_size_mb: int | None = None) -
     sha256, size = _hash_and_measure(file, limit_mb * MB)
     if size == 0:
         raise UploadRejected(_("The file is empty."))
-    antivirus.check_upload(file)  # when CLAMD_URL is set: malware or scanner down → refused
+    _scan(file)
     return StoredFile(
         name="",
         original_name=original,

@@ -5,7 +5,7 @@ A fixed window: the counter for a client lives under a key that names the window
 `cache.incr` (atomic on Redis and, within one process, on the local-memory cache). With Redis as
 the cache every web process shares the same counters, each raised in one round trip together with
 the cache keys the view will read. When Redis does not answer, the portal's cache backend counts
-these keys in each process instead (portal/redis_cache.py): an outage is no free pass, though
+these keys in each process instead (core/redis_cache.py): an outage is no free pass, though
 each web process then allows the limit on its own. Reusable by other apps::
 
     @rate_limited("admin-login", limit=lambda: settings.ADMIN_LOGIN_RATE_LIMIT, window=60)
@@ -24,8 +24,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.connection import ConnectionProxy
 
-from accounts.services import client_ip
-from portal.cache import hold_prefetched
+from .addresses import client_ip
+from .cache import hold_prefetched
 
 IntSetting = int | Callable[[], int]
 
@@ -48,7 +48,7 @@ def _parse_ip(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | Non
 
 def client_address(request: HttpRequest) -> str:
     """The address the limit is counted against: the client address as the whole portal
-    resolves it (`accounts.services.client_ip`, which honours `TRUSTED_PROXY_COUNT`), with IPv6
+    resolves it (`core.addresses.client_ip`, which honours `TRUSTED_PROXY_COUNT`), with IPv6
     clients counted per /64 network, since one subscriber usually holds a whole /64."""
     remote = client_ip(request) or ""
     address = _parse_ip(remote)
@@ -63,7 +63,7 @@ def client_address(request: HttpRequest) -> str:
 
 def _counting_backend():
     """The cache backend behind `cache` when it can count and read in one round trip (the
-    portal's Redis backend, `portal.redis_cache.RedisCache`), else None."""
+    portal's Redis backend, `core.redis_cache.RedisCache`), else None."""
     backend = caches[DEFAULT_CACHE_ALIAS] if isinstance(cache, ConnectionProxy) else cache
     return backend if hasattr(backend, "incr_and_get_many") else None
 
@@ -117,16 +117,17 @@ def rate_limited(
     window: IntSetting,
     *,
     key: Callable[[HttpRequest], str] = client_address,
-    template: str = "tracking/rate_limited.html",
+    template: str = "429.html",
     prefetch: Callable[[HttpRequest], list[str]] | None = None,
 ):
     """Decorate a view: at most `limit` requests per `window` seconds per client in `scope`.
 
     Views sharing a scope share the counter. `limit` and `window` may be callables, read on
     every request (so settings can change without a restart of the decorator). Over the limit,
-    the view is not called: the answer is HTTP 429 with a translated page and `Retry-After`.
+    the view is not called: the answer is HTTP 429 with the translated page `template` (given
+    `retry_after` and `retry_minutes`) and `Retry-After`.
     `prefetch` names cache keys the view will read (a page cache's `keys`): they are fetched in
-    the limiter's own round trip and handed on with `portal.cache.hold_prefetched`.
+    the limiter's own round trip and handed on with `core.cache.hold_prefetched`.
     """
 
     def decorator(view):

@@ -2,7 +2,8 @@
 
 A stored page remembers the version tokens of the *tags* it was built from: cache keys that each
 hold a random token, such as the catalogue's version, one dossier's, one citizen's, one agency's.
-Whoever changes the data behind a tag calls `tags_changed(tag, …)`, which gives the tag a new
+Each app declares which tags its models move (`tags_moved_by`, in the app's cache.py); saving or
+deleting such an instance, or any other caller of `tags_changed(tag, …)`, gives the tag a new
 token now and again once the transaction commits (the second bump covers a request that rebuilt
 the page from the old rows in between). The page and its tags are read in one round trip
 (`cache.get_many`); if any token moved, the page is rebuilt. Tokens are random rather than
@@ -33,12 +34,15 @@ import uuid
 import zoneinfo
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.contrib.messages import get_messages
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Model
+from django.db.models.signals import post_delete, post_save
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.middleware.csp import get_nonce
 from django.template.response import SimpleTemplateResponse
@@ -81,6 +85,40 @@ def tags_changed(*tags: str) -> None:
 
     bump()
     transaction.on_commit(bump)
+
+
+# --- Which writes move which tags ------------------------------------------------------------
+
+TagsOf = Callable[[Any], Iterable[str]]
+_MOVED_BY: dict[type[Model], list[TagsOf]] = {}
+
+
+def tags_moved_by(*models: type[Model], tags: TagsOf) -> None:
+    """Declare that saving or deleting an instance of any of `models` moves `tags(instance)`.
+
+    Each app declares the tags its models feed in one place, its `cache.py`, imported by its
+    `AppConfig.ready()`; this module knows no app. A write that bypasses the model signals
+    (`QuerySet.update`, `bulk_create`) calls `tags_changed` itself.
+    """
+    for model in models:
+        declared = _MOVED_BY.setdefault(model, [])
+        if tags in declared:
+            continue
+        declared.append(tags)
+        label = model._meta.label_lower
+        post_save.connect(_instance_written, sender=model, dispatch_uid=f"pagetags-save-{label}")
+        post_delete.connect(
+            _instance_written, sender=model, dispatch_uid=f"pagetags-delete-{label}"
+        )
+
+
+def models_moving_tags() -> dict[type[Model], list[TagsOf]]:
+    """Every model with declared tags, and the functions that name them."""
+    return {model: list(tags) for model, tags in _MOVED_BY.items()}
+
+
+def _instance_written(sender: type[Model], instance: Model, **kwargs) -> None:
+    tags_changed(*(tag for tags_of in _MOVED_BY.get(sender, ()) for tag in tags_of(instance)))
 
 
 def do_not_store(response: HttpResponse) -> HttpResponse:
@@ -267,11 +305,10 @@ class anonymous_page_cache:  # noqa: N801  (used as a decorator)
     """Decorate a public GET view: serve and store its whole page for anonymous visitors.
 
     `timeout` is in seconds; `params` names the query parameters the view reads (any other is
-    dropped from the anonymous request before the view sees it, and from the key); with
-    `catalogue=True` any change to the procedure catalogue (procedures.cache.catalogue_changed)
-    makes the stored pages unreachable at once; `tags` returns the request's further tags.
-    `keys(request)` names the cache keys a request reads, for a decorator outside it to fetch
-    in its own round trip (`hold_prefetched`).
+    dropped from the anonymous request before the view sees it, and from the key); `tags`
+    returns the request's tags (e.g. the procedure catalogue's, procedures/cache.py), whose move
+    makes the stored pages unreachable at once. `keys(request)` names the cache keys a request
+    reads, for a decorator outside it to fetch in its own round trip (`hold_prefetched`).
     """
 
     def __init__(
@@ -279,24 +316,17 @@ class anonymous_page_cache:  # noqa: N801  (used as a decorator)
         timeout: int,
         *,
         params: Iterable[str] = (),
-        catalogue: bool = False,
         tags: TagsFor | None = None,
     ):
         self.timeout = timeout
         self.params = tuple(params)
-        self.catalogue = catalogue
         self.tags = tags
 
     def _tags(self, request: HttpRequest) -> list[str]:
         """The request's tags, worked out once (keys() and the view both need them)."""
         known = request.__dict__.setdefault(_TAGS, {})
         if id(self) not in known:
-            page_tags = list(self.tags(request)) if self.tags else []
-            if self.catalogue:
-                from procedures.cache import CATALOGUE_TAG
-
-                page_tags.append(CATALOGUE_TAG)
-            known[id(self)] = page_tags
+            known[id(self)] = list(self.tags(request)) if self.tags else []
         return known[id(self)]
 
     def keys(self, request: HttpRequest) -> list[str]:

@@ -6,19 +6,16 @@ big-endian length, then the bytes; a zero length ends the stream) and clamd answ
 ``stream: OK`` or ``stream: <signature> FOUND``.
 
 Fail-closed: when scanning is on and clamd cannot be reached, times out or answers anything else
-(including "size limit exceeded"), the upload is refused: an unscanned file is never accepted.
+(including "size limit exceeded"), `check` raises `ScannerUnavailable` and the upload rules
+(core/uploads.py) refuse the file: an unscanned file is never accepted.
 """
 
-import logging
 import socket
 import struct
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.utils.translation import gettext as _
-
-logger = logging.getLogger("portal.security")
 
 CHUNK_SIZE = 64 * 1024
 MAX_REPLY = 4096
@@ -26,6 +23,14 @@ MAX_REPLY = 4096
 
 class ScannerUnavailable(Exception):
     """clamd could not be reached or gave no usable answer."""
+
+
+class MalwareFound(Exception):
+    """clamd found malware in the file; `signature` is its name."""
+
+    def __init__(self, signature: str):
+        super().__init__(signature)
+        self.signature = signature
 
 
 @dataclass(frozen=True)
@@ -101,28 +106,14 @@ def scan(fileobj) -> ScanResult:
     raise ScannerUnavailable(f"clamd at {url} answered {reply[:200]!r}")
 
 
-def check_upload(fileobj) -> None:
-    """The upload rules' hook: nothing when scanning is off or the file is clean.
+def check(fileobj) -> None:
+    """Nothing when scanning is off or the file is clean.
 
-    Raises `UploadRejected` with a translated message when the file carries malware, or when
-    scanning is on but unavailable (fail-closed).
+    Raises `MalwareFound` when clamd names malware in the file, and `ScannerUnavailable` when
+    scanning is on but clamd cannot give a verdict (the caller refuses the file: fail-closed).
     """
     if not is_enabled():
         return
-    from .uploads import UploadRejected  # uploads imports this module
-
-    try:
-        result = scan(fileobj)
-    except ScannerUnavailable as exc:
-        logger.error("upload refused: virus scanning unavailable (%s)", exc)
-        raise UploadRejected(
-            _(
-                "Virus scanning is unavailable at the moment, so the file cannot be accepted. Please try again later."
-            )
-        ) from exc
+    result = scan(fileobj)
     if not result.clean:
-        logger.warning("upload refused: malware %s", result.signature)
-        raise UploadRejected(
-            _("The file contains a virus or other malware (%(name)s) and was not accepted.")
-            % {"name": result.signature}
-        )
+        raise MalwareFound(result.signature)
