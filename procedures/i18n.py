@@ -90,7 +90,7 @@ def lang_marked(text: str, *, block: bool = False) -> SafeString:
     lang = getattr(text, "lang", None)
     if block:
         # linebreaks() escaped the text itself but returns a plain str.
-        html = mark_safe(linebreaks(text, autoescape=True))  # noqa: S308
+        html = mark_safe(linebreaks(text, autoescape=True))  # noqa: S308  # nosec B308, B703 # escaped by linebreaks
         if lang and lang != reader_language():
             return format_html('<div lang="{}">{}</div>', lang, html)
         return html
