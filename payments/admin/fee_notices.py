@@ -12,12 +12,11 @@ from core.admin import MissingObject404Mixin
 from core.numbers import vnd
 from dossiers.admin import DossierChoiceField, dossier_choice_label
 from dossiers.models import Dossier
-from dossiers.services import DossierError
 
 from .. import services
 from ..forms import FeeNoticeAdminForm, FeeNoticeItemFormSet
 from ..models import FeeNotice, FeeNoticeItem, Payment
-from .common import AmountDisplay, _audit
+from .common import STEP_REFUSALS, AmountDisplay
 
 
 def _fee_schedule(request) -> list[dict]:
@@ -184,12 +183,19 @@ class FeeNoticeAdmin(MissingObject404Mixin, admin.ModelAdmin):
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
-        except (services.PaymentError, DossierError) as exc:
-            # The whole add was rolled back; show why and the form again.
-            dossier_id = request.POST.get("dossier", "")
-            _audit(
-                request, "fee_notice_issue", None, succeeded=False, message=exc, dossier=dossier_id
-            )
+        except STEP_REFUSALS as exc:
+            # The whole add was rolled back; show why and the form again. The service recorded
+            # its refusal; one raised before it ran is recorded here.
+            if not services.was_recorded(exc):
+                services.payment_audit(
+                    action="fee_notice_issue",
+                    obj=None,
+                    actor=request.user,
+                    succeeded=False,
+                    message=str(exc),
+                    request=request,
+                    changes={"dossier": request.POST.get("dossier", "")},
+                )
             self.message_user(request, str(exc), messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
 
@@ -208,20 +214,13 @@ class FeeNoticeAdmin(MissingObject404Mixin, admin.ModelAdmin):
             items=items,
             actor=request.user,
             note=form.cleaned_data.get("note", ""),
+            request=request,
         )
         # The admin logs and redirects with the object it built: make it the issued notice.
         form.instance.pk = notice.pk
         form.instance.total = notice.total
         form.instance.created_at = notice.created_at
         form.instance.created_by = notice.created_by
-        _audit(
-            request,
-            "fee_notice_issue",
-            notice,
-            dossier=notice.dossier_id,
-            items=[[name, amount] for name, amount in items],
-            total=notice.total,
-        )
 
     def construct_change_message(self, request, form, formsets, add=False):
         """The admin history of an issued notice names the items the service wrote: the item
