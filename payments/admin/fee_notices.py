@@ -13,7 +13,7 @@ from core.numbers import vnd
 from dossiers.admin import DossierChoiceField, dossier_choice_label
 from dossiers.models import Dossier
 
-from .. import services
+from .. import policy, services
 from ..forms import FeeNoticeAdminForm, FeeNoticeItemFormSet
 from ..models import FeeNotice, FeeNoticeItem, Payment
 from .common import STEP_REFUSALS, AmountDisplay
@@ -74,7 +74,7 @@ class FeeNoticeItemInline(AmountDisplay, admin.TabularInline):
 
     # Items belong to their notice: whoever may issue a notice may write its items, once.
     def has_add_permission(self, request, obj=None):
-        return obj is None and request.user.has_perm("payments.add_feenotice")
+        return obj is None and policy.may_handle(request.user, "fee_notice_issue")
 
     def has_change_permission(self, request, obj=None):
         return self.has_add_permission(request, obj)
@@ -83,8 +83,8 @@ class FeeNoticeItemInline(AmountDisplay, admin.TabularInline):
         return self.has_add_permission(request, obj)
 
     def has_view_permission(self, request, obj=None):
-        return request.user.has_perm("payments.view_feenotice") or request.user.has_perm(
-            "payments.add_feenotice"
+        return request.user.has_perm("payments.view_feenotice") or policy.may_handle(
+            request.user, "fee_notice_issue"
         )
 
 
@@ -172,6 +172,9 @@ class FeeNoticeAdmin(MissingObject404Mixin, admin.ModelAdmin):
         if isinstance(inline, FeeNoticeItemInline) and obj.pk is None and request.method == "GET":
             kwargs["initial"] = _fee_schedule(request)
         return kwargs
+
+    def has_add_permission(self, request):
+        return policy.may_handle(request.user, "fee_notice_issue")
 
     def has_change_permission(self, request, obj=None):
         # An issued notice is a record: it is never edited (issue a new one instead).

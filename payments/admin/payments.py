@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.admin import MissingObject404Mixin, take_admin_step
 
-from .. import services
+from .. import policy, services
 from ..constants import PaymentMethod, PaymentStatus
 from ..forms import RejectReceiptForm
 from ..models import Payment, PaymentNotification
@@ -116,6 +116,10 @@ class PaymentAdmin(MissingObject404Mixin, AmountDisplay, admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def has_change_permission(self, request, obj=None):
+        # The staff steps on a payment (its only changes): the access policy's permission.
+        return policy.may_handle(request.user, "payment_receipt_confirm")
 
     def has_delete_permission(self, request, obj=None):
         return False

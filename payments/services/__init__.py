@@ -5,7 +5,7 @@ Lock order, everywhere: fee notice → payment → dossier (the dossier inside
 """
 
 from .audit import payment_audit, was_recorded
-from .common import ConfirmResult, PaymentError, payment_page_path
+from .common import ConfirmResult, PaymentError, PaymentForbidden, payment_page_path
 from .confirmation import (
     payment_confirm,
     payment_confirm_reviewed,
@@ -24,6 +24,7 @@ from .transitions import PaymentTransitionRefused, payment_transition
 __all__ = [
     "ConfirmResult",
     "PaymentError",
+    "PaymentForbidden",
     "PaymentTransitionRefused",
     "fee_notice_issue",
     "payment_audit",

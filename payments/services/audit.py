@@ -14,8 +14,9 @@ from django.db import transaction
 from accounts.services import audit_record
 from dossiers.services import DossierError
 
+from .. import policy
 from ..models import Payment
-from .common import PaymentError
+from .common import PaymentError, PaymentForbidden
 
 # The refusals a payment step records; anything else is a bug and is raised unrecorded.
 REFUSALS = (PaymentError, DossierError)
@@ -66,9 +67,13 @@ def payment_audited(
     actor,
     request=None,
     payment_id: int | None = None,
+    agency_id: int | None = None,
     refused_changes: dict | None = None,
 ) -> Iterator[Callable[..., None]]:
-    """Run the body as the payment step `action` of `actor`, recorded done or refused.
+    """Run the body as the payment step `action` of `actor`, asked of the access policy
+    (`payments.policy`) first, and recorded done or refused.
+
+    The step is on the payment `payment_id`, or on a dossier of `agency_id` (a fee notice).
 
     The body may call the yielded `done(obj=None, message="", status=None, **changes)` once
     the step is sure to be taken: the entry is then written inside the step's transaction
@@ -76,8 +81,14 @@ def payment_audited(
     message, and the payment's status after the step when it is known ahead; otherwise it is
     written when the body ends. A refusal rolls the body back and is recorded after the
     rollback, with the refusal's message (the audit log is append-only)."""
-    payment = Payment.objects.get(pk=payment_id) if payment_id is not None else None
+    payment = (
+        Payment.objects.select_related("fee_notice__dossier").get(pk=payment_id)
+        if payment_id is not None
+        else None
+    )
     seen = payment.status if payment is not None else None
+    if payment is not None:
+        agency_id = payment.fee_notice.dossier.agency_id
     written = False
     record = functools.partial(
         payment_audit, action=action, actor=actor, request=request, seen_status=seen
@@ -90,11 +101,15 @@ def payment_audited(
         written = True
 
     try:
+        refusal = policy.step_refusal(actor, action, agency_id)
+        if refusal is not None:
+            raise PaymentForbidden(refusal.message, audit=refusal.audit)
         with transaction.atomic():
             yield done
             if not written:
                 done()
     except REFUSALS as exc:
-        record(obj=payment, succeeded=False, message=str(exc), changes=refused_changes)
+        message = exc.audit if isinstance(exc, PaymentForbidden) else str(exc)
+        record(obj=payment, succeeded=False, message=message, changes=refused_changes)
         setattr(exc, "audit_recorded", True)  # noqa: B010  (read by `was_recorded`)
         raise

@@ -5,6 +5,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from dossiers.constants import DossierStatus
+from dossiers.models import Dossier
 from dossiers.services import HistoryEntry, dossier_notify, dossier_request_payment
 
 from ..history import Msg
@@ -30,6 +31,7 @@ def fee_notice_issue(
         "fee_notice_issue",
         actor=actor,
         request=request,
+        agency_id=Dossier.objects.filter(pk=dossier_id).values_list("agency_id", flat=True).first(),
         refused_changes={"dossier": str(dossier_id)},
     ) as done:
         cleaned = _clean_items(items)

@@ -1,6 +1,7 @@
 """The payment steps are audited by the services, whoever calls them: the admin, a task, a
 management command or code calling the service directly."""
 
+from django.contrib.auth.models import Permission
 from django.test import RequestFactory
 
 import pytest
@@ -9,6 +10,7 @@ from accounts.models import AuditEntry
 from dossiers.constants import DossierStatus
 from payments import services
 from payments.constants import PaymentStatus
+from tests.dossiers.factories import AgencyFactory, agency_staff
 
 from .test_services import png
 
@@ -53,3 +55,43 @@ def test_a_receipt_rejected_twice_by_the_service_is_audited_done_then_refused(
         .values_list("succeeded", "message")
     )
     assert rows == [(True, "Ảnh mờ"), (False, "Only a submitted payment receipt can be rejected.")]
+
+
+def _officer(agency, *codenames):
+    user = agency_staff(agency, groups=())
+    user.user_permissions.add(
+        *Permission.objects.filter(content_type__app_label="payments", codename__in=codenames)
+    )
+    return user
+
+
+def test_the_payments_policy_refuses_an_officer_without_the_permission_whoever_calls(
+    notice, citizen
+):
+    payment = services.payment_receipt_submit(fee_notice_id=notice.pk, user=citizen, file=png())
+    reader = _officer(notice.dossier.agency, "view_payment")
+    with pytest.raises(services.PaymentForbidden):
+        services.payment_receipt_confirm(payment_id=payment.pk, actor=reader)
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.RECEIPT_SUBMITTED
+    entry = AuditEntry.objects.get(action="payment_receipt_confirm")
+    assert (entry.actor, entry.succeeded, entry.message) == (reader, False, "permission denied")
+
+
+def test_the_payments_policy_refuses_another_agencys_officer(notice, citizen):
+    payment = services.payment_receipt_submit(fee_notice_id=notice.pk, user=citizen, file=png())
+    other = _officer(AgencyFactory(), "change_payment")
+    with pytest.raises(services.PaymentForbidden):
+        services.payment_receipt_reject(payment_id=payment.pk, actor=other, reason="Không rõ")
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.RECEIPT_SUBMITTED
+    assert not AuditEntry.objects.get(action="payment_receipt_reject").succeeded
+
+
+def test_a_fee_notice_needs_the_issue_permission(dossier):
+    officer = _officer(dossier.agency, "change_payment")
+    with pytest.raises(services.PaymentForbidden):
+        services.fee_notice_issue(dossier_id=dossier.pk, items=[("Lệ phí", 1000)], actor=officer)
+    assert dossier.fee_notices.count() == 0
+    entry = AuditEntry.objects.get(action="fee_notice_issue")
+    assert (entry.succeeded, entry.changes) == (False, {"dossier": str(dossier.pk)})
