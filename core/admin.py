@@ -1,9 +1,13 @@
-"""Shared admin pieces: a ModelAdmin mixin that reports every admin add, change and delete, with
+"""Shared admin pieces: the audited step (`take_admin_step`), a ModelAdmin mixin that reports every admin add, change and delete, with
 the old and new value of each changed field and the rows of its inlines (fees, components, staff
 memberships…), to one `record` hook. Where the record is kept is the subclass's business (the
 staff audit log: accounts/admin_audit.py)."""
 
-from django.contrib import admin
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Manager, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils.functional import Promise
@@ -98,3 +102,28 @@ class MissingObject404Mixin(admin.ModelAdmin):
                 raise Http404(str(self.missing_object_message))
             raise Http404
         return obj
+
+
+def take_admin_step(
+    request: HttpRequest,
+    service: Callable[[], Any],
+    *,
+    done: str | Promise | Callable[[Any], str],
+    refused: tuple[type[Exception], ...] = (),
+    forbidden: tuple[type[Exception], ...] = (),
+) -> Exception | None:
+    """Take the step an officer chose on an admin page: call `service` (it asks its app's
+    access policy and writes the audit entry, done or refused: the page records nothing).
+
+    On success the officer reads `done` (a message, or a function of what the service
+    returned) and None is returned; a refusal of a type in `refused` is shown as an error and
+    returned, for the page to show its form again or go back; one in `forbidden` is a 403."""
+    try:
+        result = service()
+    except forbidden as exc:
+        raise PermissionDenied from exc
+    except refused as exc:
+        messages.error(request, str(exc))
+        return exc
+    messages.success(request, done(result) if callable(done) else str(done))
+    return None

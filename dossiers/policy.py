@@ -37,6 +37,10 @@ STAFF_STEPS: dict[str, str] = {
 # returns results; the processing unit does the rest.
 RECEPTION_STATUSES = (S.SUBMITTED, S.SUPPLEMENTED)
 
+# The steps payments takes through the dossiers services (issuing a fee notice, its settlement):
+# payments' own permissions decide who starts them; the agency rule still holds.
+FEE_STEPS = ("request_payment", "payment_settled")
+
 # The reason recorded in the audit log when the actor's groups do not allow the step.
 PERMISSION_DENIED = "permission denied"
 
@@ -98,7 +102,7 @@ def step_permissions(step: str, status: str) -> tuple[str, ...]:
 
     Steps another app takes through the dossiers services (the fee's settlement) need none
     here: that app's own permissions decide who starts them."""
-    if step == "payment_settled":
+    if step in FEE_STEPS:
         return ()
     if step in ("receive", "return_result"):
         return (RECEIVE,)
@@ -158,7 +162,12 @@ def staff_steps(user, dossier, targets: list[str]) -> list[str]:
             continue
         if may_take(user, step, dossier):
             steps.append(step)
-    if S.AWAITING_PAYMENT in targets and may_take(user, "request_payment", dossier):
+    # The fee notice is offered on the page to the processing unit.
+    if (
+        S.AWAITING_PAYMENT in targets
+        and may_take(user, "request_payment", dossier)
+        and (user.is_superuser or user.has_perm(PROCESS))
+    ):
         steps.append("request_payment")
     return steps
 

@@ -15,7 +15,6 @@ import json
 import uuid
 
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
@@ -28,7 +27,7 @@ from payments.providers import vnpay
 
 from .models import SandboxTransaction
 from .protocol import merchant_secret, signed_result_query
-from .services import finish
+from .services import finish, transaction_open
 
 TEST_HOLDER = "NGUYEN VAN A"
 TEST_OTP = "123456"
@@ -130,16 +129,9 @@ def pay(request: HttpRequest) -> HttpResponse:
         "ip_addr": params["vnp_IpAddr"],
         "locale": params["vnp_Locale"],
     }
-    try:
-        with transaction.atomic():
-            txn, created = SandboxTransaction.objects.get_or_create(
-                tmn_code=params["vnp_TmnCode"], txn_ref=params["vnp_TxnRef"], defaults=fields
-            )
-    except IntegrityError:
-        txn = SandboxTransaction.objects.get(
-            tmn_code=params["vnp_TmnCode"], txn_ref=params["vnp_TxnRef"]
-        )
-        created = False
+    txn, created = transaction_open(
+        tmn_code=params["vnp_TmnCode"], txn_ref=params["vnp_TxnRef"], fields=fields
+    )
     if not created and (txn.is_finished or txn.amount != fields["amount"]):
         return _error(request, "94")
     if _expired(txn):

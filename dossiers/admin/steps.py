@@ -20,6 +20,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from core.admin import take_admin_step
 from core.uploads import UploadRejected
 
 from .. import services
@@ -170,19 +171,21 @@ class DossierStepsMixin:
         else:
             form = step.form(request.POST, request.FILES, **kwargs)
             if form.is_valid():
-                try:
-                    done = step.run(request, dossier, form.cleaned_data)
-                except services.StepForbidden as refused:
-                    raise PermissionDenied from refused
-                except (services.DossierError, UploadRejected) as exc:
+                refusal = take_admin_step(
+                    request,
+                    lambda: step.run(request, dossier, form.cleaned_data),
+                    done=lambda message: message,
                     # Rolled back and recorded by the service.
-                    messages.error(request, str(exc))
-                    if step.simple or isinstance(exc, services.TransitionRefused):
-                        return HttpResponseRedirect(change_url)
-                    form.add_error(None, str(exc))
-                else:
-                    messages.success(request, done)
+                    refused=(services.DossierError, UploadRejected),
+                    forbidden=(services.StepForbidden,),
+                )
+                if (
+                    refusal is None
+                    or step.simple
+                    or isinstance(refusal, services.TransitionRefused)
+                ):
                     return HttpResponseRedirect(change_url)
+                form.add_error(None, str(refusal))
             elif step.simple:
                 services.dossier_step_audit(
                     step=step.name,

@@ -48,6 +48,7 @@ from .supplements import (
 )
 from .transitions import (
     DossierError,
+    HistoryEntry,
     StepForbidden,
     TransitionRefused,
     TransitionResult,
@@ -63,6 +64,7 @@ __all__ = [
     "supplement_answer_post",
     "APPLICANT_FIELDS",
     "DossierError",
+    "HistoryEntry",
     "StepForbidden",
     "SupplementNotOpen",
     "TransitionRefused",

@@ -26,7 +26,7 @@ from ..selectors import APPLICANT_FIELD_LABELS, info_field_labels
 from .codes import dossier_code_next, lookup_secret_generate
 from .notify import dossier_notify
 from .steps import audited
-from .transitions import DossierError, TransitionResult, dossier_transition
+from .transitions import DossierError, HistoryEntry, TransitionResult, dossier_transition
 
 S = DossierStatus
 # Codes and due dates follow the agency's calendar day (DESIGN §4), whatever the server's zone.
@@ -209,46 +209,64 @@ def dossier_request_supplement(
 
 @audited("request_payment")
 def dossier_request_payment(
-    *, dossier_id: int, actor=None, expected_status: str | None = None, note: str = "", request=None
+    *,
+    dossier_id: int,
+    actor=None,
+    expected_status: str | None = None,
+    note: str = "",
+    request=None,
+    history: HistoryEntry | None = None,
 ) -> TransitionResult:
     """Processing → awaiting payment, when a fee notice is issued (called by payments).
 
     The clock stops while the applicant pays. Notifying the applicant is the caller's (the fee
-    notice email). Raises `TransitionRefused` or `StepForbidden`.
+    notice email). `history` is the event the caller words itself (payments: the notice and
+    its total). Raises `TransitionRefused` or `StepForbidden`.
     """
-
+    entry = history or HistoryEntry(action="request_payment", message=Msg.PAYMENT_REQUESTED)
     return dossier_transition(
         dossier_id=dossier_id,
         to_status=S.AWAITING_PAYMENT,
         role=Role.STAFF,
         actor=actor,
-        action="request_payment",
-        message=Msg.PAYMENT_REQUESTED,
+        action=entry.action,
+        message=entry.message,
+        params=entry.params,
         note=note,
         expected_status=expected_status,
         ask_policy=True,
+        step="request_payment",
     )
 
 
 @audited("payment_settled", expected_status=S.AWAITING_PAYMENT)
 def dossier_payment_settled(
-    *, dossier_id: int, actor=None, note: str = "", request=None
+    *,
+    dossier_id: int,
+    actor=None,
+    note: str = "",
+    request=None,
+    history: HistoryEntry | None = None,
 ) -> TransitionResult:
-    """Awaiting payment → processing, once the fee is confirmed (gateway or staff; payments).
+    """Awaiting payment → processing, once the fee is confirmed (gateway, reconciliation task
+    or staff; payments). `actor` None is the system: a gateway's word, or the reconciliation
+    task. `history` is the event the caller words itself (payments: what was paid, and how).
 
     Raises `TransitionRefused` when the dossier is not awaiting payment.
     """
-
+    entry = history or HistoryEntry(action="payment_settled", message=Msg.PAYMENT_SETTLED)
     return dossier_transition(
         dossier_id=dossier_id,
         to_status=S.PROCESSING,
         role=Role.SYSTEM,
         actor=actor,
-        action="payment_settled",
-        message=Msg.PAYMENT_SETTLED,
+        action=entry.action,
+        message=entry.message,
+        params=entry.params,
         note=note,
         expected_status=S.AWAITING_PAYMENT,
         ask_policy=True,
+        step="payment_settled",
     )
 
 

@@ -1,7 +1,7 @@
 """The one place a dossier's status changes: locked, checked against the table, audited."""
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -28,6 +28,16 @@ class StepForbidden(DossierError):
     def __init__(self, message: str, audit: str = "") -> None:
         super().__init__(message)
         self.audit = audit or message
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """The history event of a move, as a caller from another app words it (its action, its
+    composed message and the message's values)."""
+
+    action: str
+    message: str
+    params: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -72,6 +82,7 @@ def dossier_transition(
     expected_status: str | None = None,
     apply: Callable[[Dossier], None] | None = None,
     ask_policy: bool = False,
+    step: str = "",
 ) -> TransitionResult:
     """Move a dossier to `to_status`, writing the status and its history event together.
 
@@ -82,8 +93,9 @@ def dossier_transition(
     Runs in a transaction with the dossier row locked (`select_for_update`). `apply` may change
     other fields of the locked dossier before it is saved (code, due date, result…); an
     exception it raises rolls the whole move back. With `ask_policy`, the access policy is asked
-    again under the lock whether `actor` may take the step `action` on the dossier as it is now
-    (the step services: a status that changed since their first check can change the answer).
+    again under the lock whether `actor` may take the step `step` (default: `action`) on the
+    dossier as it is now (the step services: a status that changed since their first check can
+    change the answer).
     The event keeps `message` and `params` (a composed message of `dossiers.history`; `params`
     may be a function of the dossier after `apply`, for values the move sets; for staff
     and system moves the params name the dossier's agency as the handling unit) and, apart,
@@ -116,7 +128,7 @@ def dossier_transition(
                 % {"now": DossierStatus(current).label, "to": DossierStatus(to_status).label}
             )
         if ask_policy:
-            refused = policy.step_refusal(actor, action, dossier)
+            refused = policy.step_refusal(actor, step or action, dossier)
             if refused is not None:
                 raise StepForbidden(refused.message, audit=refused.audit)
         refusal = _guard_refusal(dossier, to_status)

@@ -1,29 +1,17 @@
-"""Pieces the payments admin pages share: the audit of a staff step, amounts as staff read them."""
+"""Pieces the payments admin pages share: the refusals of a staff step, amounts as staff read
+them. The staff audit log is written by the services (`payments.services.audit`)."""
 
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from accounts.services import audit_record
 from core.numbers import vnd
+from dossiers.services import DossierError
 
-from ..models import Payment
+from .. import services
 
-
-def _audit(request, action: str, obj, *, succeeded=True, message="", **changes):
-    """The staff audit log (accounts.AuditEntry): each attempt, done or refused. Refusals are
-    recorded after the service's transaction rolled back, so they stay."""
-    if isinstance(obj, Payment):
-        now = Payment.objects.filter(pk=obj.pk).values_list("status", flat=True).first()
-        changes["status"] = [obj.status, now]  # as the officer saw it, and now
-    audit_record(
-        actor=request.user,
-        action=action,
-        obj=obj,
-        changes=changes,
-        succeeded=succeeded,
-        message=str(message),
-        request=request,
-    )
+# What a payment step may answer instead of doing it: shown to the officer (the service has
+# recorded it in the audit log).
+STEP_REFUSALS = (services.PaymentError, DossierError)
 
 
 class AmountDisplay:

@@ -12,12 +12,11 @@ from core.admin import MissingObject404Mixin
 from core.numbers import vnd
 from dossiers.admin import DossierChoiceField, dossier_choice_label
 from dossiers.models import Dossier
-from dossiers.services import DossierError
 
-from .. import services
+from .. import policy, services
 from ..forms import FeeNoticeAdminForm, FeeNoticeItemFormSet
 from ..models import FeeNotice, FeeNoticeItem, Payment
-from .common import AmountDisplay, _audit
+from .common import STEP_REFUSALS, AmountDisplay
 
 
 def _fee_schedule(request) -> list[dict]:
@@ -75,7 +74,7 @@ class FeeNoticeItemInline(AmountDisplay, admin.TabularInline):
 
     # Items belong to their notice: whoever may issue a notice may write its items, once.
     def has_add_permission(self, request, obj=None):
-        return obj is None and request.user.has_perm("payments.add_feenotice")
+        return obj is None and policy.may_handle(request.user, "fee_notice_issue")
 
     def has_change_permission(self, request, obj=None):
         return self.has_add_permission(request, obj)
@@ -84,8 +83,8 @@ class FeeNoticeItemInline(AmountDisplay, admin.TabularInline):
         return self.has_add_permission(request, obj)
 
     def has_view_permission(self, request, obj=None):
-        return request.user.has_perm("payments.view_feenotice") or request.user.has_perm(
-            "payments.add_feenotice"
+        return request.user.has_perm("payments.view_feenotice") or policy.may_handle(
+            request.user, "fee_notice_issue"
         )
 
 
@@ -174,6 +173,9 @@ class FeeNoticeAdmin(MissingObject404Mixin, admin.ModelAdmin):
             kwargs["initial"] = _fee_schedule(request)
         return kwargs
 
+    def has_add_permission(self, request):
+        return policy.may_handle(request.user, "fee_notice_issue")
+
     def has_change_permission(self, request, obj=None):
         # An issued notice is a record: it is never edited (issue a new one instead).
         return obj is None and super().has_change_permission(request, obj)
@@ -184,12 +186,19 @@ class FeeNoticeAdmin(MissingObject404Mixin, admin.ModelAdmin):
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
-        except (services.PaymentError, DossierError) as exc:
-            # The whole add was rolled back; show why and the form again.
-            dossier_id = request.POST.get("dossier", "")
-            _audit(
-                request, "fee_notice_issue", None, succeeded=False, message=exc, dossier=dossier_id
-            )
+        except STEP_REFUSALS as exc:
+            # The whole add was rolled back; show why and the form again. The service recorded
+            # its refusal; one raised before it ran is recorded here.
+            if not services.was_recorded(exc):
+                services.payment_audit(
+                    action="fee_notice_issue",
+                    obj=None,
+                    actor=request.user,
+                    succeeded=False,
+                    message=str(exc),
+                    request=request,
+                    changes={"dossier": request.POST.get("dossier", "")},
+                )
             self.message_user(request, str(exc), messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
 
@@ -208,20 +217,13 @@ class FeeNoticeAdmin(MissingObject404Mixin, admin.ModelAdmin):
             items=items,
             actor=request.user,
             note=form.cleaned_data.get("note", ""),
+            request=request,
         )
         # The admin logs and redirects with the object it built: make it the issued notice.
         form.instance.pk = notice.pk
         form.instance.total = notice.total
         form.instance.created_at = notice.created_at
         form.instance.created_by = notice.created_by
-        _audit(
-            request,
-            "fee_notice_issue",
-            notice,
-            dossier=notice.dossier_id,
-            items=[[name, amount] for name, amount in items],
-            total=notice.total,
-        )
 
     def construct_change_message(self, request, form, formsets, add=False):
         """The admin history of an issued notice names the items the service wrote: the item

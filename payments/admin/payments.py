@@ -8,14 +8,13 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from core.admin import MissingObject404Mixin
-from dossiers.services import DossierError
+from core.admin import MissingObject404Mixin, take_admin_step
 
-from .. import services
+from .. import policy, services
 from ..constants import PaymentMethod, PaymentStatus
 from ..forms import RejectReceiptForm
 from ..models import Payment, PaymentNotification
-from .common import AmountDisplay, _audit
+from .common import STEP_REFUSALS, AmountDisplay
 
 NOTIFICATION_INLINE_FIELDS = (
     "received_at",
@@ -118,6 +117,10 @@ class PaymentAdmin(MissingObject404Mixin, AmountDisplay, admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        # The staff steps on a payment (its only changes): the access policy's permission.
+        return policy.may_handle(request.user, "payment_receipt_confirm")
+
     def has_delete_permission(self, request, obj=None):
         return False
 
@@ -209,18 +212,16 @@ class PaymentAdmin(MissingObject404Mixin, AmountDisplay, admin.ModelAdmin):
     def _back(self, payment):
         return HttpResponseRedirect(reverse("admin:payments_payment_change", args=[payment.pk]))
 
-    def _confirm_view(self, request, object_id, *, confirm, action, done, title, question):
-        """A confirmation page; on POST, run `confirm` and audit the attempt, done or refused."""
+    def _confirm_view(self, request, object_id, *, confirm, done, title, question):
+        """A confirmation page; on POST, the service `confirm` takes the step (and audits it)."""
         payment = self._payment_or_404(request, object_id, act=True)
         if request.method == "POST":
-            try:
-                confirm(payment_id=payment.pk, actor=request.user)
-            except (services.PaymentError, DossierError) as exc:
-                _audit(request, action, payment, succeeded=False, message=exc)
-                self.message_user(request, str(exc), messages.ERROR)
-            else:
-                _audit(request, action, payment)
-                self.message_user(request, done, messages.SUCCESS)
+            take_admin_step(
+                request,
+                lambda: confirm(payment_id=payment.pk, actor=request.user, request=request),
+                done=done,
+                refused=STEP_REFUSALS,
+            )
             return self._back(payment)
         return self._action_page(
             request,
@@ -235,7 +236,6 @@ class PaymentAdmin(MissingObject404Mixin, AmountDisplay, admin.ModelAdmin):
             request,
             object_id,
             confirm=services.payment_receipt_confirm,
-            action="payment_receipt_confirm",
             done=_("Payment confirmed: the dossier is back in processing."),
             title=_("Confirm the payment receipt"),
             question=_(
@@ -248,8 +248,7 @@ class PaymentAdmin(MissingObject404Mixin, AmountDisplay, admin.ModelAdmin):
         return self._confirm_view(
             request,
             object_id,
-            confirm=services.payment_confirm,
-            action="payment_confirm_reviewed",
+            confirm=services.payment_confirm_reviewed,
             done=_("Payment confirmed after review."),
             title=_("Confirm the payment after review"),
             question=_(
@@ -262,21 +261,17 @@ class PaymentAdmin(MissingObject404Mixin, AmountDisplay, admin.ModelAdmin):
         payment = self._payment_or_404(request, object_id, act=True)
         form = RejectReceiptForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            reason = form.cleaned_data["reason"]
-            try:
-                services.payment_receipt_reject(
-                    payment_id=payment.pk, actor=request.user, reason=reason
-                )
-            except services.PaymentError as exc:
-                _audit(request, "payment_receipt_reject", payment, succeeded=False, message=exc)
-                self.message_user(request, str(exc), messages.ERROR)
-            else:
-                _audit(request, "payment_receipt_reject", payment, message=reason)
-                self.message_user(
-                    request,
-                    _("Receipt rejected: the applicant was told the reason."),
-                    messages.SUCCESS,
-                )
+            take_admin_step(
+                request,
+                lambda: services.payment_receipt_reject(
+                    payment_id=payment.pk,
+                    actor=request.user,
+                    reason=form.cleaned_data["reason"],
+                    request=request,
+                ),
+                done=_("Receipt rejected: the applicant was told the reason."),
+                refused=STEP_REFUSALS,
+            )
             return self._back(payment)
         return self._action_page(
             request,
@@ -291,15 +286,13 @@ class PaymentAdmin(MissingObject404Mixin, AmountDisplay, admin.ModelAdmin):
         done = 0
         for payment in queryset.filter(status=PaymentStatus.RECEIPT_SUBMITTED):
             try:
-                if services.payment_receipt_confirm(
-                    payment_id=payment.pk, actor=request.user
-                ).changed:
-                    done += 1
-            except (services.PaymentError, DossierError) as exc:
-                _audit(request, "payment_receipt_confirm", payment, succeeded=False, message=exc)
+                result = services.payment_receipt_confirm(
+                    payment_id=payment.pk, actor=request.user, request=request
+                )
+            except STEP_REFUSALS as exc:  # recorded by the service
                 self.message_user(request, f"{payment.txn_ref}: {exc}", messages.ERROR)
             else:
-                _audit(request, "payment_receipt_confirm", payment)
+                done += result.changed
         self.message_user(request, _("%(n)s payment(s) confirmed.") % {"n": done}, messages.SUCCESS)
 
 

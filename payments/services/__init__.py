@@ -4,9 +4,11 @@ Lock order, everywhere: fee notice → payment → dossier (the dossier inside
 `dossier_transition`). Emails and documents are queued on commit only.
 """
 
-from .common import ConfirmResult, PaymentError, payment_page_path
+from .audit import payment_audit, was_recorded
+from .common import ConfirmResult, PaymentError, PaymentForbidden, payment_page_path
 from .confirmation import (
     payment_confirm,
+    payment_confirm_reviewed,
     payment_confirmation_store,
     payment_expire,
     payment_fail,
@@ -22,9 +24,13 @@ from .transitions import PaymentTransitionRefused, payment_transition
 __all__ = [
     "ConfirmResult",
     "PaymentError",
+    "PaymentForbidden",
     "PaymentTransitionRefused",
     "fee_notice_issue",
+    "payment_audit",
+    "was_recorded",
     "payment_confirm",
+    "payment_confirm_reviewed",
     "payment_confirmation_store",
     "payment_expire",
     "payment_fail",

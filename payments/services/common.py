@@ -25,6 +25,15 @@ class PaymentError(Exception):
     """A request the payment's state does not allow; the message is shown to the person."""
 
 
+class PaymentForbidden(PaymentError):
+    """The access policy (`payments.policy`) refuses the actor this step; `audit` is the reason
+    kept in the staff audit log."""
+
+    def __init__(self, message: str, audit: str = "") -> None:
+        super().__init__(message)
+        self.audit = audit or message
+
+
 @dataclass(frozen=True)
 class ConfirmResult:
     payment: Payment

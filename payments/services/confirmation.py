@@ -7,8 +7,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from dossiers.constants import DossierStatus, Role
-from dossiers.services import TransitionRefused, dossier_notify, dossier_transition, officer_notify
+from dossiers.services import (
+    HistoryEntry,
+    TransitionRefused,
+    dossier_notify,
+    dossier_payment_settled,
+    officer_notify,
+)
 
 from ..constants import (
     CANCELLED_CODES,
@@ -19,6 +24,7 @@ from ..constants import (
 )
 from ..history import Msg
 from ..models import FeeNotice, Payment
+from .audit import payment_audited
 from .common import (
     ConfirmResult,
     PaymentError,
@@ -72,6 +78,15 @@ def payment_confirm(
         )
 
 
+def payment_confirm_reviewed(*, payment_id: int, actor, request=None) -> ConfirmResult:
+    """Staff confirm an online payment the gateway held or reported with another amount, once
+    the agency's account shows the money: `payment_confirm`, recorded in the staff audit log (done or refused)."""
+    with payment_audited(
+        "payment_confirm_reviewed", actor=actor, request=request, payment_id=payment_id
+    ):
+        return payment_confirm(payment_id=payment_id, actor=actor)
+
+
 def _confirm_locked(
     notice: FeeNotice, payment: Payment, *, actor, gateway: dict[str, str] | None = None
 ) -> ConfirmResult:
@@ -92,17 +107,17 @@ def _confirm_locked(
         notice.paid_at = now
         notice.save(update_fields=["paid_at"])
         try:
-            with transaction.atomic():
-                dossier_transition(
-                    dossier_id=dossier.pk,
-                    to_status=DossierStatus.PROCESSING,
-                    role=Role.STAFF if actor is not None else Role.SYSTEM,
-                    actor=actor,
+            # An audited dossier step (the system's when no one acted: the gateway's word, the
+            # reconciliation task); its own savepoint, so a refusal leaves its audit entry.
+            dossier_payment_settled(
+                dossier_id=dossier.pk,
+                actor=actor,
+                history=HistoryEntry(
                     action="payment_confirmed",
                     message=Msg.CONFIRMED_ONLINE if bank_code else Msg.CONFIRMED,
                     params={"total": payment.amount, "bank": bank_code},
-                    expected_status=DossierStatus.AWAITING_PAYMENT,
-                )
+                ),
+            )
             resumed = True
         except TransitionRefused:
             flag_reason = f"Paid while the dossier was {dossier.status}: check it (refund?)."

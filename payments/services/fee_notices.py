@@ -4,16 +4,18 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from dossiers.constants import DossierStatus, Role
-from dossiers.services import dossier_notify, dossier_transition
+from dossiers.constants import DossierStatus
+from dossiers.models import Dossier
+from dossiers.services import HistoryEntry, dossier_notify, dossier_request_payment
 
 from ..history import Msg
 from ..models import FeeNotice, FeeNoticeItem, Payment
+from .audit import payment_audited
 from .common import PaymentError, _new_txn_ref, payment_page_path
 
 
 def fee_notice_issue(
-    *, dossier_id: int, items: list[tuple[str, int]], actor, note: str = ""
+    *, dossier_id: int, items: list[tuple[str, int]], actor, note: str = "", request=None
 ) -> FeeNotice:
     """Staff issue a fee notice: the dossier waits for payment and the applicant is told.
 
@@ -23,8 +25,28 @@ def fee_notice_issue(
     created, the applicant gets a notification and an email (sent on commit). An item named as
     a fee of the procedure's schedule keeps that fee's English name.
     Raises `PaymentError` for bad items and `TransitionRefused` when the dossier's status does
-    not allow it.
+    not allow it. Recorded in the staff audit log, done or refused (`request`: the page's).
     """
+    with payment_audited(
+        "fee_notice_issue",
+        actor=actor,
+        request=request,
+        agency_id=Dossier.objects.filter(pk=dossier_id).values_list("agency_id", flat=True).first(),
+        refused_changes={"dossier": str(dossier_id)},
+    ) as done:
+        cleaned = _clean_items(items)
+        notice = _issue(dossier_id=dossier_id, items=cleaned, actor=actor, note=note)
+        done(
+            notice,
+            dossier=notice.dossier_id,
+            items=[[name, amount] for name, amount in cleaned],
+            total=notice.total,
+        )
+    return notice
+
+
+def _clean_items(items: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    """The items with their names trimmed; `PaymentError` for a bad item or a zero total."""
     cleaned = []
     for name, amount in items:
         name = (name or "").strip()
@@ -42,17 +64,21 @@ def fee_notice_issue(
     total = sum(amount for _name, amount in cleaned)
     if not cleaned or total <= 0:
         raise PaymentError(_("A fee notice needs at least one item and a total above zero."))
+    return cleaned
 
+
+def _issue(*, dossier_id: int, items: list[tuple[str, int]], actor, note: str) -> FeeNotice:
+    cleaned = items
+    total = sum(amount for _name, amount in cleaned)
     with transaction.atomic():
-        result = dossier_transition(
+        # An audited dossier step, asked of the dossiers policy (the agency rule).
+        result = dossier_request_payment(
             dossier_id=dossier_id,
-            to_status=DossierStatus.AWAITING_PAYMENT,
-            role=Role.STAFF,
             actor=actor,
-            action="fee_notice_issued",
-            message=Msg.FEE_NOTICE_ISSUED,
-            params={"total": total},
             expected_status=DossierStatus.PROCESSING,
+            history=HistoryEntry(
+                action="fee_notice_issued", message=Msg.FEE_NOTICE_ISSUED, params={"total": total}
+            ),
         )
         dossier = result.dossier
         notice = FeeNotice.objects.create(

@@ -13,6 +13,7 @@ from dossiers.services import dossier_history_add, dossier_notify, officer_notif
 from ..constants import RECEIPT_FILE_TYPES, RECEIPT_MAX_SIZE_MB, PaymentMethod
 from ..history import Msg
 from ..models import FeeNotice, Payment
+from .audit import payment_audited
 from .common import (
     ConfirmResult,
     PaymentError,
@@ -101,32 +102,50 @@ def payment_receipt_submit(*, fee_notice_id: int, user, file) -> Payment:
     return payment
 
 
-def payment_receipt_confirm(*, payment_id: int, actor) -> ConfirmResult:
+def payment_receipt_confirm(*, payment_id: int, actor, request=None) -> ConfirmResult:
     """Staff checked the receipt and the money arrived: the payment is confirmed.
 
     Preconditions: the payment is an offline receipt being checked (`receipt_submitted`) or
     already confirmed (then nothing happens). Side effects: as `payment_confirm`.
-    Raises `PaymentError` in any other state.
+    Raises `PaymentError` in any other state. Recorded in the staff audit log, done or refused
+    (`request`: the page's, for its address).
     """
-    with transaction.atomic():
+    with (
+        payment_audited(
+            "payment_receipt_confirm", actor=actor, request=request, payment_id=payment_id
+        ) as done,
+        transaction.atomic(),
+    ):
         notice, payment = _lock_payment(payment_id)
         if payment.status == S.CONFIRMED:
             return ConfirmResult(payment=payment, changed=False)
         if payment.method != PaymentMethod.OFFLINE or payment.status != S.RECEIPT_SUBMITTED:
             raise PaymentError(_("Only a submitted payment receipt can be confirmed."))
+        # Recorded before the dossier's settlement (its own entry), in this transaction.
+        done(status=S.CONFIRMED)
         return _confirm_locked(notice, payment, actor=actor)
 
 
-def payment_receipt_reject(*, payment_id: int, actor, reason: str) -> Payment:
+def payment_receipt_reject(*, payment_id: int, actor, reason: str, request=None) -> Payment:
     """Staff reject a receipt with a reason the applicant reads; the applicant may upload again.
 
     Preconditions: the payment is `receipt_submitted`; a reason is given.
     Side effects: status `rejected`, a history event, a notification and email to the applicant.
-    Raises `PaymentError` otherwise.
+    Raises `PaymentError` otherwise. Recorded in the staff audit log, done (with the reason)
+    or refused (`request`: the page's, for its address).
     """
-    reason = (reason or "").strip()
-    if not reason:
-        raise PaymentError(_("Give the reason for rejecting the receipt."))
+    with payment_audited(
+        "payment_receipt_reject", actor=actor, request=request, payment_id=payment_id
+    ) as done:
+        reason = (reason or "").strip()
+        if not reason:
+            raise PaymentError(_("Give the reason for rejecting the receipt."))
+        payment = _reject(payment_id=payment_id, actor=actor, reason=reason)
+        done(message=reason)
+    return payment
+
+
+def _reject(*, payment_id: int, actor, reason: str) -> Payment:
     with transaction.atomic():
         notice, payment = _lock_payment(payment_id)
         if payment.status != S.RECEIPT_SUBMITTED:

@@ -10,6 +10,8 @@ from django.utils import timezone
 
 import pytest
 
+from accounts.models import AuditEntry
+from payments import tasks
 from payments.constants import PaymentStatus
 from payments.providers import vnpay
 from payments.providers.registry import get_provider
@@ -71,6 +73,24 @@ def test_reconcile_settles_a_payment_whose_ipn_never_arrived(
         dossier = online_payment.fee_notice.dossier
         dossier.refresh_from_db()
         assert dossier.status == "processing"
+
+
+def test_the_reconciliation_task_confirming_a_payment_is_audited_with_no_actor(
+    client, online_payment, querydr_via_test_client
+):
+    _at_the_bank(client, online_payment, "00")
+    _expire(online_payment)
+    before = AuditEntry.objects.count()
+
+    assert tasks.payments_reconcile() == 1
+
+    online_payment.refresh_from_db()
+    assert online_payment.status == PaymentStatus.CONFIRMED
+    entry = AuditEntry.objects.get(action="dossier_payment_settled")
+    assert (entry.actor, entry.succeeded) == (None, True)
+    assert entry.object_id == str(online_payment.fee_notice.dossier_id)
+    assert entry.changes["status"] == ["awaiting_payment", "processing"]
+    assert AuditEntry.objects.count() == before + 1
 
 
 def test_order_the_gateway_never_saw_expires(online_payment, querydr_via_test_client):
