@@ -1,5 +1,7 @@
 """Counter intake: the desk registers and receives a dossier brought in person or by post."""
 
+from django.urls import reverse
+
 import pytest
 
 from accounts.models import AuditEntry
@@ -115,3 +117,70 @@ def test_counter_intake_needs_the_required_components(desk, procedure, component
         intake(desk, procedure, component, files={})
 
     assert not Dossier.objects.exists()
+
+
+# --- The admin page -----------------------------------------------------------------------------
+
+
+def test_the_desk_registers_a_dossier_in_the_admin_and_prints_the_slip(
+    client, staff_settings, desk, procedure, component
+):
+    citizen = UserFactory(full_name="Lê Văn Cường", citizen_id="079123456789")
+    client.force_login(desk)
+    url = reverse("admin:dossiers_dossier_intake")
+    assert url in client.get(reverse("admin:dossiers_dossier_changelist")).text
+
+    query = f"?procedure={procedure.pk}&find={citizen.citizen_id}"
+    page = client.get(url + query)
+    assert page.status_code == 200
+    form = page.context["form"]
+    assert form.initial["applicant_name"] == "Lê Văn Cường"
+
+    posted = {
+        **APPLICANT_FORM,
+        "citizen_id": citizen.citizen_id,
+        "form_token": str(form.initial["form_token"]),
+        "channel": "post",
+        f"file_{component.pk}": upload(),
+    }
+    done = client.post(url + query, posted)
+
+    assert done.status_code == 200
+    dossier = Dossier.objects.get()
+    assert dossier.status == DossierStatus.RECEIVED and dossier.channel == Channel.POST
+    assert dossier.applicant == citizen
+    slip = reverse("admin:dossiers_dossier_slip", args=[dossier.pk, "receipt"])
+    assert slip in done.text and dossier.code in done.text
+    assert client.get(slip).status_code == 200
+
+    # The same form sent again finds the same dossier.
+    posted[f"file_{component.pk}"] = upload()
+    assert client.post(url + query, posted).status_code == 200
+    assert Dossier.objects.count() == 1
+
+
+def test_the_admin_intake_shows_a_refused_upload(
+    client, staff_settings, desk, procedure, component
+):
+    client.force_login(desk)
+    url = reverse("admin:dossiers_dossier_intake") + f"?procedure={procedure.pk}"
+    posted = {
+        **APPLICANT_FORM,
+        "form_token": "6f1c3a52-9a55-4a39-8a8a-3a1b5c0e2f11",
+        "channel": "counter",
+        f"file_{component.pk}": upload("scan.pdf", EXE_BYTES),
+    }
+    page = client.post(url, posted, follow=True)
+
+    assert page.status_code == 200 and "form" in page.context
+    assert [m.level_tag for m in page.context["messages"]] == ["error"]
+    assert not Dossier.objects.exists()
+
+
+def test_an_officer_without_the_desk_permission_cannot_open_the_intake(
+    client, staff_settings, procedure
+):
+    client.force_login(agency_staff(procedure.agency, groups=(PROCESSING_GROUP,)))
+    url = reverse("admin:dossiers_dossier_intake")
+    assert client.get(url).status_code == 403
+    assert url not in client.get(reverse("admin:dossiers_dossier_changelist")).text
