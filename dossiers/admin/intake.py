@@ -38,7 +38,8 @@ class ProcedurePickForm(forms.Form):
         super().__init__(*args, **kwargs)
         procedures = Procedure.objects.filter(is_published=True).order_by("name")
         if not user.is_superuser:
-            procedures = procedures.filter(agency_id=policy.staff_agency_id(user))
+            agency_id = policy.staff_agency_id(user)
+            procedures = procedures.filter(agency_id=agency_id) if agency_id else procedures.none()
         cast(forms.ModelChoiceField, self.fields["procedure"]).queryset = procedures
 
 
