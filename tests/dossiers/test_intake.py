@@ -4,12 +4,12 @@ from django.urls import reverse
 
 import pytest
 
-from accounts.models import AuditEntry
+from accounts.models import AuditEntry, Notification
 from core.uploads import UploadRejected
 from dossiers.constants import Channel, DossierStatus
 from dossiers.groups import PROCESSING_GROUP
 from dossiers.models import Attachment, Dossier, DossierEvent
-from dossiers.services import dossier_counter_intake
+from dossiers.services import dossier_counter_intake, dossier_request_supplement
 from dossiers.services.transitions import StepForbidden
 
 from .factories import (
@@ -184,3 +184,14 @@ def test_an_officer_without_the_desk_permission_cannot_open_the_intake(
     url = reverse("admin:dossiers_dossier_intake")
     assert client.get(url).status_code == 403
     assert url not in client.get(reverse("admin:dossiers_dossier_changelist")).text
+
+
+def test_a_dossier_without_an_account_goes_on_without_notifications(desk, procedure, component):
+    dossier = intake(desk, procedure, component)
+    dossier_request_supplement(
+        dossier_id=dossier.pk, actor=desk, message="Bổ sung bản sao hộ khẩu.", fields=()
+    )
+
+    dossier.refresh_from_db()
+    assert dossier.status == DossierStatus.SUPPLEMENT_REQUESTED
+    assert not Notification.objects.exists()
