@@ -20,6 +20,15 @@ class DossierStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", pgettext_lazy("dossier status", "Withdrawn")
 
 
+class Channel(models.TextChoices):
+    """How a dossier reached the agency: submitted online, or registered by the desk for an
+    applicant who came in person (counter) or sent it by post."""
+
+    ONLINE = "online", _("Online")
+    COUNTER = "counter", _("At the counter")
+    POST = "post", _("By post")
+
+
 class Role(models.TextChoices):
     CITIZEN = "citizen", _("Applicant")
     STAFF = "staff", _("Staff")

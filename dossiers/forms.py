@@ -14,7 +14,7 @@ from procedures.constants import FormFieldKind
 from procedures.i18n import lang_marked, localized
 from procedures.models import DossierComponent, FormField, Procedure
 
-from .constants import APPLICANT_FIELDS, SUPPLEMENT_MAX_DAYS, DossierStatus
+from .constants import APPLICANT_FIELDS, SUPPLEMENT_MAX_DAYS, Channel, DossierStatus
 
 DATA_PREFIX = "data_"
 
@@ -312,3 +312,43 @@ class RejectForm(StepForm):
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text=_("The applicant reads it; it is printed on the rejection slip."),
     )
+
+
+class CounterIntakeForm(DossierForm):
+    """The desk's registration of a dossier brought in person or sent by post: the applicant
+    details, the procedure's declared fields and one scanned file per paper component."""
+
+    channel = forms.ChoiceField(
+        label=_("Received"),
+        choices=[(Channel.COUNTER, Channel.COUNTER.label), (Channel.POST, Channel.POST.label)],
+        initial=Channel.COUNTER,
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(
+        label=_("Note to the applicant"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, procedure: Procedure, **kwargs):
+        super().__init__(*args, procedure=procedure, **kwargs)
+        self.fields["applicant_type"].label = _("Applies as")
+        self.components: list[tuple[DossierComponent, str]] = []
+        for component in procedure.components.all():
+            name = f"file_{component.pk}"
+            self.fields[name] = forms.FileField(
+                label=component.name,
+                required=component.required,
+                help_text=_("Scanned copy: %(types)s, at most %(size)s MB.")
+                % {"types": type_labels(component.file_types), "size": component.max_size_mb},
+            )
+            self.components.append((component, name))
+
+    def files_by_component(self) -> dict[int, list]:
+        """The scanned files to store, by component id, after validation."""
+        return {
+            component.pk: [self.cleaned_data[name]]
+            for component, name in self.components
+            if self.cleaned_data.get(name)
+        }

@@ -16,6 +16,7 @@ from .constants import (
     STATUS_CSS,
     WAITING_FOR_CITIZEN,
     CalendarDayKind,
+    Channel,
     DossierStatus,
     event_action_label,
 )
@@ -92,11 +93,18 @@ class Dossier(models.Model):
     agency = models.ForeignKey(
         Agency, on_delete=models.PROTECT, related_name="dossiers", verbose_name=_("agency")
     )
+    # The applicant's account; empty for a dossier the desk registered for someone without one
+    # (counter intake): the typed applicant details below are then the only record.
     applicant = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="dossiers",
         verbose_name=_("applicant"),
+    )
+    channel = models.CharField(
+        _("channel"), max_length=10, choices=Channel, default=Channel.ONLINE, db_index=True
     )
     status = models.CharField(
         _("status"), max_length=24, choices=DossierStatus, default=DossierStatus.DRAFT

@@ -176,3 +176,26 @@ def start_step(status: str) -> str:
     """The step that moves a dossier in `status` to processing: after a supplement it is a
     continuation (new due date)."""
     return "continue_processing" if status == S.SUPPLEMENTED else "start_processing"
+
+
+def intake_refusal(actor, procedure) -> Refusal | None:
+    """Why `actor` may not register a dossier for `procedure` at the desk (counter intake), or
+    None when they may: the desk's receive permission, and a procedure of their own agency
+    (superusers: any)."""
+    if actor is None or not actor.is_authenticated:
+        return Refusal(message=_("You may not register dossiers."), audit=PERMISSION_DENIED)
+    if actor.is_superuser:
+        return None
+    if not actor.has_perm(RECEIVE):
+        return Refusal(message=_("You may not register dossiers."), audit=PERMISSION_DENIED)
+    if staff_agency_id(actor) != procedure.agency_id:
+        message = _("You can only act on your own agency's dossiers.")
+        return Refusal(message=message, audit=message)
+    return None
+
+
+def may_register(actor) -> bool:
+    """Whether `actor` may open the counter intake at all (any procedure of their agency)."""
+    if actor.is_superuser:
+        return True
+    return actor.has_perm(RECEIVE) and staff_agency_id(actor) is not None

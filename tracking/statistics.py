@@ -10,7 +10,10 @@ month, completed per month — cached briefly. Definitions, for a period [start,
 - overdue: completed late in the period, plus open dossiers whose clock runs (status not in
   `CLOCK_STOPPED`) and whose due date fell in the period and has passed;
 - on-time rate: completed on time / completed;
-- satisfaction: the mean rating score of the dossiers completed in the period.
+- satisfaction: the mean rating score of the dossiers completed in the period;
+- received by channel: the received ones submitted online, and those the desk registered
+  (brought in person or sent by post: `received_in_person` is both together). They add up to
+  "received"; the months are not split by channel.
 """
 
 from dataclasses import dataclass, field
@@ -21,7 +24,7 @@ from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone, translation
 
-from dossiers.constants import CLOCK_STOPPED, COMPLETED, DossierStatus
+from dossiers.constants import CLOCK_STOPPED, COMPLETED, Channel, DossierStatus
 from dossiers.models import Dossier
 from procedures.i18n import localized
 
@@ -30,6 +33,13 @@ from .models import Rating
 CACHE_SECONDS = 300
 MAX_MONTHS = 60
 MONTH_COMPLETED = ("completed", "on_time", "late", "rating_count", "rating_sum")
+# The received dossiers by how they reached the agency (DESIGN §10), counted per agency/field.
+CHANNEL_FIGURES = {
+    "received_online": Channel.ONLINE,
+    "received_counter": Channel.COUNTER,
+    "received_post": Channel.POST,
+}
+COUNTED = ("received", "completed", "on_time", "late", "overdue", "rating_count")
 CLOCK_RUNNING = [status for status in DossierStatus.values if status not in CLOCK_STOPPED]
 
 
@@ -85,14 +95,22 @@ class Row:
     overdue: int = 0
     rating_count: int = 0
     rating_sum: float = 0.0
+    received_online: int = 0
+    received_counter: int = 0
+    received_post: int = 0
     # Widths (0–100) of the bars in the charts.
     bar_received: float = 0.0
     bar_completed: float = 0.0
 
     def add(self, other: "Row") -> None:
-        for name in ("received", "completed", "on_time", "late", "overdue", "rating_count"):
+        for name in (*COUNTED, *CHANNEL_FIGURES):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.rating_sum += other.rating_sum
+
+    @property
+    def received_in_person(self) -> int:
+        """Received dossiers the desk registered: brought in person or sent by post."""
+        return self.received_counter + self.received_post
 
     @property
     def on_time_rate(self) -> float | None:
@@ -145,6 +163,10 @@ def _aggregates(cond: dict[str, Q], *, only: tuple[str, ...] | None = None) -> d
         "overdue": Count("id", filter=cond["overdue"]),
         "rating_count": Count("id", filter=cond["rated"]),
         "rating_sum": Sum(Rating.score_expression("rating__"), filter=cond["rated"]),
+        **{
+            name: Count("id", filter=cond["received"] & Q(channel=channel))
+            for name, channel in CHANNEL_FIGURES.items()
+        },
     }
     return {name: agg for name, agg in aggregates.items() if only is None or name in only}
 
@@ -160,6 +182,7 @@ def _row(key, name: str, values: dict) -> Row:
         overdue=values.get("overdue") or 0,
         rating_count=values.get("rating_count") or 0,
         rating_sum=float(values.get("rating_sum") or 0),
+        **{name: values.get(name) or 0 for name in CHANNEL_FIGURES},
     )
 
 
@@ -229,7 +252,7 @@ def statistics_compute(*, period: Period, today: date) -> Statistics:
 def statistics_for_period(*, period: Period, today: date | None = None) -> Statistics:
     """`statistics_compute`, cached for a few minutes per period, day and language."""
     today = today or timezone.localdate()
-    key = "tracking:statistics:v1:{lang}:{first:%Y-%m}:{last:%Y-%m}:{today:%Y-%m-%d}".format(
+    key = "tracking:statistics:v2:{lang}:{first:%Y-%m}:{last:%Y-%m}:{today:%Y-%m-%d}".format(
         lang=translation.get_language() or "", first=period.first, last=period.last, today=today
     )
     stats = cache.get(key)

@@ -20,7 +20,7 @@ from core.admin import MissingObject404Mixin
 from core.cache import serve_private_page
 from procedures.cache import CATALOGUE_TAG
 
-from .. import documents, plugins, services, views
+from .. import documents, plugins, policy, services, views
 from ..cache import queue_tags
 from ..constants import CLOCK_STOPPED, DossierStatus
 from ..models import Attachment, Dossier, DossierQuerySet
@@ -33,6 +33,7 @@ from .filters import (
     supplement_overdue_ids,
 )
 from .inlines import AttachmentInline, DossierEventInline, SupplementRequestInline
+from .intake import CounterIntakeMixin
 from .steps import STEPS, DossierStepsMixin
 
 S = DossierStatus
@@ -62,7 +63,7 @@ class DossierChoiceField(forms.ModelChoiceField):
 
 
 @admin.register(Dossier)
-class DossierAdmin(MissingObject404Mixin, DossierStepsMixin, admin.ModelAdmin):
+class DossierAdmin(MissingObject404Mixin, CounterIntakeMixin, DossierStepsMixin, admin.ModelAdmin):
     list_display = [
         "code_or_draft",
         "applicant_name",
@@ -254,6 +255,7 @@ class DossierAdmin(MissingObject404Mixin, DossierStepsMixin, admin.ModelAdmin):
         extra_context = {
             **(extra_context or {}),
             "status_counts": counts,
+            "may_register": policy.may_register(request.user),
             "status_total": sum(c["n"] for c in counts),
             "overdue_total": sum(row["late"] for row in by_status.values()),
             "supplement_overdue_total": self.get_queryset(request)

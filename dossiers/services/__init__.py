@@ -15,6 +15,7 @@ from .drafts import (
     dossier_withdraw,
 )
 from .events import dossier_history_add
+from .intake import applicant_account, dossier_counter_intake
 from .notify import dossier_notify, dossier_urls, officer_notify
 from .processing import (
     agency_today,
@@ -57,6 +58,8 @@ from .transitions import (
 )
 
 __all__ = [
+    "applicant_account",
+    "dossier_counter_intake",
     "AnswerResult",
     "Outcome",
     "PostedAnswer",

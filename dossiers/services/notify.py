@@ -34,6 +34,9 @@ def dossier_notify(
     to Celery only after commit (never sent for a rolled-back change). The notification's
     title is composed when read, in the reader's language (`notification_message`).
     """
+    if dossier.applicant is None:
+        # Registered at the desk for someone without an account: the slip is their record.
+        return
     context = context or {}
     message, params = notification_message(template, dossier, context)
     user_notify(
@@ -44,6 +47,12 @@ def dossier_notify(
         message=message,
         params=params,
     )
+
+
+def applicant_language(dossier: Dossier) -> str:
+    """The language the applicant reads: their account's, else the portal's default."""
+    applicant = dossier.applicant
+    return applicant.language if applicant is not None else settings.LANGUAGE_CODE
 
 
 def officer_notify(

@@ -24,7 +24,7 @@ from ..history import Msg
 from ..models import Dossier, SupplementRequest
 from ..selectors import APPLICANT_FIELD_LABELS, info_field_labels
 from .codes import dossier_code_next, lookup_secret_generate
-from .notify import dossier_notify
+from .notify import applicant_language, dossier_notify
 from .steps import audited
 from .transitions import DossierError, HistoryEntry, TransitionResult, dossier_transition
 
@@ -200,7 +200,7 @@ def dossier_request_supplement(
                 "field_labels": info_field_labels(
                     procedure=result.dossier.procedure,
                     keys=fields,
-                    language=result.dossier.applicant.language,
+                    language=applicant_language(result.dossier),
                 ),
             },
         )

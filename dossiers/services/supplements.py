@@ -27,7 +27,7 @@ from .drafts import (
     dossier_lock_for_applicant,
     dossier_missing_components,
 )
-from .notify import dossier_notify, officer_notify
+from .notify import applicant_language, dossier_notify, officer_notify
 from .processing import AGENCY_TZ, agency_today
 from .transitions import DossierError, TransitionResult, dossier_transition
 
@@ -329,7 +329,7 @@ def supplement_request_remind(*, request_id: int) -> bool:
                 "field_labels": info_field_labels(
                     procedure=request.dossier.procedure,
                     keys=request.fields,
-                    language=request.dossier.applicant.language,
+                    language=applicant_language(request.dossier),
                 ),
             },
         )

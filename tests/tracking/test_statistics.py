@@ -10,6 +10,7 @@ from django.utils.translation import gettext
 
 import pytest
 
+from dossiers.constants import Channel
 from dossiers.constants import DossierStatus as S
 from dossiers.models import Dossier
 from tests.accounts.factories import UserFactory
@@ -128,6 +129,40 @@ def test_statistics_for_a_known_data_set(known):
     assert [row.satisfaction for row in stats.months][1:3] == [5.0, 3.0]
 
 
+def channels(row):
+    return (row.received, row.received_online, row.received_in_person, row.received_counter)
+
+
+def test_statistics_count_received_dossiers_by_channel(known):
+    agency_a, agency_b, _field_1, _field_2 = known
+    by_agency_b = Dossier.objects.filter(agency=agency_b)
+    by_agency_b.filter(status=S.PROCESSING).update(channel=Channel.COUNTER)
+    by_agency_b.filter(status=S.REJECTED).update(channel=Channel.POST)
+    # Received before the period: in no figure of it.
+    Dossier.objects.filter(received_at__year=2025, agency=agency_a).update(channel=Channel.POST)
+
+    stats = statistics_compute(period=PERIOD, today=TODAY)
+
+    by_agency = {row.key: row for row in stats.agencies}
+    assert channels(by_agency[agency_a.pk]) == (3, 3, 0, 0)
+    assert channels(by_agency[agency_b.pk]) == (4, 1, 3, 2)
+    assert by_agency[agency_b.pk].received_post == 1
+    assert channels(stats.total) == (7, 4, 3, 2)
+    # The other figures keep their meaning, whatever the channel.
+    assert figures(stats.total) == (7, 4, 2, 3, 50.0, 4.0)
+
+
+def test_the_statistics_page_shows_the_channels_translated(client, known):
+    Dossier.objects.filter(status=S.REJECTED).update(channel=Channel.COUNTER)
+
+    response = client.get(STATISTICS, {"from": "2026-01", "to": "2026-06"})
+
+    html = response.content.decode()
+    assert "Tiếp nhận theo hình thức nộp" in html
+    assert "Trực tuyến" in html and "Trực tiếp hoặc qua bưu chính" in html
+    assert response.context["stats"].total.received_in_person == 1
+
+
 def test_open_overdue_is_judged_against_today(known):
     # On 10 May the dossier due on 11 May is not overdue yet.
     stats = statistics_compute(period=PERIOD, today=date(2026, 5, 10))
@@ -216,12 +251,22 @@ def test_statistics_page_makes_a_constant_number_of_queries(client):
     assert _queries(client) == 0  # cached
 
 
+def test_the_channel_figures_add_no_query(client, known, django_assert_max_num_queries):
+    """The channels are counted in the agency and field queries: the page's queries stay as
+    they were (four figures queries, the rest of the page's own)."""
+    Dossier.objects.filter(status=S.PROCESSING).update(channel=Channel.POST)
+    with django_assert_max_num_queries(5):
+        response = client.get(STATISTICS, {"from": "2026-01", "to": "2026-06"})
+    assert response.context["stats"].total.received_post == 2
+
+
 def test_statistics_page_renders_tables_and_charts(client, known):
     response = client.get(STATISTICS, {"from": "2026-01", "to": "2026-06"})
     assert response.status_code == 200
     html = response.content.decode()
     assert "Cục A" in html and "Viễn thông" in html
-    assert html.count("<caption>") == 3
+    # Agency, field, month, and the received dossiers by channel.
+    assert html.count("<caption>") == 4
     assert 'scope="col"' in html and 'scope="row"' in html
     # Bars are SVG rectangles sized by attributes: no inline styles under the CSP.
     assert "style=" not in html
