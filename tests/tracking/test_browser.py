@@ -80,7 +80,8 @@ def test_statistics_and_rating_form_are_accessible(page, live_server, axe_check,
     )
     DossierFactory(due_date=timezone.localdate() - timedelta(days=3))
     page.goto(live_server.url + "/statistics/")
-    assert page.locator("main table caption").count() == 3
+    # by agency, by field, by month, and received by channel (online, counter, post)
+    assert page.locator("main table caption").count() == 4
     axe_check(page, name="statistics")
     screenshot(page, "3-statistics")
 
