@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.admin_audit import AuditedAdminMixin
 
-from .constants import WORKING_HOURS_PER_DAY, DurationUnit
+from .constants import WORKING_HOURS_PER_DAY, DurationUnit, UnitKind
 from .models import (
     Agency,
     DossierComponent,
@@ -33,14 +33,31 @@ class StaffMembershipInline(admin.TabularInline):
     autocomplete_fields = ["user"]
 
 
+class UnitFormSet(BaseInlineFormSet):
+    """One desk per agency: the database refuses a second one, so say it before saving."""
+
+    def clean(self) -> None:
+        super().clean()
+        desks = [
+            form
+            for form in self.forms
+            if getattr(form, "cleaned_data", None)
+            and not form.cleaned_data.get("DELETE")
+            and form.cleaned_data.get("kind") == UnitKind.DESK
+        ]
+        if len(desks) > 1:
+            raise ValidationError(_("An agency has exactly one one-stop desk."), code="one_desk")
+
+
 class UnitInline(admin.TabularInline):
     model = Unit
+    formset = UnitFormSet
     extra = 0
     fields = ["name", "name_en", "kind"]
     show_change_link = True
 
 
-PROCESS_STEP_FIELDS = [
+PROCESS_STEP_FIELDS: list[str | tuple[str, ...]] = [
     "order",
     "unit_kind",
     "unit",

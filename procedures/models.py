@@ -460,12 +460,13 @@ class ProcessStep(models.Model):
     def clean(self) -> None:
         """A chosen unit must be of the step's kind and, for a procedure, of its agency."""
         super().clean()
-        if self.unit_id is None:
+        unit = self.unit
+        if unit is None:
             return
-        if self.unit.kind != self.unit_kind:
+        if unit.kind != self.unit_kind:
             raise ValidationError({"unit": _("The unit is not of the step's unit kind.")})
-        agency_id = self.procedure.agency_id if self.procedure_id else self.agency_id
-        if agency_id is not None and self.unit.agency_id != agency_id:
+        agency_id = self.procedure.agency_id if self.procedure is not None else self.agency_id
+        if agency_id is not None and unit.agency_id != agency_id:
             raise ValidationError({"unit": _("The unit belongs to another agency.")})
 
 
