@@ -57,7 +57,7 @@ class UnitInline(admin.TabularInline):
     show_change_link = True
 
 
-PROCESS_STEP_FIELDS: list[str | tuple[str, ...]] = [
+PROCESS_STEP_FIELDS = (
     "order",
     "unit_kind",
     "unit",
@@ -69,7 +69,7 @@ PROCESS_STEP_FIELDS: list[str | tuple[str, ...]] = [
     "drafts_result",
     "approves",
     "is_sample",
-]
+)
 
 
 class AgencyProcessStepInline(admin.TabularInline):
