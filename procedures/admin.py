@@ -126,6 +126,10 @@ class UnitAdmin(AuditedAdminMixin, admin.ModelAdmin):
     fields = ["agency", ("name", "name_en"), "kind"]
     inlines = [UnitMembershipInline]
 
+    def get_queryset(self, request):
+        # A unit's name shows its agency's code: the autocomplete lists read it for every row.
+        return super().get_queryset(request).select_related("agency")
+
 
 @admin.register(UnitMembership)
 class UnitMembershipAdmin(AuditedAdminMixin, admin.ModelAdmin):

@@ -285,3 +285,39 @@ def test_seed_demo_creates_a_back_office_with_two_people_per_role(capsys):
     output = capsys.readouterr().out
     for membership in memberships:
         assert membership.user.email in output
+
+
+def test_a_step_s_unit_must_be_of_its_kind_and_of_the_procedure_s_agency():
+    procedure = ProcedureFactory()
+    desk = UnitFactory(agency=procedure.agency, kind=UnitKind.DESK)
+    elsewhere = UnitFactory(kind=UnitKind.SPECIALIST)
+    step = ProcessStepFactory.build(procedure=procedure, unit_kind=UnitKind.SPECIALIST, unit=desk)
+
+    with translation.override("en"), pytest.raises(Exception, match="not of the step's unit kind"):
+        step.full_clean()
+    step.unit = elsewhere
+    with translation.override("en"), pytest.raises(Exception, match="belongs to another agency"):
+        step.full_clean()
+    step.unit = UnitFactory(agency=procedure.agency, kind=UnitKind.SPECIALIST)
+    step.full_clean()
+
+
+def test_unit_autocomplete_costs_the_same_for_many_units(
+    staff_client, django_assert_max_num_queries
+):
+    agency = AgencyFactory()
+    for i in range(15):
+        UnitFactory(agency=agency, name=f"Phòng {i}")
+    url = reverse("admin:autocomplete")
+    params = {
+        "app_label": "procedures",
+        "model_name": "processstep",
+        "field_name": "unit",
+        "term": "Phòng",
+    }
+
+    with django_assert_max_num_queries(8):
+        response = staff_client.get(url, params)
+
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == 15
