@@ -1,7 +1,9 @@
 """Admin for the catalogue: agencies and their staff, fields, procedures with all their guidance."""
 
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.db.models import Count
+from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html
@@ -9,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.admin_audit import AuditedAdminMixin
 
+from .constants import WORKING_HOURS_PER_DAY, DurationUnit, UnitKind
 from .models import (
     Agency,
     DossierComponent,
@@ -17,7 +20,10 @@ from .models import (
     FormField,
     Procedure,
     ProcedureStep,
+    ProcessStep,
     StaffMembership,
+    Unit,
+    UnitMembership,
 )
 
 
@@ -27,13 +33,63 @@ class StaffMembershipInline(admin.TabularInline):
     autocomplete_fields = ["user"]
 
 
+class UnitFormSet(BaseInlineFormSet):
+    """One desk per agency: the database refuses a second one, so say it before saving."""
+
+    def clean(self) -> None:
+        super().clean()
+        desks = [
+            form
+            for form in self.forms
+            if getattr(form, "cleaned_data", None)
+            and not form.cleaned_data.get("DELETE")
+            and form.cleaned_data.get("kind") == UnitKind.DESK
+        ]
+        if len(desks) > 1:
+            raise ValidationError(_("An agency has exactly one one-stop desk."), code="one_desk")
+
+
+class UnitInline(admin.TabularInline):
+    model = Unit
+    formset = UnitFormSet
+    extra = 0
+    fields = ["name", "name_en", "kind"]
+    show_change_link = True
+
+
+PROCESS_STEP_FIELDS = (
+    "order",
+    "unit_kind",
+    "unit",
+    "role",
+    "duration",
+    "duration_unit",
+    "may_request_supplement",
+    "may_issue_fee_notice",
+    "drafts_result",
+    "approves",
+    "is_sample",
+)
+
+
+class AgencyProcessStepInline(admin.TabularInline):
+    """The agency's default process, for its procedures that have none of their own."""
+
+    model = ProcessStep
+    fk_name = "agency"
+    extra = 0
+    fields = PROCESS_STEP_FIELDS
+    autocomplete_fields = ["unit"]
+    verbose_name_plural = _("default internal process")
+
+
 @admin.register(Agency)
 class AgencyAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["code", "name", "phone", "email", "require_lookup_secret", "is_sample"]
     list_filter = ["require_lookup_secret", "is_sample"]
     search_fields = ["code", "name", "name_en"]
     ordering = ["name"]
-    inlines = [StaffMembershipInline]
+    inlines = [UnitInline, StaffMembershipInline, AgencyProcessStepInline]
     fieldsets = (
         (None, {"fields": ("code", ("name", "name_en"), "is_sample")}),
         (_("Contacts"), {"fields": ("address", "phone", "email", "website")}),
@@ -52,6 +108,36 @@ class StaffMembershipAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_select_related = ["user", "agency"]
     search_fields = ["user__email", "user__full_name", "agency__code", "agency__name"]
     autocomplete_fields = ["user", "agency"]
+
+
+class UnitMembershipInline(admin.TabularInline):
+    model = UnitMembership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Unit)
+class UnitAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    list_display = ["name", "kind", "agency"]
+    list_filter = ["kind", "agency"]
+    list_select_related = ["agency"]
+    search_fields = ["name", "name_en", "agency__code", "agency__name"]
+    autocomplete_fields = ["agency"]
+    fields = ["agency", ("name", "name_en"), "kind"]
+    inlines = [UnitMembershipInline]
+
+    def get_queryset(self, request):
+        # A unit's name shows its agency's code: the autocomplete lists read it for every row.
+        return super().get_queryset(request).select_related("agency")
+
+
+@admin.register(UnitMembership)
+class UnitMembershipAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    list_display = ["user", "role", "unit"]
+    list_filter = ["role", "unit__kind", "unit__agency"]
+    list_select_related = ["user", "unit__agency"]
+    search_fields = ["user__email", "user__full_name", "unit__name", "unit__agency__code"]
+    autocomplete_fields = ["user", "unit"]
 
 
 @admin.register(Field)
@@ -74,6 +160,49 @@ class ProcedureStepInline(admin.TabularInline):
     model = ProcedureStep
     extra = 0
     fields = ["order", "text", "text_en"]
+
+
+class ProcessStepFormSet(BaseInlineFormSet):
+    """A procedure's own process must add up to its processing time (8 working hours a day)."""
+
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors):
+            return
+        hours = 0
+        steps = 0
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None)
+            if not data or data.get("DELETE"):
+                continue
+            steps += 1
+            duration = data.get("duration") or 0
+            if data.get("duration_unit") == DurationUnit.WORKING_HOURS:
+                hours += duration
+            else:
+                hours += duration * WORKING_HOURS_PER_DAY
+        target = (self.instance.processing_days or 0) * WORKING_HOURS_PER_DAY
+        if steps and hours != target:
+            raise ValidationError(
+                _(
+                    "The steps of the internal process add up to %(steps)s working hours, but "
+                    "the processing time is %(days)s working days (%(hours)s working hours). "
+                    "Change the durations so that they match."
+                ),
+                code="process_sum",
+                params={"steps": hours, "days": self.instance.processing_days, "hours": target},
+            )
+
+
+class ProcessStepInline(admin.TabularInline):
+    """The procedure's own internal process; empty means the agency's default process."""
+
+    model = ProcessStep
+    fk_name = "procedure"
+    formset = ProcessStepFormSet
+    extra = 0
+    fields = PROCESS_STEP_FIELDS
+    autocomplete_fields = ["unit"]
 
 
 class DossierComponentInline(admin.StackedInline):
@@ -127,7 +256,13 @@ class ProcedureAdmin(AuditedAdminMixin, admin.ModelAdmin):
     autocomplete_fields = ["field", "agency"]
     prepopulated_fields = {"slug": ("national_code",)}
     list_per_page = 50
-    inlines = [ProcedureStepInline, DossierComponentInline, FormFieldInline, FeeInline]
+    inlines = [
+        ProcedureStepInline,
+        ProcessStepInline,
+        DossierComponentInline,
+        FormFieldInline,
+        FeeInline,
+    ]
     fieldsets = (
         (
             None,

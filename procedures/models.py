@@ -1,11 +1,21 @@
 """The procedure catalogue: agencies, fields (lĩnh vực) and procedures (thủ tục hành chính)."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from .constants import FormFieldKind, OriginalKind, ServiceLevel
+from .constants import (
+    WORKING_HOURS_PER_DAY,
+    DurationUnit,
+    FormFieldKind,
+    OriginalKind,
+    ServiceLevel,
+    StaffRole,
+    UnitKind,
+)
 from .i18n import LocalizedText, localized, localized_choices
 
 
@@ -72,6 +82,85 @@ class StaffMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.agency.code}"
+
+
+class Unit(models.Model):
+    """A unit of an agency: the one-stop desk (Bộ phận tiếp nhận và trả kết quả), a specialist
+    unit (phòng chuyên môn) or the leadership (lãnh đạo). An agency has exactly one desk."""
+
+    agency = models.ForeignKey(
+        Agency, on_delete=models.CASCADE, related_name="units", verbose_name=_("agency")
+    )
+    name = models.CharField(_("name"), max_length=255)
+    name_en = models.CharField(_("name (English)"), max_length=255, blank=True)
+    kind = models.CharField(_("kind"), max_length=12, choices=UnitKind)
+
+    TRANSLATED_FIELDS = ("name",)
+
+    class Meta:
+        ordering = ["agency", "kind", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency"],
+                condition=Q(kind=UnitKind.DESK),
+                name="one_desk_per_agency",
+                violation_error_message=_("This agency already has a one-stop desk."),
+            ),
+            models.UniqueConstraint(fields=["agency", "name"], name="uniq_unit_name_per_agency"),
+        ]
+        verbose_name = _("unit")
+        verbose_name_plural = _("units")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.agency.code})"
+
+    @property
+    def display_name(self) -> LocalizedText:
+        """The unit's name in the reader's language (Vietnamese when not translated)."""
+        return localized(self, "name")
+
+
+class UnitMembership(models.Model):
+    """A staff member's role in one unit of their agency; one person may hold several."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="unit_memberships",
+        verbose_name=_("staff user"),
+    )
+    unit = models.ForeignKey(
+        Unit, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("unit")
+    )
+    role = models.CharField(_("role"), max_length=16, choices=StaffRole)
+
+    class Meta:
+        ordering = ["unit", "role", "user"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "unit", "role"], name="uniq_unit_membership_role"
+            )
+        ]
+        verbose_name = _("unit membership")
+        verbose_name_plural = _("unit memberships")
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_role_display()} — {self.unit.name}"
+
+    def clean(self) -> None:
+        """A member works for the unit's agency (their staff membership names it)."""
+        super().clean()
+        if not (self.user_id and self.unit_id):
+            return
+        agency_id = (
+            StaffMembership.objects.filter(user_id=self.user_id)
+            .values_list("agency_id", flat=True)
+            .first()
+        )
+        if agency_id != self.unit.agency_id:
+            raise ValidationError(
+                {"user": _("This person is not a staff member of the unit's agency.")}
+            )
 
 
 class Field(models.Model):
@@ -294,3 +383,93 @@ class Fee(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}: {self.amount}"
+
+
+class ProcessStep(models.Model):
+    """One step of an internal process (quy trình nội bộ): who acts, for how long, and what the
+    step may do. A procedure's own steps (`procedure` set) or, when it has none, its agency's
+    default process (`agency` set) apply; the selector `process_for` picks one."""
+
+    procedure = models.ForeignKey(
+        Procedure,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="process_steps",
+        verbose_name=_("procedure"),
+    )
+    agency = models.ForeignKey(
+        Agency,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="default_process_steps",
+        verbose_name=_("agency (default process)"),
+    )
+    order = models.PositiveIntegerField(_("order"), default=0)
+    unit_kind = models.CharField(_("unit kind"), max_length=12, choices=UnitKind)
+    unit = models.ForeignKey(
+        Unit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="process_steps",
+        verbose_name=_("unit"),
+        help_text=_("Leave empty to let any unit of this kind act."),
+    )
+    role = models.CharField(_("acting role"), max_length=16, choices=StaffRole)
+    duration = models.PositiveIntegerField(_("duration"))
+    duration_unit = models.CharField(
+        _("duration unit"), max_length=8, choices=DurationUnit, default=DurationUnit.WORKING_DAYS
+    )
+    may_request_supplement = models.BooleanField(_("may request a supplement"), default=False)
+    may_issue_fee_notice = models.BooleanField(_("may issue a fee notice"), default=False)
+    drafts_result = models.BooleanField(_("drafts the result"), default=False)
+    approves = models.BooleanField(_("approves"), default=False)
+    is_sample = models.BooleanField(_("sample data"), default=False)
+
+    class Meta:
+        ordering = ["order", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(procedure__isnull=False, agency__isnull=True)
+                | Q(procedure__isnull=True, agency__isnull=False),
+                name="process_step_procedure_or_agency",
+                violation_error_message=_(
+                    "A process step belongs either to a procedure or to an agency's default "
+                    "process."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(duration__gt=0), name="process_step_duration_positive"
+            ),
+        ]
+        verbose_name = _("process step")
+        verbose_name_plural = _("internal process")
+
+    def __str__(self) -> str:
+        return f"{self.order}. {self.get_unit_kind_display()} — {self.get_role_display()}"
+
+    @property
+    def working_hours(self) -> int:
+        """The step's duration in working hours (a working day counts 8)."""
+        if self.duration_unit == DurationUnit.WORKING_DAYS:
+            return self.duration * WORKING_HOURS_PER_DAY
+        return self.duration
+
+    def clean(self) -> None:
+        """A chosen unit must be of the step's kind and, for a procedure, of its agency."""
+        super().clean()
+        unit = self.unit
+        if unit is None:
+            return
+        if unit.kind != self.unit_kind:
+            raise ValidationError({"unit": _("The unit is not of the step's unit kind.")})
+        agency_id = self.procedure.agency_id if self.procedure is not None else self.agency_id
+        if agency_id is not None and unit.agency_id != agency_id:
+            raise ValidationError({"unit": _("The unit belongs to another agency.")})
+
+
+def process_hours(steps) -> int:
+    """The working hours a list of process steps adds up to."""
+    return sum(step.working_hours for step in steps)

@@ -13,7 +13,14 @@ from django.shortcuts import get_object_or_404
 from .cache import CATALOGUE_CACHE_SECONDS, catalogue_cache_key
 from .constants import ServiceLevel
 from .i18n import reader_language
-from .models import Agency, DossierComponent, Field, Procedure, ProcedureQuerySet
+from .models import (
+    Agency,
+    DossierComponent,
+    Field,
+    Procedure,
+    ProcedureQuerySet,
+    ProcessStep,
+)
 from .search import fold
 
 # A query longer than this is cut: nobody types a procedure name that long, and every word costs
@@ -214,3 +221,17 @@ def component_template(*, slug: str, component_id: int) -> DossierComponent:
         procedure__slug=slug,
         procedure__is_published=True,
     )
+
+
+def process_for(procedure: Procedure) -> list[ProcessStep]:
+    """The internal process (quy trình nội bộ) a procedure's dossiers follow, in order: the
+    procedure's own steps, or its agency's default process when it has none (one query)."""
+    steps = list(
+        ProcessStep.objects.filter(
+            Q(procedure_id=procedure.pk) | Q(agency_id=procedure.agency_id, procedure=None)
+        )
+        .select_related("unit")
+        .order_by("order", "id")
+    )
+    own = [step for step in steps if step.procedure_id == procedure.pk]
+    return own or [step for step in steps if step.procedure_id is None]

@@ -17,6 +17,8 @@ from dossiers import services
 from dossiers.constants import CalendarDayKind, DossierStatus
 from dossiers.models import Dossier
 from payments.models import PaymentNotification
+from procedures.constants import StaffRole, UnitKind
+from procedures.models import UnitMembership
 from tests.accounts.factories import StaffFactory, UserFactory
 from tests.dossiers.factories import AttachmentFactory, CalendarDayFactory
 from tests.payments.factories import DossierFactory, PaymentFactory
@@ -26,7 +28,9 @@ from tests.procedures.factories import (
     FormFieldFactory,
     ProcedureFactory,
     ProcedureStepFactory,
+    ProcessStepFactory,
     StaffMembershipFactory,
+    UnitFactory,
 )
 from tests.tracking.factories import RatingFactory
 
@@ -198,7 +202,13 @@ def sample_data(superuser):
     FormFieldFactory(procedure=procedure)
     ProcedureStepFactory(procedure=procedure)
     FeeFactory(procedure=procedure)
-    StaffMembershipFactory(user=StaffFactory(), agency=procedure.agency)
+    officer = StaffFactory()
+    StaffMembershipFactory(user=officer, agency=procedure.agency)
+    # The back office: a unit with a member, the agency's default process and the procedure's.
+    unit = UnitFactory(agency=procedure.agency, kind=UnitKind.DESK, name="Bộ phận một cửa")
+    UnitMembership.objects.create(user=officer, unit=unit, role=StaffRole.DESK_OFFICER)
+    ProcessStepFactory(procedure=None, agency=procedure.agency, unit_kind=UnitKind.DESK)
+    ProcessStepFactory(procedure=procedure, duration=5)
     # A Vietnamese applicant: the emails and notifications written to them show in admin too.
     dossier = DossierFactory(
         procedure=procedure, status=S.SUBMITTED, code="", applicant=UserFactory(language="vi")

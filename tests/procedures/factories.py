@@ -3,7 +3,14 @@
 import factory
 from factory.django import DjangoModelFactory
 
-from procedures.constants import FormFieldKind, OriginalKind, ServiceLevel
+from procedures.constants import (
+    DurationUnit,
+    FormFieldKind,
+    OriginalKind,
+    ServiceLevel,
+    StaffRole,
+    UnitKind,
+)
 from procedures.models import (
     Agency,
     DossierComponent,
@@ -12,7 +19,9 @@ from procedures.models import (
     FormField,
     Procedure,
     ProcedureStep,
+    ProcessStep,
     StaffMembership,
+    Unit,
 )
 
 
@@ -139,3 +148,27 @@ class FeeFactory(DjangoModelFactory):
     order = factory.Sequence(lambda n: n)
     name = "Lệ phí"
     amount = 100_000
+
+
+class UnitFactory(DjangoModelFactory):
+    class Meta:
+        model = Unit
+
+    agency = factory.SubFactory(AgencyFactory)
+    name = factory.Sequence(lambda n: f"Phòng Thử nghiệm {n}")
+    kind = UnitKind.SPECIALIST
+
+
+class ProcessStepFactory(DjangoModelFactory):
+    """A step of a procedure's own process by default; pass `procedure=None, agency=...` for an
+    agency's default process."""
+
+    class Meta:
+        model = ProcessStep
+
+    procedure = factory.SubFactory(ProcedureFactory)
+    order = factory.Sequence(lambda n: n)
+    unit_kind = UnitKind.SPECIALIST
+    role = StaffRole.SPECIALIST
+    duration = 1
+    duration_unit = DurationUnit.WORKING_DAYS

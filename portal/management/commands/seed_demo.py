@@ -1,4 +1,6 @@
-"""Demo accounts for `make run`: a staff officer (with TOTP) and a citizen. Idempotent."""
+"""Demo accounts for `make run`: a staff officer (with TOTP), the demo agency's back office (a
+desk, two specialist units and the leadership, two people or more per role) and a citizen.
+Idempotent."""
 
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -10,7 +12,8 @@ from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP
 
 from accounts.models import User
-from procedures.models import Agency, StaffMembership
+from procedures.constants import StaffRole, UnitKind
+from procedures.models import Agency, StaffMembership, Unit, UnitMembership
 
 # Development only: fixed, published demo credentials.
 DEMO_PASSWORD = "demo-Portal-2026"  # noqa: S105
@@ -18,6 +21,47 @@ DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # noqa: S105
 STAFF_EMAIL = "canbo@demo.gov.vn"
 ADMIN_EMAIL = "quantri@demo.gov.vn"
 CITIZEN_EMAIL = "congdan@demo.vn"
+# The demo agency's back office: (kind, Vietnamese name, English name, [(role, email, name)]).
+BACK_OFFICE = [
+    (
+        UnitKind.DESK,
+        "Bộ phận tiếp nhận và trả kết quả",
+        "One-stop desk",
+        [
+            (StaffRole.DESK_OFFICER, "motcua1@demo.gov.vn", "Trần Thị Tiếp Nhận"),
+            (StaffRole.DESK_OFFICER, "motcua2@demo.gov.vn", "Lê Văn Trả Kết Quả"),
+        ],
+    ),
+    (
+        UnitKind.SPECIALIST,
+        "Phòng Quản lý bưu chính",
+        "Postal Management Division",
+        [
+            (StaffRole.UNIT_HEAD, "truongphong1@demo.gov.vn", "Nguyễn Văn Trưởng"),
+            (StaffRole.SPECIALIST, "chuyenvien1@demo.gov.vn", "Đỗ Thị Chuyên"),
+            (StaffRole.SPECIALIST, "chuyenvien2@demo.gov.vn", "Hoàng Văn Thẩm Định"),
+        ],
+    ),
+    (
+        UnitKind.SPECIALIST,
+        "Phòng Thị trường và Dịch vụ bưu chính",
+        "Postal Market and Services Division",
+        [
+            (StaffRole.UNIT_HEAD, "truongphong2@demo.gov.vn", "Vũ Thị Phụ Trách"),
+            (StaffRole.SPECIALIST, "chuyenvien3@demo.gov.vn", "Bùi Văn Xử Lý"),
+            (StaffRole.SPECIALIST, "chuyenvien4@demo.gov.vn", "Phan Thị Hồ Sơ"),
+        ],
+    ),
+    (
+        UnitKind.LEADERSHIP,
+        "Lãnh đạo Vụ",
+        "Department leadership",
+        [
+            (StaffRole.LEADER, "lanhdao1@demo.gov.vn", "Đặng Văn Vụ Trưởng"),
+            (StaffRole.LEADER, "lanhdao2@demo.gov.vn", "Ngô Thị Phó Vụ Trưởng"),
+        ],
+    ),
+]
 # Tiny but well-formed sample files for the demo dossiers' attachments.
 DEMO_FILES = {
     "pdf": b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
@@ -38,6 +82,7 @@ class Command(BaseCommand):
         agency = (
             Agency.objects.order_by("code").filter(code="VBC").first() or Agency.objects.first()
         )
+        people: list[tuple[str, StaffRole, str]] = []
         with transaction.atomic():
             staff = self._user(STAFF_EMAIL, "Phạm Minh Cán Bộ", is_staff=True)
             admin = self._user(ADMIN_EMAIL, "Quản trị hệ thống", is_staff=True, is_superuser=True)
@@ -54,9 +99,8 @@ class Command(BaseCommand):
                 ).exists():
                     TOTP.activate(user, DEMO_TOTP_SECRET)
             if agency is not None:
-                StaffMembership.objects.update_or_create(user=staff, defaults={"agency": agency})
-                for group in Group.objects.all():
-                    staff.groups.add(group)
+                self._staff_of(agency, staff)
+                people = self._back_office(agency)
         if agency is not None:
             self._demo_dossiers(agency, staff)
         where = f" ({agency.code} — {agency.name})" if agency else ""
@@ -64,6 +108,10 @@ class Command(BaseCommand):
         self.stdout.write(f"  Staff officer{where}: {STAFF_EMAIL} / {DEMO_PASSWORD}")
         self.stdout.write(f"  Superuser:      {ADMIN_EMAIL} / {DEMO_PASSWORD}")
         self.stdout.write(f"  Citizen:        {CITIZEN_EMAIL} / {DEMO_PASSWORD}")
+        if agency is not None:
+            self.stdout.write(f"  Back office of {agency.code} (password {DEMO_PASSWORD}):")
+            for unit, role, email in people:
+                self.stdout.write(f"    {email:<26} {role.label} — {unit}")
         self.stdout.write(
             f"  Staff sign in with a TOTP code: secret {DEMO_TOTP_SECRET} in any authenticator app,"
             " or print the current code with `.venv/bin/python manage.py demo_totp`."
@@ -71,6 +119,33 @@ class Command(BaseCommand):
         self.stdout.write(
             f"  Emails sent in development: {settings.SITE_URL}/dev/outbox/ (as the superuser)"
         )
+
+    def _staff_of(self, agency: Agency, user: User) -> None:
+        """A second-factor staff member of the agency, in every staff group."""
+        if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+            TOTP.activate(user, DEMO_TOTP_SECRET)
+        StaffMembership.objects.update_or_create(user=user, defaults={"agency": agency})
+        user.groups.add(*Group.objects.all())
+
+    def _back_office(self, agency: Agency) -> list[tuple[str, StaffRole, str]]:
+        """The agency's units and their people; returns (unit, role, email) for the logins."""
+        people = []
+        for kind, name, name_en, members in BACK_OFFICE:
+            if kind == UnitKind.DESK:
+                # One desk per agency: an existing desk is renamed rather than duplicated.
+                unit, _created = Unit.objects.update_or_create(
+                    agency=agency, kind=kind, defaults={"name": name, "name_en": name_en}
+                )
+            else:
+                unit, _created = Unit.objects.update_or_create(
+                    agency=agency, name=name, defaults={"kind": kind, "name_en": name_en}
+                )
+            for role, email, full_name in members:
+                user = self._user(email, full_name, is_staff=True)
+                self._staff_of(agency, user)
+                UnitMembership.objects.get_or_create(user=user, unit=unit, role=role)
+                people.append((unit.name, role, email))
+        return people
 
     def _demo_dossiers(self, agency: Agency, staff: User) -> None:
         """Three dossiers of the demo citizen: awaiting receipt, in processing, with a result."""

@@ -5,6 +5,13 @@ components, declared fields, fees) are updated in place by position so their ids
 and template files are stored only when missing or changed. Components that dossiers reference
 are never deleted.
 
+Internal processes (quy trình nội bộ): the file may give an agency's `process` or a procedure's
+own `process` (a list of {"unit_kind", "role", "duration", "duration_unit", capabilities}). When
+it does not, a sample process is generated (`sample_process`): desk receives → specialist
+examines → unit head reviews → leader approves → desk returns, scaled to the processing time.
+Each agency gets it for the processing time most of its procedures have; every procedure whose
+time differs gets its own, so every procedure's process adds up to its processing time.
+
 Every text the public reads may have its English translation beside it under the same key with
 `_en` (`name_en`, `help_en`, `choices_en` …; a step is a string or {"text", "text_en"}); the
 models' TRANSLATED_FIELDS name them.
@@ -12,6 +19,7 @@ models' TRANSLATED_FIELDS name them.
 
 import hashlib
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +31,15 @@ from django.db import models, transaction
 from django.db.models import ProtectedError
 
 from procedures.cache import catalogue_changed
-from procedures.constants import FormFieldKind, OriginalKind, ServiceLevel
+from procedures.constants import (
+    WORKING_HOURS_PER_DAY,
+    DurationUnit,
+    FormFieldKind,
+    OriginalKind,
+    ServiceLevel,
+    StaffRole,
+    UnitKind,
+)
 from procedures.models import (
     Agency,
     DossierComponent,
@@ -32,6 +48,7 @@ from procedures.models import (
     FormField,
     Procedure,
     ProcedureStep,
+    ProcessStep,
 )
 
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "data" / "catalogue.json"
@@ -70,6 +87,80 @@ def _step(item: str | dict[str, Any]) -> dict[str, Any]:
     """A step is its Vietnamese text, or {"text": ..., "text_en": ...}."""
     record = {"text": item} if isinstance(item, str) else item
     return {"text": record["text"], **english(ProcedureStep, record)}
+
+
+PROCESS_FLAGS = ("may_request_supplement", "may_issue_fee_notice", "drafts_result", "approves")
+
+
+def _duration(hours: int) -> tuple[int, str]:
+    """Whole working days when the hours make them, working hours otherwise."""
+    if hours % WORKING_HOURS_PER_DAY == 0:
+        return hours // WORKING_HOURS_PER_DAY, DurationUnit.WORKING_DAYS
+    return hours, DurationUnit.WORKING_HOURS
+
+
+def sample_process(days: int) -> list[dict[str, Any]]:
+    """The generated (sample) internal process for a processing time of `days` working days.
+
+    The rule: the desk receives and returns in half a day each (2 hours for 2 days, 1 hour for
+    1 day); from 5 days the leader has one day to approve and the unit head one day per 5 days
+    to review, below that as long as the desk; the specialist has all the rest. The durations
+    always add up to `days` × 8 working hours.
+    """
+    total = max(days, 1) * WORKING_HOURS_PER_DAY
+    desk = 4 if days >= 3 else (2 if days == 2 else 1)
+    leader = WORKING_HOURS_PER_DAY if days >= 5 else desk
+    head = WORKING_HOURS_PER_DAY * max(1, days // 5) if days >= 5 else desk
+    specialist = total - 2 * desk - leader - head
+    plan = [
+        (UnitKind.DESK, StaffRole.DESK_OFFICER, desk, ()),
+        (
+            UnitKind.SPECIALIST,
+            StaffRole.SPECIALIST,
+            specialist,
+            ("may_request_supplement", "may_issue_fee_notice", "drafts_result"),
+        ),
+        (UnitKind.SPECIALIST, StaffRole.UNIT_HEAD, head, ()),
+        (UnitKind.LEADERSHIP, StaffRole.LEADER, leader, ("approves",)),
+        (UnitKind.DESK, StaffRole.DESK_OFFICER, desk, ()),
+    ]
+    steps = []
+    for kind, role, hours, flags in plan:
+        duration, unit = _duration(hours)
+        steps.append(
+            {
+                "unit_kind": kind,
+                "role": role,
+                "duration": duration,
+                "duration_unit": unit,
+                **{flag: flag in flags for flag in PROCESS_FLAGS},
+                "sample": True,
+            }
+        )
+    return steps
+
+
+def _process_step(record: dict[str, Any]) -> dict[str, Any]:
+    if record["unit_kind"] not in UnitKind.values or record["role"] not in StaffRole.values:
+        raise CommandError(f"unknown unit kind or role in process step {record!r}")
+    unit = record.get("duration_unit", DurationUnit.WORKING_DAYS)
+    if unit not in DurationUnit.values:
+        raise CommandError(f"unknown duration unit {unit!r}")
+    return {
+        "unit_kind": record["unit_kind"],
+        "role": record["role"],
+        "duration": int(record["duration"]),
+        "duration_unit": unit,
+        **{flag: bool(record.get(flag, False)) for flag in PROCESS_FLAGS},
+        "is_sample": bool(record.get("sample", False)),
+    }
+
+
+def _hours(steps: list[dict[str, Any]]) -> int:
+    return sum(
+        s["duration"] * (WORKING_HOURS_PER_DAY if s["duration_unit"] == "days" else 1)
+        for s in steps
+    )
 
 
 def _assign(obj: models.Model, values: dict[str, Any]) -> bool:
@@ -194,9 +285,36 @@ class Loader:
             )
             for f in data.get("fields", [])
         }
+        # The processing time most of each agency's procedures have, for its default process.
+        usual_days: dict[str, Counter[int]] = {}
+        for p in data.get("procedures", []):
+            usual_days.setdefault(p["agency"], Counter())[int(p.get("processing_days", 1))] += 1
+        self.default_days: dict[int, int] = {}
+        for a in data.get("agencies", []):
+            agency = agencies[a["code"]]
+            days = usual_days.get(a["code"], Counter({1: 1})).most_common(1)[0][0]
+            process = [_process_step(s) for s in a.get("process") or sample_process(days)]
+            self.default_days[agency.pk] = _hours(process) // WORKING_HOURS_PER_DAY
+            self.sync_process(ProcessStep.objects.filter(agency=agency), process, agency=agency)
         seen_slugs: set[str] = set()
         for p in data.get("procedures", []):
             self.load_procedure(p, agencies, fields, seen_slugs)
+
+    def sync_process(self, existing, wanted: list[dict[str, Any]], **owner: Any) -> None:
+        """Make a process match `wanted`, in place by position (like the other child rows)."""
+        rows = list(existing.order_by("order", "id"))
+        for position, values in enumerate(wanted):
+            values = {**values, "order": position}
+            if position < len(rows):
+                if _assign(rows[position], values):
+                    rows[position].save()
+                    self.stats.bump("updated", ProcessStep)
+            else:
+                ProcessStep.objects.create(**owner, **values)
+                self.stats.bump("created", ProcessStep)
+        for extra in rows[len(wanted) :]:
+            extra.delete()
+            self.stats.bump("deleted", ProcessStep)
 
     def load_procedure(
         self,
@@ -246,6 +364,7 @@ class Loader:
             [_step(item) for item in p.get("steps", [])],
             procedure,
         )
+        self.load_process(procedure, p)
         self.sync_children(
             DossierComponent,
             list(procedure.components.order_by("order", "id")),
@@ -261,6 +380,25 @@ class Loader:
                 for f in p.get("fees", [])
             ],
             procedure,
+        )
+
+    def load_process(self, procedure: Procedure, p: dict[str, Any]) -> None:
+        """The procedure's own process: from the file, else generated when the agency's default
+        does not add up to its processing time, else none (the default applies)."""
+        days = procedure.processing_days
+        if p.get("process"):
+            wanted = [_process_step(s) for s in p["process"]]
+        elif self.default_days.get(procedure.agency_id) != days:
+            wanted = [_process_step(s) for s in sample_process(days)]
+        else:
+            wanted = []
+        if wanted and _hours(wanted) != days * WORKING_HOURS_PER_DAY:
+            raise CommandError(
+                f"{procedure.national_code}: the process adds up to {_hours(wanted)} working "
+                f"hours, not {days} working days"
+            )
+        self.sync_process(
+            ProcessStep.objects.filter(procedure=procedure), wanted, procedure=procedure
         )
 
     def component_values(self, code: str, c: dict[str, Any]) -> dict[str, Any]:
