@@ -134,6 +134,17 @@ class DossierAdmin(MissingObject404Mixin, DossierStepsMixin, admin.ModelAdmin):
             },
         ),
         (_("Result"), {"fields": ["result_link", "result_note", "rejection_reason"]}),
+        (
+            _("Receiving the result"),
+            {
+                "fields": [
+                    "result_delivery",
+                    "delivery_address",
+                    "delivered_via",
+                    "tracking_number",
+                ]
+            },
+        ),
     ]
 
     # Everything is read-only: the dossier changes only through the step buttons.
