@@ -352,3 +352,31 @@ class RejectForm(StepForm):
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text=_("The applicant reads it; it is printed on the rejection slip."),
     )
+
+
+class ReturnForm(StepForm):
+    """The desk hands the result over: how it was delivered and, by post, the tracking number."""
+
+    delivered_via = forms.ChoiceField(
+        label=_("How the result was delivered"),
+        choices=ResultDelivery.choices,
+        # Not posted: the way the applicant chose (the service decides).
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    tracking_number = forms.CharField(
+        label=_("Postal tracking number"),
+        max_length=64,
+        required=False,
+        help_text=_("Required when the result is sent by post; the applicant sees it."),
+    )
+
+    def clean(self):
+        data = super().clean() or {}
+        data["tracking_number"] = (data.get("tracking_number") or "").strip()
+        if data.get("delivered_via") == ResultDelivery.POST and not data["tracking_number"]:
+            self.add_error(
+                "tracking_number",
+                _("Enter the postal tracking number of the result sent by post."),
+            )
+        return data
