@@ -91,8 +91,9 @@ def dossier_draft_save(
     for name in APPLICANT_FIELDS:
         if name in applicant:
             setattr(dossier, name, applicant[name] or "")
+    delivery = delivery or {}
     for name in DELIVERY_FIELDS:
-        if name in (delivery or {}):
+        if name in delivery:
             setattr(dossier, name, delivery[name] or "")
     if not dossier.result_delivery:
         dossier.result_delivery = ResultDelivery.DESK
