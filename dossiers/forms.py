@@ -364,7 +364,7 @@ class ReturnForm(StepForm):
         required=False,
         widget=forms.RadioSelect,
     )
-    tracking_number = forms.CharField(
+    waybill_number = forms.CharField(
         label=_("Postal tracking number"),
         max_length=64,
         required=False,
@@ -373,10 +373,10 @@ class ReturnForm(StepForm):
 
     def clean(self):
         data = super().clean() or {}
-        data["tracking_number"] = (data.get("tracking_number") or "").strip()
-        if data.get("delivered_via") == ResultDelivery.POST and not data["tracking_number"]:
+        data["waybill_number"] = (data.get("waybill_number") or "").strip()
+        if data.get("delivered_via") == ResultDelivery.POST and not data["waybill_number"]:
             self.add_error(
-                "tracking_number",
+                "waybill_number",
                 _("Enter the postal tracking number of the result sent by post."),
             )
         return data

@@ -128,7 +128,7 @@ class Dossier(models.Model):
     delivered_via = models.CharField(
         _("result delivered"), max_length=8, choices=ResultDelivery, blank=True
     )
-    tracking_number = models.CharField(_("postal tracking number"), max_length=64, blank=True)
+    waybill_number = models.CharField(_("postal tracking number"), max_length=64, blank=True)
     # Answers to the procedure's declared fields, by key.
     data = models.JSONField(_("dossier information"), default=dict, blank=True)
 

@@ -141,7 +141,7 @@ class DossierAdmin(MissingObject404Mixin, DossierStepsMixin, admin.ModelAdmin):
                     "result_delivery",
                     "delivery_address",
                     "delivered_via",
-                    "tracking_number",
+                    "waybill_number",
                 ]
             },
         ),

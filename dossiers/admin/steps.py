@@ -136,7 +136,7 @@ STEPS = {
             done=lambda result: gettext("The result is marked as returned."),
             arguments=lambda data: {
                 "delivered_via": data.get("delivered_via") or "",
-                "tracking_number": data.get("tracking_number") or "",
+                "waybill_number": data.get("waybill_number") or "",
                 **_note(data),
             },
             initial=lambda dossier: {"delivered_via": dossier.result_delivery},

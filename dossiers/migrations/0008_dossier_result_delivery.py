@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddField(
             model_name='dossier',
-            name='tracking_number',
+            name='waybill_number',
             field=models.CharField(blank=True, max_length=64, verbose_name='postal tracking number'),
         ),
     ]

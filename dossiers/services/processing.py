@@ -358,28 +358,28 @@ def dossier_return_result(
     expected_status: str | None = None,
     note: str = "",
     delivered_via: str = "",
-    tracking_number: str = "",
+    waybill_number: str = "",
     request=None,
 ) -> TransitionResult:
     """Approved → returned: the desk handed the result over, `delivered_via` (default: the way
-    the applicant chose at submission); by post with its `tracking_number`.
+    the applicant chose at submission); by post with its `waybill_number`.
 
     Side effects: the delivery stored on the dossier; the applicant is notified (with the
     tracking number) after commit. Raises `DossierError` for post without a tracking number
     or an unknown way, `TransitionRefused` when the status does not allow it.
     """
-    tracking_number = (tracking_number or "").strip()
+    waybill_number = (waybill_number or "").strip()
     if delivered_via and delivered_via not in ResultDelivery.values:
         raise DossierError(_("Choose how the result was delivered."))
     with transaction.atomic():
 
         def hand_over(d: Dossier) -> None:
             d.delivered_via = delivered_via or d.result_delivery or ResultDelivery.DESK
-            if d.delivered_via == ResultDelivery.POST and not tracking_number:
+            if d.delivered_via == ResultDelivery.POST and not waybill_number:
                 raise DossierError(
                     _("Enter the postal tracking number of the result sent by post.")
                 )
-            d.tracking_number = tracking_number if d.delivered_via == ResultDelivery.POST else ""
+            d.waybill_number = waybill_number if d.delivered_via == ResultDelivery.POST else ""
 
         result = dossier_transition(
             dossier_id=dossier_id,

@@ -177,23 +177,23 @@ def test_the_return_step_offers_the_applicants_choice(client, staff_settings, by
     checked = [i for i in html.split("<input") if "checked" in i and "delivered_via" in i]
     assert len(checked) == 1 and 'value="post"' in checked[0]
     assert "5 Hàng Bông, Hà Nội" in html
-    assert 'name="tracking_number"' in html
+    assert 'name="waybill_number"' in html
 
 
-def test_the_return_step_requires_a_tracking_number_for_post(client, staff_settings, by_post):
+def test_the_return_step_requires_a_waybill_number_for_post(client, staff_settings, by_post):
     dossier, officer = by_post
     client.force_login(officer)
-    response = _return_step(client, dossier, delivered_via="post", tracking_number="  ")
+    response = _return_step(client, dossier, delivered_via="post", waybill_number="  ")
     assert response.status_code == 200
     assert "Enter the postal tracking number of the result sent by post." in (
         response.content.decode()
     )
     dossier.refresh_from_db()
     assert dossier.status == S.APPROVED
-    assert (dossier.delivered_via, dossier.tracking_number) == ("", "")
+    assert (dossier.delivered_via, dossier.waybill_number) == ("", "")
 
 
-def test_the_service_refuses_post_without_a_tracking_number_and_changes_nothing(by_post):
+def test_the_service_refuses_post_without_a_waybill_number_and_changes_nothing(by_post):
     dossier, officer = by_post
     # Not told how: the applicant's choice (post) applies, and post needs its number.
     with pytest.raises(DossierError, match="tracking number"):
@@ -205,19 +205,19 @@ def test_the_service_refuses_post_without_a_tracking_number_and_changes_nothing(
     assert not entry.succeeded
 
 
-def test_the_tracking_number_reaches_the_applicant(
+def test_the_waybill_number_reaches_the_applicant(
     client, staff_settings, by_post, django_capture_on_commit_callbacks, mailoutbox
 ):
     dossier, officer = by_post
     client.force_login(officer)
     with django_capture_on_commit_callbacks(execute=True):
         response = _return_step(
-            client, dossier, delivered_via="post", tracking_number=" EL123456789VN "
+            client, dossier, delivered_via="post", waybill_number=" EL123456789VN "
         )
     assert response.status_code == 302
     dossier.refresh_from_db()
     assert dossier.status == S.RETURNED
-    assert (dossier.delivered_via, dossier.tracking_number) == ("post", "EL123456789VN")
+    assert (dossier.delivered_via, dossier.waybill_number) == ("post", "EL123456789VN")
     # By email…
     assert len(mailoutbox) == 1
     assert dossier.code in mailoutbox[0].subject
@@ -234,22 +234,22 @@ def test_the_tracking_number_reaches_the_applicant(
     assert "EL123456789VN" in html
 
 
-def test_a_result_collected_at_the_desk_needs_no_tracking_number(by_post, mailoutbox):
+def test_a_result_collected_at_the_desk_needs_no_waybill_number(by_post, mailoutbox):
     dossier, officer = by_post
     services.dossier_return_result(
-        dossier_id=dossier.pk, actor=officer, delivered_via="desk", tracking_number="EL1"
+        dossier_id=dossier.pk, actor=officer, delivered_via="desk", waybill_number="EL1"
     )
     dossier.refresh_from_db()
     assert dossier.status == S.RETURNED
-    assert (dossier.delivered_via, dossier.tracking_number) == ("desk", "")
+    assert (dossier.delivered_via, dossier.waybill_number) == ("desk", "")
 
 
-def test_the_returned_email_is_in_vietnamese_with_the_tracking_number(by_post):
+def test_the_returned_email_is_in_vietnamese_with_the_waybill_number(by_post):
     dossier, officer = by_post
     dossier.applicant.language = "vi"
     dossier.applicant.save()
     services.dossier_return_result(
-        dossier_id=dossier.pk, actor=officer, delivered_via="post", tracking_number="EL9"
+        dossier_id=dossier.pk, actor=officer, delivered_via="post", waybill_number="EL9"
     )
     email = OutgoingEmail.objects.get()
     assert "Kết quả giải quyết hồ sơ VBC-270310-0009 đã được trả" in email.subject
