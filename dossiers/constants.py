@@ -29,6 +29,19 @@ class Channel(models.TextChoices):
     POST = "post", _("By post")
 
 
+class ResultDelivery(models.TextChoices):
+    """How the applicant receives the result, chosen at submission; the desk records how it was
+    actually delivered when it returns the result."""
+
+    DESK = "desk", _("At the agency's desk")
+    POST = "post", _("By post")
+    ONLINE = "online", _("Online (download from the portal)")
+
+
+# The result delivery choice kept on each dossier, saved with the draft.
+DELIVERY_FIELDS = ("result_delivery", "delivery_address")
+
+
 class Role(models.TextChoices):
     CITIZEN = "citizen", _("Applicant")
     STAFF = "staff", _("Staff")

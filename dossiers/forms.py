@@ -14,7 +14,14 @@ from procedures.constants import FormFieldKind
 from procedures.i18n import lang_marked, localized
 from procedures.models import DossierComponent, FormField, Procedure
 
-from .constants import APPLICANT_FIELDS, SUPPLEMENT_MAX_DAYS, Channel, DossierStatus
+from .constants import (
+    APPLICANT_FIELDS,
+    DELIVERY_FIELDS,
+    SUPPLEMENT_MAX_DAYS,
+    Channel,
+    DossierStatus,
+    ResultDelivery,
+)
 
 DATA_PREFIX = "data_"
 
@@ -104,6 +111,21 @@ class DossierForm(forms.Form):
         max_length=255,
         widget=forms.TextInput(attrs={"autocomplete": "street-address"}),
     )
+    result_delivery = forms.ChoiceField(
+        label=_("How do you want to receive the result?"),
+        choices=ResultDelivery.choices,
+        initial=ResultDelivery.DESK,
+        # Not posted (an older page, a client without it): at the desk, as before.
+        required=False,
+        widget=forms.RadioSelect(attrs={"data-delivery-choice": ""}),
+    )
+    delivery_address = forms.CharField(
+        label=_("Postal address for the result"),
+        max_length=255,
+        required=False,
+        help_text=_("Required when the result is sent by post."),
+        widget=forms.TextInput(attrs={"autocomplete": "street-address"}),
+    )
 
     def __init__(self, *args, procedure: Procedure, draft: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -130,7 +152,15 @@ class DossierForm(forms.Form):
         data = super().clean() or {}
         kind = data.get("applicant_type") or ApplicantType.PERSON
         data["applicant_type"] = kind
+        data["result_delivery"] = data.get("result_delivery") or ResultDelivery.DESK
         if not self.draft:
+            if data["result_delivery"] == ResultDelivery.POST and not data.get("delivery_address"):
+                self.add_error(
+                    "delivery_address",
+                    _(
+                        "Enter the postal address the result should be sent to, or choose another way to receive it."
+                    ),
+                )
             missing_id = not data.get("citizen_id") and "citizen_id" not in self.errors
             if kind == ApplicantType.PERSON and missing_id:
                 self.add_error("citizen_id", _("Enter your citizen ID number (12 digits)."))
@@ -152,6 +182,15 @@ class DossierForm(forms.Form):
             if name not in self.errors
         }
 
+    def delivery(self) -> dict:
+        """How the applicant wants the result, to store after validation (a field with an
+        error is left out, as in `applicant`)."""
+        return {
+            name: self.cleaned_data.get(name) or ""
+            for name in DELIVERY_FIELDS
+            if name not in self.errors
+        }
+
     def declared_data(self, previous: dict | None = None) -> dict:
         """The answers to the procedure's fields to store, after validation; a field with an
         error keeps its `previous` answer."""
@@ -166,6 +205,8 @@ class DossierForm(forms.Form):
     @staticmethod
     def initial_for(dossier_or_profile: dict, data: dict, token) -> dict:
         initial = {"form_token": token, **dossier_or_profile}
+        # The postal address for the result starts as the applicant's own address.
+        initial["delivery_address"] = initial.get("delivery_address") or initial.get("address", "")
         for key, value in (data or {}).items():
             initial[DATA_PREFIX + key] = value
         return initial
@@ -352,3 +393,31 @@ class CounterIntakeForm(DossierForm):
             for component, name in self.components
             if self.cleaned_data.get(name)
         }
+
+
+class ReturnForm(StepForm):
+    """The desk hands the result over: how it was delivered and, by post, the tracking number."""
+
+    delivered_via = forms.ChoiceField(
+        label=_("How the result was delivered"),
+        choices=ResultDelivery.choices,
+        # Not posted: the way the applicant chose (the service decides).
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    waybill_number = forms.CharField(
+        label=_("Postal tracking number"),
+        max_length=64,
+        required=False,
+        help_text=_("Required when the result is sent by post; the applicant sees it."),
+    )
+
+    def clean(self):
+        data = super().clean() or {}
+        data["waybill_number"] = (data.get("waybill_number") or "").strip()
+        if data.get("delivered_via") == ResultDelivery.POST and not data["waybill_number"]:
+            self.add_error(
+                "waybill_number",
+                _("Enter the postal tracking number of the result sent by post."),
+            )
+        return data

@@ -92,6 +92,7 @@ for template, with_code, without_code in (
         _("A dossier has been supplemented"),
     ),
     ("dossier_approved", _("The result of your dossier %(code)s is ready"), None),
+    ("dossier_returned", _("The result of your dossier %(code)s was handed over"), None),
     ("dossier_rejected", _("Your dossier %(code)s was rejected"), _("Your dossier was rejected")),
 ):
     message(template, with_code, visibility=APPLICANT, code="text")

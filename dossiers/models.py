@@ -18,6 +18,7 @@ from .constants import (
     CalendarDayKind,
     Channel,
     DossierStatus,
+    ResultDelivery,
     event_action_label,
 )
 
@@ -124,6 +125,18 @@ class Dossier(models.Model):
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     email = models.EmailField(_("email"), blank=True)
     address = models.CharField(_("address"), max_length=255, blank=True)
+    # How the applicant wants the result (chosen at submission) and, by post, where to.
+    result_delivery = models.CharField(
+        _("result delivery"), max_length=8, choices=ResultDelivery, default=ResultDelivery.DESK
+    )
+    delivery_address = models.CharField(
+        _("postal address for the result"), max_length=255, blank=True
+    )
+    # How the desk actually delivered the result, and the postal tracking number when by post.
+    delivered_via = models.CharField(
+        _("result delivered"), max_length=8, choices=ResultDelivery, blank=True
+    )
+    waybill_number = models.CharField(_("postal tracking number"), max_length=64, blank=True)
     # Answers to the procedure's declared fields, by key.
     data = models.JSONField(_("dossier information"), default=dict, blank=True)
 

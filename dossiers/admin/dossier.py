@@ -135,6 +135,17 @@ class DossierAdmin(MissingObject404Mixin, CounterIntakeMixin, DossierStepsMixin,
             },
         ),
         (_("Result"), {"fields": ["result_link", "result_note", "rejection_reason"]}),
+        (
+            _("Receiving the result"),
+            {
+                "fields": [
+                    "result_delivery",
+                    "delivery_address",
+                    "delivered_via",
+                    "waybill_number",
+                ]
+            },
+        ),
     ]
 
     # Everything is read-only: the dossier changes only through the step buttons.

@@ -24,7 +24,7 @@ from core.admin import take_admin_step
 from core.uploads import UploadRejected
 
 from .. import services
-from ..forms import ApproveForm, RejectForm, StepForm, SupplementRequestForm
+from ..forms import ApproveForm, RejectForm, ReturnForm, StepForm, SupplementRequestForm
 from ..models import Dossier
 
 
@@ -50,6 +50,8 @@ class Step:
     # Steps without inputs are a single button posting from the dossier page.
     simple: bool = False
     css: str = ""
+    # The form's initial values beyond the status, from the dossier.
+    initial: Callable[[Dossier], dict] = field(default=lambda dossier: {})
 
     def run(self, request: HttpRequest, dossier: Dossier, data: dict) -> str:
         """Take the step through its service; returns the message for the officer."""
@@ -129,10 +131,15 @@ STEPS = {
         Step(
             "return_result",
             _("Mark the result returned"),
-            StepForm,
+            ReturnForm,
             services.dossier_return_result,
             done=lambda result: gettext("The result is marked as returned."),
-            simple=True,
+            arguments=lambda data: {
+                "delivered_via": data.get("delivered_via") or "",
+                "waybill_number": data.get("waybill_number") or "",
+                **_note(data),
+            },
+            initial=lambda dossier: {"delivered_via": dossier.result_delivery},
         ),
     )
 }
@@ -167,7 +174,8 @@ class DossierStepsMixin:
         if request.method != "POST":
             if step.simple:
                 return HttpResponseRedirect(change_url)
-            form = step.form(initial={"expected_status": dossier.status}, **kwargs)
+            initial = {"expected_status": dossier.status, **step.initial(dossier)}
+            form = step.form(initial=initial, **kwargs)
         else:
             form = step.form(request.POST, request.FILES, **kwargs)
             if form.is_valid():

@@ -166,7 +166,10 @@ def dossier_form_post(
 
         def keep(form: DossierForm) -> None:
             dossier_draft_save(
-                dossier=dossier, applicant=form.applicant(), data=form.declared_data(dossier.data)
+                dossier=dossier,
+                applicant=form.applicant(),
+                data=form.declared_data(dossier.data),
+                delivery=form.delivery(),
             )
 
         outcome, form, upload_errors = _answer(

@@ -12,7 +12,7 @@ from django.utils.translation import ngettext
 from core.uploads import UploadRejected, check_file, store_file
 from procedures.models import DossierComponent, Procedure
 
-from ..constants import APPLICANT_FIELDS, DossierStatus, Role
+from ..constants import APPLICANT_FIELDS, DELIVERY_FIELDS, DossierStatus, ResultDelivery, Role
 from ..history import Msg
 from ..models import Attachment, Dossier, SupplementRequest
 from .notify import dossier_notify
@@ -77,8 +77,11 @@ def dossier_lock_for_applicant(*, user, dossier_id: int) -> Dossier:
     )
 
 
-def dossier_draft_save(*, dossier: Dossier, applicant: dict, data: dict) -> Dossier:
-    """Store the applicant details and the answers to the procedure's fields on a draft.
+def dossier_draft_save(
+    *, dossier: Dossier, applicant: dict, data: dict, delivery: dict | None = None
+) -> Dossier:
+    """Store the applicant details, the answers to the procedure's fields and how the result
+    is to be delivered (`result_delivery`, `delivery_address`) on a draft.
 
     Precondition: `dossier` is locked by the caller. Values are stored as given (the form has
     validated them). Raises `DossierError` when the dossier is no longer a draft.
@@ -88,8 +91,14 @@ def dossier_draft_save(*, dossier: Dossier, applicant: dict, data: dict) -> Doss
     for name in APPLICANT_FIELDS:
         if name in applicant:
             setattr(dossier, name, applicant[name] or "")
+    delivery = delivery or {}
+    for name in DELIVERY_FIELDS:
+        if name in delivery:
+            setattr(dossier, name, delivery[name] or "")
+    if not dossier.result_delivery:
+        dossier.result_delivery = ResultDelivery.DESK
     dossier.data = data
-    dossier.save(update_fields=[*APPLICANT_FIELDS, "data", "updated_at"])
+    dossier.save(update_fields=[*APPLICANT_FIELDS, *DELIVERY_FIELDS, "data", "updated_at"])
     return dossier
 
 

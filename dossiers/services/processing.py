@@ -19,7 +19,7 @@ from procedures.models import DossierComponent
 
 from .. import policy
 from ..calendar import add_working_days
-from ..constants import SUPPLEMENT_MAX_DAYS, DossierStatus, Role
+from ..constants import SUPPLEMENT_MAX_DAYS, DossierStatus, ResultDelivery, Role
 from ..history import Msg
 from ..models import Dossier, SupplementRequest
 from ..selectors import APPLICANT_FIELD_LABELS, info_field_labels
@@ -352,18 +352,46 @@ def dossier_reject(
 
 @audited("return_result")
 def dossier_return_result(
-    *, dossier_id: int, actor, expected_status: str | None = None, note: str = "", request=None
+    *,
+    dossier_id: int,
+    actor,
+    expected_status: str | None = None,
+    note: str = "",
+    delivered_via: str = "",
+    waybill_number: str = "",
+    request=None,
 ) -> TransitionResult:
-    """Approved → returned: the result was handed over. Raises `TransitionRefused`."""
+    """Approved → returned: the desk handed the result over, `delivered_via` (default: the way
+    the applicant chose at submission); by post with its `waybill_number`.
 
-    return dossier_transition(
-        dossier_id=dossier_id,
-        to_status=S.RETURNED,
-        role=Role.STAFF,
-        actor=actor,
-        action="return_result",
-        message=Msg.RETURNED,
-        note=note,
-        expected_status=expected_status,
-        ask_policy=True,
-    )
+    Side effects: the delivery stored on the dossier; the applicant is notified (with the
+    tracking number) after commit. Raises `DossierError` for post without a tracking number
+    or an unknown way, `TransitionRefused` when the status does not allow it.
+    """
+    waybill_number = (waybill_number or "").strip()
+    if delivered_via and delivered_via not in ResultDelivery.values:
+        raise DossierError(_("Choose how the result was delivered."))
+    with transaction.atomic():
+
+        def hand_over(d: Dossier) -> None:
+            d.delivered_via = delivered_via or d.result_delivery or ResultDelivery.DESK
+            if d.delivered_via == ResultDelivery.POST and not waybill_number:
+                raise DossierError(
+                    _("Enter the postal tracking number of the result sent by post.")
+                )
+            d.waybill_number = waybill_number if d.delivered_via == ResultDelivery.POST else ""
+
+        result = dossier_transition(
+            dossier_id=dossier_id,
+            to_status=S.RETURNED,
+            role=Role.STAFF,
+            actor=actor,
+            action="return_result",
+            message=Msg.RETURNED,
+            note=note,
+            expected_status=expected_status,
+            apply=hand_over,
+            ask_policy=True,
+        )
+        dossier_notify(dossier=result.dossier, template="dossier_returned")
+    return result

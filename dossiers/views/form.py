@@ -20,7 +20,7 @@ from core.uploads import LimitedUploadHandler, size_limit_mb, type_labels
 from procedures.models import Procedure
 
 from .. import services
-from ..constants import DossierStatus
+from ..constants import DELIVERY_FIELDS, DossierStatus
 from ..forms import DossierForm
 from ..models import Attachment, Dossier
 from ..services import DossierError, Outcome
@@ -136,7 +136,9 @@ def dossier_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         handler = _limit_uploads(request, procedure)
         return _form_post(request, procedure=procedure, dossier_id=dossier.pk, handler=handler)
-    applicant = {name: getattr(dossier, name) for name in services.APPLICANT_FIELDS}
+    applicant = {
+        name: getattr(dossier, name) for name in (*services.APPLICANT_FIELDS, *DELIVERY_FIELDS)
+    }
     initial = DossierForm.initial_for(applicant, dossier.data, dossier.form_token)
     form = DossierForm(procedure=procedure, initial=initial)
     return _render_form(request, procedure=procedure, form=form, dossier=dossier)

@@ -100,3 +100,42 @@ def test_submit_receive_and_follow_a_dossier(
     assert slip_url in received[0].body
     response = page.request.get(slip_url)
     assert response.ok and response.body().startswith(b"%PDF")
+
+
+def test_the_postal_address_shows_only_for_post_and_is_required_then(
+    page, live_server, axe_check, tmp_path
+):
+    procedure = ProcedureFactory(agency=AgencyFactory(code="VBC"), name="Cấp giấy phép bưu chính")
+    DossierComponentFactory(procedure=procedure, name="Đơn đề nghị", file_types=["pdf"])
+    UserFactory(
+        email="lan@example.com",
+        full_name="Phạm Thị Lan",
+        citizen_id="001200000043",
+        address="8 Hàng Bài, Hà Nội",
+    )
+    (tmp_path / "don.pdf").write_bytes(PDF_BYTES)
+    page.goto(f"{live_server.url}/accounts/login/?next=/me/dossiers/new/{procedure.slug}/")
+    page.fill("input[name=login]", "lan@example.com")
+    page.fill("input[name=password]", PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(f"**/me/dossiers/new/{procedure.slug}/")
+
+    address = page.locator("input[name=delivery_address]")
+    assert page.get_by_label("At the agency's desk").is_checked()
+    assert not address.is_visible()
+    page.get_by_label("By post").check()
+    assert address.is_visible()
+    assert address.input_value() == "8 Hàng Bài, Hà Nội"
+    axe_check(page, name="dossier form, result by post")
+
+    address.fill("")
+    page.locator("input[type=file]").nth(0).set_input_files(str(tmp_path / "don.pdf"))
+    page.get_by_role("button", name="Submit the dossier").click()
+    summary = page.locator("[data-error-summary]")
+    summary.wait_for()
+    link = summary.get_by_role("link", name=re.compile("Enter the postal address"))
+    link.click()
+    assert address.is_visible()
+    assert page.evaluate("document.activeElement.name") == "delivery_address"
+    assert page.get_by_label("By post").is_checked()
+    assert Dossier.objects.get().status == "draft"

@@ -149,6 +149,17 @@ def test_an_ordinary_dossiers_slips_fit_one_page(kind, components):
     assert SIGNATURE[kind] in pages[0]
 
 
+@pytest.mark.parametrize("delivery", ["post", "online"])
+def test_the_receipt_fits_one_page_whichever_way_the_result_is_delivered(delivery):
+    dossier, payment = build_dossier(8)
+    dossier.result_delivery = delivery
+    dossier.delivery_address = dossier.address + ", Việt Nam (gọi trước khi giao: 0912 345 678)"
+    dossier.save()
+    pages = pdf_pages(render("receipt", dossier, payment))
+    assert len(pages) == 1
+    assert SIGNATURE["receipt"] in pages[0]
+
+
 @pytest.mark.parametrize("kind", ["receipt", "supplement", "payment"])
 def test_a_long_slip_keeps_its_signature_with_its_last_rows(kind):
     dossier, payment = build_dossier(30)
