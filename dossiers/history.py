@@ -13,16 +13,9 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.messages import Visibility, message_get, messages_render, register_kind
 from accounts.messages import register_message as message
-from procedures.i18n import localized
 from procedures.models import Agency, Procedure
 
 from .models import Dossier, DossierEvent
-
-
-def catalogue_name(obj) -> str:
-    """A catalogue name (agency, procedure) in the active language, Vietnamese when it has no
-    English name."""
-    return localized(obj, "name")
 
 
 def _load_agencies(ids: set) -> dict:
@@ -30,12 +23,13 @@ def _load_agencies(ids: set) -> dict:
 
 
 def _load_procedures(ids: set) -> dict:
-    return Procedure.objects.in_bulk(ids)
+    return Procedure.objects.only("id", "name", "name_en").in_bulk(ids)
 
 
-register_kind("agency", format=catalogue_name, load=_load_agencies)
+# Catalogue names in the reader's language (Vietnamese when not translated).
+register_kind("agency", format=lambda a: str(a.display_name), load=_load_agencies)
 register_kind(
-    "procedure", format=lambda p: Truncator(catalogue_name(p)).chars(80), load=_load_procedures
+    "procedure", format=lambda p: Truncator(p.display_name).chars(80), load=_load_procedures
 )
 
 PUBLIC, APPLICANT, STAFF = Visibility.PUBLIC, Visibility.APPLICANT, Visibility.STAFF

@@ -4,5 +4,3 @@ Both languages read a date day first (dd/mm/yyyy) with a 24-hour clock, so a dat
 Vietnamese slip and the same date on an English page read the same. Templates name the formats
 (`|date:"SHORT_DATE_FORMAT"`, `|date:"SHORT_DATETIME_FORMAT"`) instead of spelling them out.
 """
-
-from core.numbers import vnd  # noqa: F401 (the templates' `vnd` filter and the admin)

@@ -3,7 +3,7 @@
 from django import template
 from django.utils.html import format_html
 
-from portal import formats
+from core.numbers import vnd
 
 register = template.Library()
 
@@ -18,7 +18,7 @@ def query_replace(context, **kwargs) -> str:
 
 
 # Whole đồng in the reader's language: "1.500.000 đ", "1,500,000 VND".
-register.filter("vnd", formats.vnd)
+register.filter("vnd", vnd)
 
 
 @register.simple_tag
