@@ -1,8 +1,9 @@
 """Working days (DESIGN §4): no Saturdays, Sundays or Vietnamese public holidays, plus the
 extra days off and make-up working days staff enter in admin."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 import holidays
 
@@ -70,3 +71,62 @@ def working_days_between(start: date, end: date) -> int:
         if is_working_day(current, days_off, working):
             count += 1
     return count
+
+
+# The office hours of a working day (agency time): 8 working hours, the unit of the internal
+# process's step durations (procedures.constants.WORKING_HOURS_PER_DAY).
+AGENCY_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+OFFICE_HOURS = ((time(8, 0), time(12, 0)), (time(13, 0), time(17, 0)))
+
+
+def _periods(day: date) -> list[tuple[datetime, datetime]]:
+    return [
+        (datetime.combine(day, start, AGENCY_TZ), datetime.combine(day, end, AGENCY_TZ))
+        for start, end in OFFICE_HOURS
+    ]
+
+
+def add_working_hours(start: datetime, hours: float) -> datetime:
+    """The moment `hours` office hours after `start` (DESIGN §10: step deadlines).
+
+    Time outside office hours, weekends, public holidays and extra days off does not count; a
+    make-up working day does. A step started after hours starts counting the next working
+    morning. One query for the calendar exceptions in the window."""
+    current = start.astimezone(AGENCY_TZ)
+    left = timedelta(hours=hours)
+    horizon = current.date() + timedelta(days=int(hours // 8) * 2 + 30)
+    days_off, working = _exceptions(current.date(), horizon)
+    day = current.date()
+    while True:
+        if day > horizon:
+            horizon = day + timedelta(days=60)
+            extra_off, extra_work = _exceptions(day, horizon)
+            days_off |= extra_off
+            working |= extra_work
+        if is_working_day(day, days_off, working):
+            for begin, end in _periods(day):
+                begin = max(begin, current)
+                if begin >= end:
+                    continue
+                if end - begin >= left:
+                    return begin + left
+                left -= end - begin
+        day += timedelta(days=1)
+
+
+def working_hours_between(start: datetime, end: datetime) -> float:
+    """The office hours between two moments (0 when `end` is not after `start`)."""
+    if end <= start:
+        return 0.0
+    first, last = start.astimezone(AGENCY_TZ), end.astimezone(AGENCY_TZ)
+    days_off, working = _exceptions(first.date(), last.date())
+    total = timedelta()
+    day = first.date()
+    while day <= last.date():
+        if is_working_day(day, days_off, working):
+            for begin, finish in _periods(day):
+                begin, finish = max(begin, first), min(finish, last)
+                if finish > begin:
+                    total += finish - begin
+        day += timedelta(days=1)
+    return total.total_seconds() / 3600

@@ -18,6 +18,28 @@ class DossierStatus(models.TextChoices):
     RETURNED = "returned", _("Result returned")
     REJECTED = "rejected", pgettext_lazy("dossier status", "Rejected")
     WITHDRAWN = "withdrawn", pgettext_lazy("dossier status", "Withdrawn")
+    # Processing stopped by the agency (dừng giải quyết), with a reason and a notice slip.
+    STOPPED = "stopped", pgettext_lazy("dossier status", "Processing stopped")
+
+
+class StepOutcome(models.TextChoices):
+    """How a step of the internal process ended against its deadline: before the deadline's
+    day (early), on that day in time (on time), or after the deadline (late)."""
+
+    EARLY = "early", pgettext_lazy("step outcome", "Early")
+    ON_TIME = "on_time", pgettext_lazy("step outcome", "On time")
+    LATE = "late", pgettext_lazy("step outcome", "Late")
+
+
+class HandOverKind(models.TextChoices):
+    """A record of the processing-control slip (Phiếu kiểm soát quá trình giải quyết hồ sơ)."""
+
+    FORWARD = "forward", pgettext_lazy("hand-over", "Handed over to the next step")
+    BACK = "back", pgettext_lazy("hand-over", "Sent back to the previous step")
+    ASSIGN = "assign", pgettext_lazy("hand-over", "Assigned to a specialist")
+    TAKE = "take", pgettext_lazy("hand-over", "Taken from the unit's pool")
+    FINISH = "finish", pgettext_lazy("hand-over", "Result handed to the applicant")
+    STOP = "stop", pgettext_lazy("hand-over", "Processing stopped")
 
 
 class Channel(models.TextChoices):
@@ -69,6 +91,10 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     # Confirmed by staff (receipt checked) or by the payment gateway (system).
     (S.AWAITING_PAYMENT, S.PROCESSING): Role.SYSTEM,
     (S.APPROVED, S.RETURNED): Role.STAFF,
+    # Stop processing (dừng giải quyết), with a reason and a notice the leader signs.
+    (S.RECEIVED, S.STOPPED): Role.STAFF,
+    (S.PROCESSING, S.STOPPED): Role.STAFF,
+    (S.SUPPLEMENT_REQUESTED, S.STOPPED): Role.STAFF,
     # A citizen may withdraw any dossier that has no result yet.
     **{
         (status, S.WITHDRAWN): Role.CITIZEN
@@ -95,7 +121,7 @@ WAITING_FOR_CITIZEN = (S.SUPPLEMENT_REQUESTED, S.AWAITING_PAYMENT)
 # The longest supplement deadline staff may give, in working days.
 SUPPLEMENT_MAX_DAYS = 60
 # No further move is possible.
-FINAL = (S.RETURNED, S.REJECTED, S.WITHDRAWN)
+FINAL = (S.RETURNED, S.REJECTED, S.WITHDRAWN, S.STOPPED)
 # The dossier has a result (counts as completed in statistics).
 COMPLETED = (S.APPROVED, S.RETURNED)
 # While waiting on the citizen the processing clock stops: never flagged overdue.
@@ -108,6 +134,7 @@ STATUS_CSS: dict[str, str] = {
     S.RETURNED: "status-done",
     S.REJECTED: "status-bad",
     S.WITHDRAWN: "status-bad",
+    S.STOPPED: "status-bad",
 }
 
 
@@ -136,6 +163,11 @@ EVENT_ACTION_LABELS: dict[str, Promise] = {
     "approve": pgettext_lazy("history action", "Approved with the result"),
     "reject": pgettext_lazy("history action", "Rejected"),
     "return_result": pgettext_lazy("history action", "Result returned"),
+    "step_forward": pgettext_lazy("history action", "Handed over to the next step"),
+    "step_back": pgettext_lazy("history action", "Sent back to the previous step"),
+    "step_assign": pgettext_lazy("history action", "Assigned within the unit"),
+    "step_take": pgettext_lazy("history action", "Taken from the unit's pool"),
+    "draft_result": pgettext_lazy("history action", "Result drafted"),
 }
 
 

@@ -8,7 +8,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from procedures.models import Agency, DossierComponent, Procedure
+from procedures.constants import StaffRole, UnitKind
+from procedures.models import Agency, DossierComponent, Procedure, ProcessStep, Unit
 
 from . import policy
 from .constants import (
@@ -18,7 +19,9 @@ from .constants import (
     CalendarDayKind,
     Channel,
     DossierStatus,
+    HandOverKind,
     ResultDelivery,
+    StepOutcome,
     event_action_label,
 )
 
@@ -162,6 +165,33 @@ class Dossier(models.Model):
     result_sha256 = models.CharField("SHA-256", max_length=64, blank=True)
     result_note = models.TextField(_("result note"), blank=True)
     rejection_reason = models.TextField(_("rejection reason"), blank=True)
+    # The step of the internal process the dossier is at (None: not received yet, finished, or
+    # an agency that has not set up its back office).
+    current_step = models.ForeignKey(
+        "DossierStep",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("current step"),
+    )
+    # The result as the specialist drafted it, until the leader approves (it then becomes the
+    # result above) or the unit head sends it back.
+    draft_file = models.FileField(
+        _("draft result"), upload_to="drafts/%Y/%m/", blank=True, max_length=255
+    )
+    draft_name = models.CharField(_("draft file name"), max_length=255, blank=True)
+    draft_sha256 = models.CharField("SHA-256", max_length=64, blank=True)
+    draft_note = models.TextField(_("draft note"), blank=True)
+    drafted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("drafted by"),
+    )
+    drafted_at = models.DateTimeField(_("drafted"), null=True, blank=True)
 
     objects = DossierQuerySet.as_manager()
 
@@ -281,6 +311,15 @@ class DossierEvent(models.Model):
     handling_unit = models.CharField(_("handling unit"), max_length=255, blank=True)
     # Whether the public lookup lists the step (its status, unit, time and public message).
     is_public = models.BooleanField(_("shown in public lookup"), default=True)
+    # The hand-over of the processing-control slip this event records, if any.
+    handover = models.ForeignKey(
+        "HandOver",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="events",
+        verbose_name=_("hand-over"),
+    )
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -355,3 +394,158 @@ class SupplementRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dossier} — {self.created_at:%Y-%m-%d}"
+
+
+class DossierStep(models.Model):
+    """One pass of a dossier through one step of its internal process (quy trình nội bộ).
+
+    What the process said when the step began is copied here (unit kind, role, duration,
+    capabilities), so editing a process never changes a dossier already on its way. A step sent
+    back is passed again as a new row. The open steps (`finished_at` empty) are the staff's work
+    queues."""
+
+    dossier = models.ForeignKey(
+        Dossier, on_delete=models.CASCADE, related_name="steps", verbose_name=_("dossier")
+    )
+    process_step = models.ForeignKey(
+        ProcessStep,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("process step"),
+    )
+    order = models.PositiveIntegerField(_("order"))
+    unit_kind = models.CharField(_("unit kind"), max_length=12, choices=UnitKind)
+    role = models.CharField(_("acting role"), max_length=16, choices=StaffRole)
+    hours = models.PositiveIntegerField(_("duration (working hours)"))
+    may_request_supplement = models.BooleanField(_("may request a supplement"), default=False)
+    may_issue_fee_notice = models.BooleanField(_("may issue a fee notice"), default=False)
+    drafts_result = models.BooleanField(_("drafts the result"), default=False)
+    approves = models.BooleanField(_("approves"), default=False)
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="dossier_steps", verbose_name=_("unit")
+    )
+    # Empty: in the unit's pool (a specialist takes it, or the unit head assigns it).
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="dossier_steps",
+        verbose_name=_("assigned to"),
+    )
+    started_at = models.DateTimeField(_("started"))
+    deadline = models.DateTimeField(_("deadline"))
+    # While the dossier waits on the applicant (supplement, fee) the step's clock stops.
+    paused_at = models.DateTimeField(_("paused"), null=True, blank=True)
+    # Set once, the day before the deadline, when the people concerned were warned.
+    warned_at = models.DateTimeField(_("lateness warning sent"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=8, choices=StepOutcome, blank=True)
+
+    class Meta:
+        ordering = ["started_at", "id"]
+        indexes = [
+            models.Index(fields=["dossier", "started_at"]),
+            # The work queues: open steps of a unit, of a person, by deadline.
+            models.Index(
+                fields=["unit", "deadline"],
+                condition=models.Q(finished_at__isnull=True),
+                name="dossierstep_open_unit",
+            ),
+            models.Index(
+                fields=["assignee", "deadline"],
+                condition=models.Q(finished_at__isnull=True),
+                name="dossierstep_open_assignee",
+            ),
+            # Statistics per unit and step over a period.
+            models.Index(fields=["unit", "finished_at"]),
+        ]
+        verbose_name = _("processing step")
+        verbose_name_plural = _("processing steps")
+
+    def __str__(self) -> str:
+        return f"{self.order}. {self.get_role_display()} — {self.unit.name}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.finished_at is None
+
+
+class HandOver(models.Model):
+    """A line of the processing-control slip: who handed the dossier to whom, when, and how the
+    step handed over ended against its deadline. Separate from the status history, which links
+    to it (`DossierEvent.handover`)."""
+
+    dossier = models.ForeignKey(
+        Dossier, on_delete=models.CASCADE, related_name="handovers", verbose_name=_("dossier")
+    )
+    kind = models.CharField(_("kind"), max_length=8, choices=HandOverKind)
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+    from_step = models.ForeignKey(
+        DossierStep,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="handovers_out",
+        verbose_name=_("from step"),
+    )
+    to_step = models.ForeignKey(
+        DossierStep,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="handovers_in",
+        verbose_name=_("to step"),
+    )
+    from_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("handed over by"),
+    )
+    from_unit = models.ForeignKey(
+        Unit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("from unit"),
+    )
+    to_unit = models.ForeignKey(
+        Unit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("to unit"),
+    )
+    to_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("received by"),
+    )
+    # The deadline of the step handed over, and how it ended against it.
+    step_deadline = models.DateTimeField(_("step deadline"), null=True, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=8, choices=StepOutcome, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["dossier", "created_at"])]
+        verbose_name = _("hand-over")
+        verbose_name_plural = _("processing-control slip")
+
+    def __str__(self) -> str:
+        return f"{self.dossier} {self.get_kind_display()} {self.created_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Hand-overs are append-only.")
+        super().save(*args, **kwargs)

@@ -37,6 +37,16 @@ class Agency(models.Model):
     bank_name = models.CharField(_("bank"), max_length=255, blank=True)
     bank_account_name = models.CharField(_("account holder"), max_length=255, blank=True)
     bank_account_number = models.CharField(_("account number"), max_length=50, blank=True)
+    # One person may draft and approve, and act in any role of the agency's process, only where
+    # this is switched off (a single-person agency); changing it is recorded in the audit log.
+    separation_of_duties = models.BooleanField(
+        _("separation of duties"),
+        default=True,
+        help_text=_(
+            "Whoever drafts a result never approves it, only a leader signs, only the desk "
+            "receives and returns. Switch off only for an agency with a single officer."
+        ),
+    )
     require_lookup_secret = models.BooleanField(
         _("require lookup secret"),
         default=False,
@@ -94,6 +104,11 @@ class Unit(models.Model):
     name = models.CharField(_("name"), max_length=255)
     name_en = models.CharField(_("name (English)"), max_length=255, blank=True)
     kind = models.CharField(_("kind"), max_length=12, choices=UnitKind)
+    # The fields (lĩnh vực) a specialist unit handles: a dossier of a procedure in one of them
+    # goes to this unit when the process names no unit.
+    fields = models.ManyToManyField(
+        "Field", blank=True, related_name="units", verbose_name=_("fields handled")
+    )
 
     TRANSLATED_FIELDS = ("name",)
 

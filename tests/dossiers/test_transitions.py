@@ -52,16 +52,21 @@ def test_the_table_has_the_moves_of_the_design():
         S.REJECTED,
     }
     # A supplement may be asked right after receipt (DESIGN §3), not only before or in processing.
+    # Processing may be stopped (dừng giải quyết) once received, also while a supplement waits.
     assert set(allowed_targets(S.RECEIVED, Role.STAFF)) == {
         S.PROCESSING,
         S.SUPPLEMENT_REQUESTED,
+        S.STOPPED,
     }
     assert set(allowed_targets(S.PROCESSING, Role.STAFF)) == {
         S.SUPPLEMENT_REQUESTED,
         S.AWAITING_PAYMENT,
         S.APPROVED,
         S.REJECTED,
+        S.STOPPED,
     }
+    assert S.STOPPED in allowed_targets(S.SUPPLEMENT_REQUESTED, Role.STAFF)
+    assert allowed_targets(S.STOPPED, Role.STAFF) == []
     # The citizen may withdraw anything without a result, nothing with one.
     for status in (S.APPROVED, S.RETURNED, S.REJECTED, S.WITHDRAWN, S.DRAFT):
         assert S.WITHDRAWN not in allowed_targets(status, Role.CITIZEN)
