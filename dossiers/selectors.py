@@ -14,8 +14,8 @@ from procedures.constants import FormFieldKind
 from procedures.i18n import localized
 from procedures.models import DossierComponent, FormField
 
-from .constants import DossierStatus
-from .models import Attachment, Dossier, DossierEvent, SupplementRequest
+from .constants import ApologyStatus, DossierStatus
+from .models import ApologyLetter, Attachment, Dossier, DossierEvent, HandOver, SupplementRequest
 
 
 def dossier_list_for_citizen(user, status: str | None = None) -> QuerySet[Dossier]:
@@ -30,6 +30,7 @@ def dossier_list_for_citizen(user, status: str | None = None) -> QuerySet[Dossie
         "created_at",
         "submitted_at",
         "due_date",
+        "appointment_date",
         "completed_at",
         "procedure",
         "procedure__id",
@@ -74,7 +75,12 @@ def dossier_detail_for_citizen(user, pk: int) -> Dossier:
                 "events",
                 queryset=DossierEvent.objects.defer("internal_note").order_by("created_at", "id"),
                 to_attr="history_events",
-            )
+            ),
+            Prefetch(
+                "apology_letters",
+                queryset=ApologyLetter.objects.filter(status=ApologyStatus.SIGNED),
+                to_attr="signed_letters",
+            ),
         )
         .get(pk=pk)
     )
@@ -234,4 +240,45 @@ def supplement_review(dossier: Dossier) -> SupplementReview | None:
             )
             for key, label in zip(request.fields, labels, strict=True)
         ],
+    )
+
+
+# --- Late and stop handling: apology letters, the stop notice, the control slip ----------------
+
+
+def apology_letters_signed(dossier: Dossier) -> list[ApologyLetter]:
+    """The signed apology letters of `dossier`, oldest first (prefetched ones if any)."""
+    return [x for x in dossier.apology_letters.all() if x.status == ApologyStatus.SIGNED]
+
+
+def apology_letter_for_pdf(user, pk: int, letter_id: int, *, signed_only: bool) -> ApologyLetter:
+    """An apology letter of a dossier `user` may see, with what its PDF prints. The applicant
+    gets only signed letters (`signed_only`); staff also drafts. Raises
+    `ApologyLetter.DoesNotExist`."""
+    letters = ApologyLetter.objects.filter(
+        dossier__in=Dossier.objects.visible_to(user), dossier_id=pk
+    )
+    if signed_only:
+        letters = letters.filter(status=ApologyStatus.SIGNED)
+    return letters.select_related(
+        "dossier", "dossier__procedure", "dossier__agency", "unit", "drafted_by", "signed_by"
+    ).get(pk=letter_id)
+
+
+def apology_letters_for_staff(dossier: Dossier) -> list[ApologyLetter]:
+    """Every apology letter of `dossier` (drafts, signed, cancelled), oldest first, for the
+    dossier's admin page."""
+    return list(
+        ApologyLetter.objects.filter(dossier=dossier).select_related(
+            "drafted_by", "signed_by", "unit"
+        )
+    )
+
+
+def dossier_handovers(dossier: Dossier) -> list[HandOver]:
+    """The lines of the processing-control slip of `dossier`, in order (one query)."""
+    return list(
+        HandOver.objects.filter(dossier=dossier)
+        .select_related("from_user", "to_user", "from_unit", "to_unit")
+        .order_by("created_at", "id")
     )

@@ -34,6 +34,7 @@ from .filters import (
 )
 from .inlines import AttachmentInline, DossierEventInline, SupplementRequestInline
 from .intake import CounterIntakeMixin
+from .letters import DossierLettersMixin
 from .steps import STEPS, DossierStepsMixin
 
 S = DossierStatus
@@ -63,7 +64,13 @@ class DossierChoiceField(forms.ModelChoiceField):
 
 
 @admin.register(Dossier)
-class DossierAdmin(MissingObject404Mixin, CounterIntakeMixin, DossierStepsMixin, admin.ModelAdmin):
+class DossierAdmin(
+    MissingObject404Mixin,
+    CounterIntakeMixin,
+    DossierStepsMixin,
+    DossierLettersMixin,
+    admin.ModelAdmin,
+):
     list_display = [
         "code_or_draft",
         "applicant_name",
@@ -304,6 +311,8 @@ class DossierAdmin(MissingObject404Mixin, CounterIntakeMixin, DossierStepsMixin,
                     "today": services.agency_today(),
                 }
             )
+            # Late and stop handling (admin/letters.py, its own include on the page).
+            context.update(self.letters_context(request, obj))
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def get_urls(self):
@@ -329,6 +338,7 @@ class DossierAdmin(MissingObject404Mixin, CounterIntakeMixin, DossierStepsMixin,
                 wrap(self.slip_view),
                 name="dossiers_dossier_slip",
             ),
+            *self.letter_urls(),
             *super().get_urls(),
         ]
 

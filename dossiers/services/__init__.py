@@ -16,6 +16,13 @@ from .drafts import (
 )
 from .events import dossier_history_add
 from .intake import applicant_account, dossier_counter_intake
+from .letters import (
+    dossier_apology_cancel,
+    dossier_apology_draft,
+    dossier_apology_sign,
+    dossier_stop,
+    new_date_problem,
+)
 from .notify import dossier_notify, dossier_urls, officer_notify
 from .processing import (
     agency_today,
@@ -58,6 +65,11 @@ from .transitions import (
 )
 
 __all__ = [
+    "dossier_apology_cancel",
+    "dossier_apology_draft",
+    "dossier_apology_sign",
+    "dossier_stop",
+    "new_date_problem",
     "applicant_account",
     "dossier_counter_intake",
     "AnswerResult",
