@@ -275,9 +275,15 @@ def _locked(dossier_id: int, *, actor, step: str, expected_step: int | None, **e
     """The dossier, locked, at the step the person saw, and the policy's answer under the lock."""
     dossier = (
         Dossier.objects.select_for_update(of=("self",))
-        .select_related("procedure", "agency", "current_step", "current_step__unit")
+        .select_related("procedure", "agency")
         .get(pk=dossier_id)
     )
+    if dossier.current_step_id is not None:
+        # Read after the lock is held: a step joined into the locking query could be the
+        # version from before a concurrent hand-over committed.
+        dossier.current_step = DossierStep.objects.select_related("unit").get(
+            pk=dossier.current_step_id
+        )
     if dossier.current_step_id is None:
         raise TransitionRefused(_("This dossier is at no step of an internal process."))
     if expected_step is not None and dossier.current_step_id != expected_step:
