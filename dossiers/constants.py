@@ -186,6 +186,7 @@ EVENT_ACTION_LABELS: dict[str, Promise] = {
     "apology_sign": pgettext_lazy("history action", "Apology letter signed: new date"),
     "apology_cancel": pgettext_lazy("history action", "Apology letter cancelled"),
     "stop": pgettext_lazy("history action", "Processing stopped"),
+    "step_stop": pgettext_lazy("history action", "Step ended: processing stopped"),
 }
 
 

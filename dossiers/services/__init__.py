@@ -63,6 +63,14 @@ from .transitions import (
     available_targets,
     dossier_transition,
 )
+from .workflow import (
+    dossier_result_draft,
+    dossier_step_assign,
+    dossier_step_back,
+    dossier_step_forward,
+    dossier_step_take,
+    step_outcome,
+)
 
 __all__ = [
     "dossier_apology_cancel",
@@ -70,6 +78,12 @@ __all__ = [
     "dossier_apology_sign",
     "dossier_stop",
     "new_date_problem",
+    "dossier_result_draft",
+    "dossier_step_assign",
+    "dossier_step_back",
+    "dossier_step_forward",
+    "dossier_step_take",
+    "step_outcome",
     "applicant_account",
     "dossier_counter_intake",
     "AnswerResult",

@@ -24,11 +24,10 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from .. import policy
-from ..calendar import AGENCY_TZ, is_working_day
+from ..calendar import is_working_day
 from ..constants import APOLOGY_STATUSES, ApologyStatus, DossierStatus, HandOverKind, Role
-from ..constants import StepOutcome as Outcome
 from ..history import Msg
-from ..models import ApologyLetter, Dossier, DossierEvent, DossierStep, HandOver
+from ..models import ApologyLetter, Dossier, DossierEvent
 from .notify import dossier_notify
 from .processing import agency_today
 from .steps import audited
@@ -39,6 +38,7 @@ from .transitions import (
     TransitionResult,
     dossier_transition,
 )
+from .workflow import process_close
 
 S = DossierStatus
 REASON_MAX = 2000
@@ -270,45 +270,6 @@ def dossier_apology_cancel(
     return letter
 
 
-def step_outcome(step: DossierStep, finished_at) -> str:
-    """How a step ending at `finished_at` stands against its deadline: late after it, early on a
-    day before the deadline's day (agency time), else on time. A paused step's clock stopped
-    when it paused."""
-    at = step.paused_at or finished_at
-    if at > step.deadline:
-        return Outcome.LATE
-    if (
-        timezone.localtime(at, AGENCY_TZ).date()
-        < timezone.localtime(step.deadline, AGENCY_TZ).date()
-    ):
-        return Outcome.EARLY
-    return Outcome.ON_TIME
-
-
-def _close_current_step(dossier: Dossier, *, actor, reason: str, now) -> HandOver:
-    """End the dossier's current step (if any) with a STOP hand-over of the control slip."""
-    step = dossier.current_step
-    outcome = ""
-    if step is not None:
-        step = DossierStep.objects.select_for_update().get(pk=step.pk)
-        if step.finished_at is None:
-            step.outcome = outcome = step_outcome(step, now)
-            step.finished_at = now
-            step.save(update_fields=["outcome", "finished_at"])
-    dossier.current_step = None
-    return HandOver.objects.create(
-        dossier=dossier,
-        kind=HandOverKind.STOP,
-        created_at=now,
-        from_step=step,
-        from_user=actor,
-        from_unit=step.unit if step is not None else None,
-        step_deadline=step.deadline if step is not None else None,
-        outcome=outcome,
-        reason=reason,
-    )
-
-
 @audited("stop")
 def dossier_stop(
     *, dossier_id: int, actor, reason: str, expected_status: str | None = None, request=None
@@ -328,17 +289,14 @@ def dossier_stop(
     """
     reason = _reason(reason, _("Give the reason for stopping: the applicant will read it."))
     with transaction.atomic():
-        stopped: dict = {}
 
         def stop(dossier: Dossier) -> None:
             _ensure(policy.stop_refusal(actor, dossier))
-            now = timezone.now()
             dossier.stop_reason = reason
             dossier.stopped_by = actor
-            dossier.completed_at = now
-            stopped["handover"] = _close_current_step(dossier, actor=actor, reason=reason, now=now)
+            dossier.completed_at = timezone.now()
             dossier.apology_letters.filter(status=ApologyStatus.DRAFT).update(
-                status=ApologyStatus.CANCELLED, cancelled_at=now
+                status=ApologyStatus.CANCELLED, cancelled_at=dossier.completed_at
             )
 
         result = dossier_transition(
@@ -353,13 +311,20 @@ def dossier_stop(
             apply=stop,
             ask_policy=True,
         )
-        # The event of the move records the hand-over it made (set in the same transaction).
-        DossierEvent.objects.filter(pk=result.event.pk).update(handover=stopped["handover"])
-        dossier_notify(
-            dossier=result.dossier,
-            template="dossier_stopped",
-            context=letter_urls(result.dossier),
+        dossier = result.dossier
+        # The open step ends with a STOP line on the processing-control slip (its own history
+        # entry links to it); the stop's event links to it too.
+        process_close(
+            dossier,
+            actor=actor,
+            now=dossier.completed_at or timezone.now(),
+            kind=HandOverKind.STOP,
+            reason=reason,
         )
+        handover = dossier.handovers.filter(kind=HandOverKind.STOP).order_by("-id").first()
+        if handover is not None:
+            DossierEvent.objects.filter(pk=result.event.pk).update(handover=handover)
+        dossier_notify(dossier=dossier, template="dossier_stopped", context=letter_urls(dossier))
     return result
 
 
@@ -369,5 +334,4 @@ __all__ = [
     "dossier_apology_sign",
     "dossier_stop",
     "new_date_problem",
-    "step_outcome",
 ]

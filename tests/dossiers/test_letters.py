@@ -18,12 +18,14 @@ from dossiers import letters, services
 from dossiers.calendar import add_working_days, is_working_day
 from dossiers.constants import ApologyStatus, HandOverKind, StepOutcome
 from dossiers.constants import DossierStatus as S
-from dossiers.models import ApologyLetter, Dossier, DossierEvent, HandOver
+from dossiers.letters import OUTCOME_VI
+from dossiers.models import ApologyLetter, Dossier, DossierEvent, DossierStep, HandOver
 from procedures.constants import StaffRole, UnitKind
 from tracking.statistics import Period, statistics_compute
 
 from .factories import (
     AgencyFactory,
+    BackOffice,
     DossierFactory,
     DossierStepFactory,
     HandOverFactory,
@@ -31,6 +33,7 @@ from .factories import (
     UnitFactory,
     UserFactory,
     unit_member,
+    upload,
 )
 from .test_slip_layout import pdf_pages
 
@@ -602,3 +605,81 @@ def test_a_stopped_dossier_s_control_slip_ends_with_the_stop(office):
     services.dossier_stop(dossier_id=dossier.pk, actor=office.leader, reason=STOP_REASON)
     text = one_page_text(letters.control_slip_pdf(dossier))
     assert "Dừng giải quyết" in text and "Phòng Cấp phép" in text and "Trước hạn" in text
+
+
+# --- Through the lead's internal process (services.workflow) -----------------------------------
+
+
+def _through_the_office(back_office) -> Dossier:
+    """A dossier received by the desk and assigned to a specialist of the back office."""
+    dossier = DossierFactory(
+        procedure=back_office.procedure,
+        status=S.SUBMITTED,
+        submitted_at=timezone.now(),
+        applicant=UserFactory(full_name="Lê Văn Cường"),
+    )
+    services.dossier_receive(dossier_id=dossier.pk, actor=back_office.desk1)
+    services.dossier_step_assign(
+        dossier_id=dossier.pk, actor=back_office.head, assignee=back_office.specialist1
+    )
+    services.dossier_start_processing(dossier_id=dossier.pk, actor=back_office.specialist1)
+    return Dossier.objects.get(pk=dossier.pk)
+
+
+def test_a_whole_way_through_the_office_on_the_control_slip(staff_settings):
+    back_office = BackOffice(ProcedureFactory(processing_days=5))
+    dossier = _through_the_office(back_office)
+    services.dossier_result_draft(
+        dossier_id=dossier.pk, actor=back_office.specialist1, draft_file=upload("ket-qua.pdf")
+    )
+    services.dossier_step_back(
+        dossier_id=dossier.pk, actor=back_office.head, reason="Sửa số giấy phép."
+    )
+    services.dossier_result_draft(
+        dossier_id=dossier.pk, actor=back_office.specialist1, draft_file=upload("ket-qua-2.pdf")
+    )
+    services.dossier_step_forward(dossier_id=dossier.pk, actor=back_office.head)
+    services.dossier_approve(dossier_id=dossier.pk, actor=back_office.leader1, result_file=None)
+    services.dossier_return_result(dossier_id=dossier.pk, actor=back_office.desk2)
+    dossier.refresh_from_db()
+    lines = HandOver.objects.filter(dossier=dossier)
+
+    text = one_page_text(letters.control_slip_pdf(dossier))
+
+    assert lines.count() == 8
+    outcomes = [OUTCOME_VI[o] for o in lines.exclude(outcome="").values_list("outcome", flat=True)]
+    assert len(outcomes) == 7  # every line that ends a step (not the assignment)
+    assert sum(text.count(word) for word in ("Trước hạn", "Đúng hạn", "Quá hạn")) == 7
+    for word in set(outcomes):
+        assert text.count(word) == outcomes.count(word)
+    for number in range(1, 9):
+        assert f" {number} " in f" {text} "
+    assert "Trả lại bước trước: Sửa số giấy phép." in text and "Trả kết quả" in text
+    for person in ("Cán bộ Một Cửa", "Trưởng phòng Bưu chính", "Chuyên viên Một", "Lãnh đạo Một"):
+        assert person in text
+
+
+def test_the_specialist_drafts_the_leader_signs_then_another_leader_stops(staff_settings):
+    back_office = BackOffice(ProcedureFactory(processing_days=5))
+    dossier = _through_the_office(back_office)
+    with pytest.raises(services.StepForbidden):
+        draft(dossier, back_office.outsider)  # the other specialist unit
+    letter = draft(dossier, back_office.specialist1)
+    assert letter.unit == back_office.unit
+    with pytest.raises(services.StepForbidden):
+        services.dossier_apology_sign(
+            dossier_id=dossier.pk, actor=back_office.head, letter_id=letter.pk
+        )
+    services.dossier_apology_sign(
+        dossier_id=dossier.pk, actor=back_office.leader1, letter_id=letter.pk
+    )
+    services.dossier_stop(dossier_id=dossier.pk, actor=back_office.leader2, reason=STOP_REASON)
+
+    dossier.refresh_from_db()
+    assert dossier.status == S.STOPPED and dossier.current_step is None
+    assert dossier.appointment_date == letter.new_date
+    stop = HandOver.objects.filter(dossier=dossier).last()
+    assert stop.kind == HandOverKind.STOP and stop.from_unit == back_office.unit
+    assert DossierStep.objects.filter(dossier=dossier, finished_at=None).count() == 0
+    text = one_page_text(letters.control_slip_pdf(dossier))
+    assert "Dừng giải quyết" in text and "hẹn lại" in text
