@@ -143,6 +143,13 @@ for template, with_code, without_code in (
         message(f"{template}.no_code", without_code, visibility=APPLICANT)
 message("dossier_submitted", _("Dossier sent: %(procedure)s"), procedure="procedure")
 message(
+    "dossier_apology_to_sign",
+    _("Apology letter to sign: dossier %(code)s, new date %(date)s"),
+    visibility=APPLICANT,
+    code="text",
+    date="date",
+)
+message(
     "dossier_apology",
     _("Apology: the result of your dossier %(code)s is now expected on %(date)s"),
     visibility=APPLICANT,

@@ -10,7 +10,8 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import formats, translation
 from django.utils.translation import gettext_lazy as _
 
-from procedures.constants import FormFieldKind
+from accounts.models import User
+from procedures.constants import FormFieldKind, StaffRole
 from procedures.i18n import localized
 from procedures.models import DossierComponent, FormField
 
@@ -244,6 +245,15 @@ def supplement_review(dossier: Dossier) -> SupplementReview | None:
 
 
 # --- Late and stop handling: apology letters, the stop notice, the control slip ----------------
+
+
+def agency_leaders(agency_id: int) -> QuerySet[User]:
+    """The active leaders of an agency (who sign its apology letters and stop notices)."""
+    return User.objects.filter(
+        is_active=True,
+        unit_memberships__unit__agency_id=agency_id,
+        unit_memberships__role=StaffRole.LEADER,
+    ).distinct()
 
 
 def apology_letters_signed(dossier: Dossier) -> list[ApologyLetter]:

@@ -28,7 +28,8 @@ from ..calendar import is_working_day
 from ..constants import APOLOGY_STATUSES, ApologyStatus, DossierStatus, HandOverKind, Role
 from ..history import Msg
 from ..models import ApologyLetter, Dossier, DossierEvent
-from .notify import dossier_notify
+from ..selectors import agency_leaders
+from .notify import dossier_notify, officer_notify
 from .processing import agency_today
 from .steps import audited
 from .transitions import (
@@ -143,7 +144,8 @@ def dossier_apology_draft(
     The drafter is a specialist or the unit head of the unit at the dossier's current step
     (`policy.apology_draft_refusal`). `new_date` must be a working day after today and after
     the date promised now (`new_date_problem`). Side effects: the letter, awaiting a leader's
-    signature; a history entry for staff (the applicant hears nothing before the signature).
+    signature; the agency's leaders notified (email and notification) after commit; a history
+    entry for staff (the applicant hears nothing before the signature).
     Raises `DossierError` (no reason, a bad date, a letter already awaiting its signature),
     `TransitionRefused` (the dossier is not being processed, or changed meanwhile) or
     `StepForbidden`.
@@ -170,6 +172,15 @@ def dossier_apology_draft(
             unit=step.unit if step is not None else None,
             drafted_by=actor,
         )
+        # The leaders are told there is a letter to sign (notification and email, each in their
+        # own language); the drafter, should they be one, is not.
+        for leader in agency_leaders(dossier.agency_id).exclude(pk=actor.pk):
+            officer_notify(
+                officer=leader,
+                dossier=dossier,
+                template="dossier_apology_to_sign",
+                context={"letter": letter},
+            )
         _history(
             dossier,
             actor=actor,

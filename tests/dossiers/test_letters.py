@@ -157,6 +157,25 @@ def test_apology_drafted_signed_then_the_applicant_is_told(
     assert audits("apology_draft", True) == 1 and audits("apology_sign", True) == 1
 
 
+def test_the_leaders_are_told_a_letter_awaits_their_signature(
+    office, mailoutbox, django_capture_on_commit_callbacks
+):
+    second = unit_member(office.leadership, StaffRole.LEADER, language="vi")
+    dossier = processing(office)
+    with django_capture_on_commit_callbacks(execute=True):
+        letter = draft(dossier, office.specialist)
+    by_address = {email.to[0]: email for email in mailoutbox}
+    assert set(by_address) == {office.leader.email, second.email}
+    assert "Apology letter to sign" in by_address[office.leader.email].subject
+    assert "Phiếu xin lỗi cần ký" in by_address[second.email].subject
+    body = by_address[office.leader.email].body
+    assert "Phòng Cấp phép proposes" in body and REASON in body
+    assert reverse("admin:dossiers_dossier_change", args=[dossier.pk]) in body
+    assert Notification.objects.filter(user=second, message="dossier_apology_to_sign").exists()
+    assert not Notification.objects.filter(user=dossier.applicant).exists()
+    assert letter.status == ApologyStatus.DRAFT
+
+
 def test_the_email_follows_the_applicant_s_language(
     office, mailoutbox, django_capture_on_commit_callbacks
 ):
