@@ -6,6 +6,7 @@ the stop notice, the processing-control slip), checked with `pdftotext` and `pdf
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
+from django.conf import settings
 from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
@@ -407,6 +408,12 @@ def test_the_stop_is_public_the_reason_is_not_and_the_applicant_reads_both(clien
         cache.clear()
         html = anonymous.get(url, {"code": dossier.code, "secret": "K7M2QX"}).content.decode()
         assert "Processing stopped" in html and STOP_REASON not in html, url
+    anonymous.cookies[settings.LANGUAGE_COOKIE_NAME] = "vi"
+    cache.clear()
+    history = anonymous.get(
+        reverse("tracking:history"), {"code": dossier.code, "secret": "K7M2QX"}
+    ).content.decode()
+    assert "Hồ sơ đã bị dừng giải quyết." in history and STOP_REASON not in history
     client.force_login(dossier.applicant)
     page = client.get(reverse("dossiers:detail", args=[dossier.pk])).content.decode()
     assert STOP_REASON in page
