@@ -86,11 +86,9 @@ def _open_for_apology(dossier: Dossier) -> None:
         )
 
 
-def new_date_problem(dossier: Dossier, new_date: date | None, today: date | None = None) -> str:
+def new_date_problem(dossier: Dossier, new_date: date, today: date | None = None) -> str:
     """Why `new_date` cannot be the dossier's new appointment, or "" when it can: a working day
     after today and after the date promised now (the due date, or the last signed letter's)."""
-    if new_date is None:
-        return _("Give the new date for the result.")
     today = today or agency_today()
     if new_date <= today:
         return _("The new date must be after today.")
@@ -151,6 +149,8 @@ def dossier_apology_draft(
     `StepForbidden`.
     """
     reason = _reason(reason, _("Give the reason for the delay: the applicant will read it."))
+    if new_date is None:
+        raise DossierError(_("Give the new date for the result."))
     with transaction.atomic():
         dossier = _locked(dossier_id, expected_status)
         _open_for_apology(dossier)
@@ -162,7 +162,6 @@ def dossier_apology_draft(
         problem = new_date_problem(dossier, new_date)
         if problem:
             raise DossierError(problem)
-        assert new_date is not None  # noqa: S101 (checked just above, for the type checker)
         step = dossier.current_step
         letter = ApologyLetter.objects.create(
             dossier=dossier,

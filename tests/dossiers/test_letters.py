@@ -276,6 +276,40 @@ def test_the_new_date_must_be_a_working_day_after_today_and_the_date_promised(of
     assert audits("apology_draft", False) == 5
 
 
+def test_a_stale_screen_is_refused(office):
+    dossier = processing(office)
+    with pytest.raises(services.TransitionRefused, match="someone else acted"):
+        draft(dossier, office.specialist, expected_status=S.RECEIVED)
+    letter = draft(dossier, office.specialist, expected_status=S.PROCESSING)
+    with pytest.raises(services.TransitionRefused, match="someone else acted"):
+        services.dossier_apology_sign(
+            dossier_id=dossier.pk,
+            actor=office.leader,
+            letter_id=letter.pk,
+            expected_status=S.RECEIVED,
+        )
+    with pytest.raises(services.TransitionRefused, match="someone else acted"):
+        services.dossier_stop(
+            dossier_id=dossier.pk,
+            actor=office.leader,
+            reason=STOP_REASON,
+            expected_status=S.RECEIVED,
+        )
+    dossier.refresh_from_db()
+    assert dossier.appointment_date is None and dossier.status == S.PROCESSING
+
+
+def test_a_draft_needs_a_reason_and_a_date(office):
+    dossier = processing(office)
+    with pytest.raises(services.DossierError, match="reason"):
+        draft(dossier, office.specialist, reason=" ")
+    with pytest.raises(services.DossierError, match="new date"):
+        services.dossier_apology_draft(
+            dossier_id=dossier.pk, actor=office.specialist, reason=REASON, new_date=None
+        )
+    assert not ApologyLetter.objects.exists()
+
+
 def test_someone_outside_the_handling_unit_may_not_draft(office):
     dossier = processing(office)
     for outsider in (office.outsider, office.desk_officer, office.leader):
