@@ -743,3 +743,38 @@ def test_the_specialist_drafts_the_leader_signs_then_another_leader_stops(staff_
     assert DossierStep.objects.filter(dossier=dossier, finished_at=None).count() == 0
     text = one_page_text(letters.control_slip_pdf(dossier))
     assert "Dừng giải quyết" in text and "hẹn lại" in text
+
+
+def test_no_reason_reaches_the_public_pages_in_either_language(office):
+    """The reasons people type may name someone (an ID number, a phone number): the applicant
+    and staff read them, the public lookup and history never do."""
+    from tests.tracking.test_history_privacy import ID_NUMBER, PHONE, free_text
+
+    dossier = processing(office)
+    letter = draft(dossier, office.specialist, reason=free_text("Lý do chậm"))
+    services.dossier_apology_sign(dossier_id=dossier.pk, actor=office.leader, letter_id=letter.pk)
+    services.dossier_stop(
+        dossier_id=dossier.pk, actor=office.leader, reason=free_text("Lý do dừng")
+    )
+    anonymous = Client()
+    for language in ("vi", "en"):
+        anonymous.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+        for url in (reverse("tracking:lookup"), reverse("tracking:history")):
+            cache.clear()
+            html = anonymous.get(url, {"code": dossier.code, "secret": "K7M2QX"}).content.decode()
+            assert dossier.code in html
+            assert ID_NUMBER not in html and PHONE not in html, (url, language)
+
+
+def test_a_superuser_sees_the_letters_and_may_act(client, office):
+    from .factories import StaffFactory
+
+    dossier = processing(office)
+    letter = draft(dossier, office.specialist)
+    client.force_login(StaffFactory(is_superuser=True))
+    page = client.get(_change(dossier)).content.decode()
+    assert "Late and stop handling" in page and REASON in page
+    assert reverse("admin:dossiers_dossier_apology_sign", args=[dossier.pk, letter.pk]) in page
+    assert reverse("admin:dossiers_dossier_apology_pdf", args=[dossier.pk, letter.pk]) in page
+    pdf = client.get(reverse("admin:dossiers_dossier_apology_pdf", args=[dossier.pk, letter.pk]))
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
