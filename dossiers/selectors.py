@@ -286,6 +286,21 @@ def apology_letters_for_staff(dossier: Dossier) -> list[ApologyLetter]:
     )
 
 
+def apology_letters_to_sign(user) -> QuerySet[ApologyLetter]:
+    """The letters awaiting a signature in the agency where `user` leads, oldest first, for a
+    leader's "To sign" queue (the services still ask the policy when one is signed)."""
+    return (
+        ApologyLetter.objects.filter(
+            status=ApologyStatus.DRAFT,
+            dossier__agency__units__memberships__user=user,
+            dossier__agency__units__memberships__role=StaffRole.LEADER,
+        )
+        .select_related("dossier", "unit", "drafted_by")
+        .distinct()
+        .order_by("drafted_at", "id")
+    )
+
+
 def dossier_handovers(dossier: Dossier) -> list[HandOver]:
     """The lines of the processing-control slip of `dossier`, in order (one query)."""
     return list(

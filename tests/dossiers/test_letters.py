@@ -50,10 +50,12 @@ def next_working_day(day, n: int = 1):
 
 @pytest.fixture
 def office(staff_settings):
+    return build_office()
+
+
+def build_office(code: str = "CVT"):
     """An agency's back office: the desk, two specialist units and the leadership, with people."""
-    agency = AgencyFactory(
-        code="CVT", name="Cục Viễn thông", name_en="Telecommunications Authority"
-    )
+    agency = AgencyFactory(code=code, name="Cục Viễn thông", name_en="Telecommunications Authority")
     desk = UnitFactory(agency=agency, kind=UnitKind.DESK, name="Bộ phận một cửa")
     unit = UnitFactory(agency=agency, kind=UnitKind.SPECIALIST, name="Phòng Cấp phép")
     other = UnitFactory(agency=agency, kind=UnitKind.SPECIALIST, name="Phòng Tần số")
@@ -72,7 +74,7 @@ def office(staff_settings):
     )
 
 
-def processing(office, *, due=None, language="vi"):
+def processing(office, *, due=None, language="vi", code="CVT-261201-0001"):
     """A dossier being processed at the specialist unit's step, assigned to the specialist."""
     today = services.agency_today()
     citizen = UserFactory(full_name="Lê Văn Cường", language=language)
@@ -80,7 +82,7 @@ def processing(office, *, due=None, language="vi"):
         procedure=ProcedureFactory(agency=office.agency, processing_days=5),
         applicant=citizen,
         status=S.PROCESSING,
-        code="CVT-261201-0001",
+        code=code,
         lookup_secret="K7M2QX",
         received_at=timezone.now() - timedelta(days=7),
         due_date=due or next_working_day(today),
@@ -175,6 +177,20 @@ def test_the_leaders_are_told_a_letter_awaits_their_signature(
     assert Notification.objects.filter(user=second, message="dossier_apology_to_sign").exists()
     assert not Notification.objects.filter(user=dossier.applicant).exists()
     assert letter.status == ApologyStatus.DRAFT
+
+
+def test_a_leader_s_letters_to_sign(office):
+    from dossiers.selectors import apology_letters_to_sign
+
+    first, second = processing(office), processing(office, code="CVT-261201-0002")
+    signed = draft(first, office.specialist)
+    services.dossier_apology_sign(dossier_id=first.pk, actor=office.leader, letter_id=signed.pk)
+    waiting = draft(second, office.specialist)
+    other = build_office(code="CVX")  # another agency's letter awaits its own leaders
+    draft(processing(other, code="CVX-261201-0001"), other.specialist)
+
+    assert list(apology_letters_to_sign(office.leader)) == [waiting]
+    assert list(apology_letters_to_sign(office.specialist)) == []
 
 
 def test_the_email_follows_the_applicant_s_language(

@@ -9,9 +9,14 @@ import pytest
 
 from dossiers import services
 
-from .test_letters import REASON, STOP_REASON, draft, office, processing  # noqa: F401
+from .test_letters import REASON, STOP_REASON, build_office, draft, processing
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def office(staff_settings):
+    return build_office()
 
 
 def _signed_in(page, live_server, user, language: str) -> None:
@@ -37,7 +42,7 @@ def test_the_letters_read_well_and_pass_axe(
     axe_check,
     screenshot,
     office,
-    language,  # noqa: F811
+    language,
 ):
     dossier = processing(office, language=language)
     letter = draft(dossier, office.specialist)
