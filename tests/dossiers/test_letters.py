@@ -240,8 +240,15 @@ def test_the_applicant_downloads_only_signed_letters_of_their_own_dossiers(clien
 def test_the_public_lookup_shows_the_new_date_never_the_reason(office):
     dossier = processing(office)
     letter = draft(dossier, office.specialist)
-    services.dossier_apology_sign(dossier_id=dossier.pk, actor=office.leader, letter_id=letter.pk)
     anonymous = Client()
+    new = letter.new_date.strftime("%d/%m/%Y")
+    # The page kept before the signature is not served after it.
+    assert (
+        new
+        not in anonymous.get(reverse("tracking:lookup"), {"code": dossier.code}).content.decode()
+    )
+    services.dossier_apology_sign(dossier_id=dossier.pk, actor=office.leader, letter_id=letter.pk)
+    assert new in anonymous.get(reverse("tracking:lookup"), {"code": dossier.code}).content.decode()
     for url in (reverse("tracking:lookup"), reverse("tracking:history")):
         cache.clear()
         html = anonymous.get(url, {"code": dossier.code, "secret": "K7M2QX"}).content.decode()
