@@ -129,9 +129,7 @@ def _sign_with(
         ),
         new_field_spec=fields.SigFieldSpec(field_name, on_page=page, box=box),
     )
-    out = pdf_signer.sign_pdf(
-        writer, appearance_text_params={"url": qr_url} if qr_url else None
-    )
+    out = pdf_signer.sign_pdf(writer, appearance_text_params={"url": qr_url} if qr_url else None)
     return out.getvalue()
 
 
