@@ -103,7 +103,7 @@ tls-cert:
 # `--ignore-vuln ID` to PIP_AUDIT_IGNORE with a comment saying why.
 PIP_AUDIT_IGNORE ?=
 security: install
-	$(VENV)/bin/bandit -q -r core accounts procedures dossiers payments payments_sandbox tracking portal -c pyproject.toml
+	$(VENV)/bin/bandit -q -r core accounts signing procedures dossiers payments payments_sandbox tracking portal -c pyproject.toml
 	@out=$$($(VENV)/bin/pip-audit --strict --disable-pip --no-deps --progress-spinner off \
 	  --timeout 10 -r requirements.lock $(PIP_AUDIT_IGNORE) 2>&1); rc=$$?; \
 	echo "$$out" | grep -v -e "users are encouraged" -e "pip-compile"; \

@@ -101,17 +101,17 @@ def stamp_style(*, signer_name: str, signer_title: str, with_qr: bool):
         if font
         else TextBoxStyle(font_size=FONT_SIZE)
     )
-    options = {
-        "stamp_text": "\n".join(lines),
-        "text_box_style": text_box,
-        "timestamp_format": "%d/%m/%Y %H:%M:%S %z",
-        "border_width": 1,
-        "background": None,
-    }
-    return QRStampStyle(**options) if with_qr else TextStampStyle(**options)
+    style = QRStampStyle if with_qr else TextStampStyle
+    return style(
+        stamp_text="\n".join(lines),
+        text_box_style=text_box,
+        timestamp_format="%d/%m/%Y %H:%M:%S %z",
+        border_width=1,
+        background=None,
+    )
 
 
-def last_page_box(writer) -> tuple[int, tuple[float, float, float, float]]:
+def last_page_box(writer) -> tuple[int, tuple[int, int, int, int]]:
     """The last page's index and the signature box at its bottom right corner."""
     pages = writer.root["/Pages"]
     count = int(pages["/Count"])
@@ -123,4 +123,4 @@ def last_page_box(writer) -> tuple[int, tuple[float, float, float, float]]:
         box = [0.0, 0.0, *A4]
     width, height = SIZE
     right, bottom = box[2] - MARGIN, box[1] + MARGIN
-    return count - 1, (right - width, bottom, right, bottom + height)
+    return count - 1, (round(right - width), round(bottom), round(right), round(bottom + height))

@@ -24,8 +24,9 @@ def loaded_key_signer(path: str, password: str):
     keeps the parsed key and hands the same operations to `cryptography`.
     """
     from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric.ec import ECDSA
+    from cryptography.hazmat.primitives.asymmetric.ec import ECDSA, EllipticCurvePrivateKey
     from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
     from pyhanko.sign import signers
     from pyhanko.sign.general import get_pyca_cryptography_hash
 
@@ -41,10 +42,11 @@ def loaded_key_signer(path: str, password: str):
         async def async_sign_raw(self, data: bytes, digest_algorithm: str, dry_run=False):
             mechanism = self.get_signature_mechanism_for_digest(digest_algorithm).signature_algo
             algorithm = get_pyca_cryptography_hash(digest_algorithm)
-            if mechanism == "rsassa_pkcs1v15":
-                return self.private_key.sign(data, PKCS1v15(), algorithm)  # type: ignore[union-attr,call-arg]
-            if mechanism == "ecdsa":
-                return self.private_key.sign(data, ECDSA(algorithm))  # type: ignore[union-attr,call-arg]
+            key = self.private_key
+            if mechanism == "rsassa_pkcs1v15" and isinstance(key, RSAPrivateKey):
+                return key.sign(data, PKCS1v15(), algorithm)
+            if mechanism == "ecdsa" and isinstance(key, EllipticCurvePrivateKey):
+                return key.sign(data, ECDSA(algorithm))
             return self.sign_raw(data, digest_algorithm)  # other mechanisms: pyHanko's own path
 
     return LoadedKeySigner(
