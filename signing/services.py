@@ -151,12 +151,14 @@ def document_sign(
     chain's revocation data can be embedded, B-T when it cannot (logged), B-B without a TSA.
     `provider` defaults to the configured one.
     Raises `SigningUnavailable` when signing is off or the key cannot be reached; a TSA that
-    does not answer raises too (a B-T document is never silently downgraded to B-B).
+    does not answer raises too (a B-T document is never silently downgraded to B-B), and so
+    does a signing certificate found revoked or expired while collecting revocation data.
     """
     provider = provider or signer_provider()
     if provider is None:
         raise SigningUnavailable("signing is off (SIGNING_PROVIDER=none)")
     from pyhanko.sign.timestamps import TimestampRequestError
+    from pyhanko_certvalidator.errors import ExpiredError, NotYetValidError, RevokedError
 
     def sign(signer, *, long_term: bool) -> bytes:
         try:
@@ -180,6 +182,14 @@ def document_sign(
             except SigningUnavailable:
                 raise
             except Exception as exc:  # pyHanko's validation and fetch errors have many types
+                cause: BaseException | None = exc
+                while cause is not None:  # pyHanko wraps the validator's verdict
+                    if isinstance(cause, (RevokedError, ExpiredError, NotYetValidError)):
+                        # The agency's own certificate may not sign any more: refuse.
+                        raise SigningUnavailable(
+                            f"the signing certificate is not valid: {cause}"
+                        ) from exc
+                    cause = cause.__cause__ or cause.__context__
                 logger.warning("B-LT not possible (%s); signing at level B-T", exc)
         return sign(signer, long_term=False)
 

@@ -80,3 +80,15 @@ def test_registry_reads_the_setting(settings):
         assert isinstance(signer_provider(), cls)
     settings.SIGNING_PROVIDER = "signing.providers.pkcs11.PKCS11Provider"
     assert isinstance(signer_provider(), PKCS11Provider)
+
+
+def test_system_checks_name_what_a_provider_misses(settings, tmp_path):
+    from signing.checks import signing_settings_check
+
+    settings.SIGNING_PROVIDER = "none"
+    assert signing_settings_check(None) == []
+    settings.SIGNING_PROVIDER = "pkcs12"
+    settings.SIGNING_PKCS12_PATH = str(tmp_path / "missing.p12")
+    assert [c.id for c in signing_settings_check(None)] == ["signing.W001"]
+    settings.SIGNING_PROVIDER = "nowhere.Provider"
+    assert [c.id for c in signing_settings_check(None)] == ["signing.E001"]

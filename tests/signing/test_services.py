@@ -72,3 +72,12 @@ def test_with_signing_off_documents_are_recorded_unsigned(settings):
     assert not document.signed
     assert signatures(data) == []
     assert IssuedDocument.objects.get(sha256=hashlib.sha256(data).hexdigest()) == document
+
+
+@pytest.mark.parametrize("label", ["revoked", "expired"])
+def test_a_revoked_or_expired_agency_certificate_does_not_sign(agency_signing, settings, label):
+    from signing.providers.base import SigningUnavailable
+
+    settings.SIGNING_PKCS12_PATH = str(agency_signing.pkcs12_for(label))
+    with pytest.raises(SigningUnavailable, match="not valid"):
+        document_sign(pdf=simple_pdf(), reason="r", signer_name="", signer_title="", location="")
