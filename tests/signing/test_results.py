@@ -136,3 +136,21 @@ def test_with_signing_off_the_result_is_kept_as_uploaded_and_recorded(settings, 
     assert dossier.result_file.read() == pdf
     document = IssuedDocument.objects.get(sha256=hashlib.sha256(pdf).hexdigest())
     assert not document.signed and document.kind == DocumentKind.RESULT
+
+
+def test_a_damaged_pdf_result_is_refused_with_a_message(agency_signing, leader_dossier):
+    dossier, leader = leader_dossier
+    with pytest.raises(UploadRejected, match="cannot be signed"):
+        _approve(dossier, leader, "ket-qua.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\n%%EOF\n")
+    assert Dossier.objects.get(pk=dossier.pk).status == S.PROCESSING
+    assert not IssuedDocument.objects.exists()
+
+
+def test_when_the_tsa_is_down_the_approval_is_not_made(agency_signing, leader_dossier, settings):
+    from dossiers.services import DossierError
+
+    settings.SIGNING_TSA_URL = "http://127.0.0.1:9/tsa"
+    dossier, leader = leader_dossier
+    with pytest.raises(DossierError, match="could not be signed"):
+        _approve(dossier, leader, "ket-qua.pdf", simple_pdf())
+    assert Dossier.objects.get(pk=dossier.pk).status == S.PROCESSING
