@@ -154,3 +154,31 @@ def test_when_the_tsa_is_down_the_approval_is_not_made(agency_signing, leader_do
     with pytest.raises(DossierError, match="could not be signed"):
         _approve(dossier, leader, "ket-qua.pdf", simple_pdf())
     assert Dossier.objects.get(pk=dossier.pk).status == S.PROCESSING
+
+
+def test_the_officer_approves_in_admin_and_downloads_the_signed_result(
+    client, agency_signing, leader_dossier, settings
+):
+    from django.urls import reverse
+
+    from dossiers.groups import PROCESSING_GROUP, RECEPTION_GROUP
+
+    settings.STAFF_MFA_REQUIRED = False
+    dossier, _leader = leader_dossier
+    officer = agency_staff(
+        dossier.agency, groups=(RECEPTION_GROUP, PROCESSING_GROUP), full_name="Lê Văn Đức"
+    )
+    client.force_login(officer)
+    response = client.post(
+        reverse("admin:dossiers_dossier_step", args=[dossier.pk, "approve"]),
+        {
+            "expected_status": S.PROCESSING,
+            "result_file": SimpleUploadedFile("Giấy phép.pdf", simple_pdf("Giấy phép")),
+        },
+    )
+    assert response.status_code == 302
+    result = client.get(reverse("admin:dossiers_dossier_result", args=[dossier.pk]))
+    signed = b"".join(result.streaming_content)
+    status = validate(signed, agency_signing)
+    assert status.bottom_line
+    assert "Lê Văn Đức" in signatures(signed)[0].sig_object["/Reason"]
