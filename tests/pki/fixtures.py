@@ -7,6 +7,7 @@ the CRL distribution points and OCSP addresses inside them reach the thread. In 
 cannot start fails the tests that need it (it never skips them).
 """
 
+import logging
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -119,6 +120,7 @@ def _start(tmp: Path) -> tuple[TestPKI, object]:
     from werkzeug.serving import make_server
 
     _keep_loaded_keys()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per CRL/OCSP/TSA request
     holder: dict[str, object] = {}
 
     def app(environ, start_response):
