@@ -35,6 +35,7 @@ from .processing import (
     dossier_return_result,
     dossier_start_processing,
 )
+from .slips import dossier_slip_issue
 from .steps import (
     audited_step,
     dossier_available_steps,
@@ -84,6 +85,7 @@ __all__ = [
     "dossier_step_forward",
     "dossier_step_take",
     "step_outcome",
+    "dossier_slip_issue",
     "applicant_account",
     "dossier_counter_intake",
     "AnswerResult",
