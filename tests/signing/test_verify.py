@@ -1,0 +1,120 @@
+"""pdf_verify: each kind of file gets its own verdict (pyHanko underneath, the test PKI)."""
+
+import pytest
+
+from signing.verify import Certificate, Integrity, Outcome, Timestamp, pdf_verify
+
+from . import pdfs
+
+pytestmark = pytest.mark.django_db
+
+
+def test_good_signature_is_valid_timestamped_and_names_organisation_and_person(signed_pdfs):
+    verdict = pdf_verify(signed_pdfs.good)
+
+    assert verdict.outcome == Outcome.VALID_NOT_ISSUED
+    [check] = verdict.signatures
+    assert check.valid
+    assert check.integrity == Integrity.INTACT
+    assert check.certificate == Certificate.VALID
+    assert check.timestamp == Timestamp.TRUSTED and check.timestamped
+    assert check.signed_at is not None
+    assert check.organisation == "Sở Tư pháp (test)"
+    assert check.person == "Nguyễn Văn An"
+    assert check.covers_whole_file
+
+
+def test_issued_file_gives_its_dossier_code_and_kind(signed_pdfs, issue):
+    record = issue(signed_pdfs.good, dossier_code="STP-261207-0042", kind="receipt")
+
+    verdict = pdf_verify(signed_pdfs.good)
+
+    assert verdict.outcome == Outcome.ISSUED
+    assert verdict.issued is not None
+    assert verdict.issued.dossier_code == "STP-261207-0042"
+    assert verdict.issued.kind == "receipt"
+    assert verdict.issued.reference == str(record.reference)
+
+
+def test_one_byte_changed_after_signing_is_modified(signed_pdfs, issue):
+    issue(signed_pdfs.good)  # the original is on record; the changed copy is not
+
+    verdict = pdf_verify(signed_pdfs.one_byte_changed)
+
+    assert verdict.outcome == Outcome.INVALID
+    assert verdict.signatures[0].integrity == Integrity.MODIFIED
+    assert verdict.issued is None
+
+
+def test_content_replaced_in_a_later_revision_is_modified(signed_pdfs):
+    verdict = pdf_verify(signed_pdfs.edited_after_signing)
+
+    assert verdict.outcome == Outcome.INVALID
+    [check] = verdict.signatures
+    assert check.integrity == Integrity.MODIFIED
+    assert not check.covers_whole_file
+
+
+@pytest.mark.parametrize(
+    ("case", "state"),
+    [
+        ("revoked", Certificate.REVOKED),
+        ("expired", Certificate.EXPIRED),
+        ("unknown_ca", Certificate.UNKNOWN_CA),
+    ],
+)
+def test_certificate_problems_each_have_their_state(signed_pdfs, case, state):
+    verdict = pdf_verify(getattr(signed_pdfs, case))
+
+    assert verdict.outcome == Outcome.INVALID
+    [check] = verdict.signatures
+    assert check.certificate == state
+    assert check.integrity == Integrity.INTACT  # the file itself was not touched
+
+
+def test_no_trust_roots_configured_means_unknown_ca(signed_pdfs, settings):
+    settings.SIGNING_TRUST_ROOTS = []
+
+    verdict = pdf_verify(signed_pdfs.good)
+
+    assert verdict.signatures[0].certificate == Certificate.UNKNOWN_CA
+
+
+def test_signature_without_timestamp_is_valid_but_says_so(signed_pdfs):
+    verdict = pdf_verify(signed_pdfs.good_without_timestamp)
+
+    [check] = verdict.signatures
+    assert check.valid
+    assert check.timestamp == Timestamp.NONE
+    assert check.signed_at is not None  # the signer's claimed time, labelled as such
+
+
+def test_unsigned_pdf(issue):
+    data = pdfs.plain_pdf()
+    assert pdf_verify(data).outcome == Outcome.UNSIGNED
+
+    issue(data)
+    assert pdf_verify(data).outcome == Outcome.ISSUED_UNSIGNED
+
+
+@pytest.mark.parametrize(
+    "data", [b"", b"not a pdf at all", b"%PDF-1.7\n garbage without any structure"]
+)
+def test_unreadable_file(data):
+    verdict = pdf_verify(data)
+
+    assert verdict.outcome == Outcome.UNREADABLE
+    assert not verdict.signed
+
+
+def test_revocation_service_down_is_unchecked_not_valid(test_pki, settings, monkeypatch):
+    """Without an answer from OCSP and the CRL, the certificate is not declared valid."""
+    from signing import verify
+
+    data = pdfs.signed_pdf(test_pki.agency_signer())  # no timestamp: nothing fetched to sign
+    monkeypatch.setattr(verify, "MAX_FETCHES", 0)
+
+    check = pdf_verify(data).signatures[0]
+
+    assert check.certificate == Certificate.UNCHECKED
+    assert not check.valid
