@@ -24,6 +24,11 @@ class IssuedDocument(models.Model):
     sha256 = models.CharField(
         _("SHA-256"), max_length=64, unique=True, null=True, blank=True, db_index=True
     )
+    # What it was issued for ("receipt:<dossier id>", "supplement:<request id>"…): a second
+    # issue under the same key returns the first document.
+    issue_key = models.CharField(
+        _("issued for"), max_length=100, unique=True, null=True, blank=True, editable=False
+    )
     signed = models.BooleanField(_("signed"), default=False)
     signer_name = models.CharField(_("signer name"), max_length=200, blank=True)
     signer_title = models.CharField(_("signer title"), max_length=200, blank=True)

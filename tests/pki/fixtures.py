@@ -136,3 +136,15 @@ def test_pki(tmp_path_factory) -> Iterator[TestPKI]:
         yield pki
     finally:
         server.shutdown()  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def agency_signing(settings, test_pki) -> TestPKI:
+    """The portal signs with the test agency's PKCS#12 file and the loopback TSA (B-T, B-LT)."""
+    settings.SIGNING_PROVIDER = "pkcs12"
+    settings.SIGNING_PKCS12_PATH = str(test_pki.agency_pkcs12)
+    settings.SIGNING_PKCS12_PASSWORD = test_pki.pkcs12_password.decode()
+    settings.SIGNING_TSA_URL = test_pki.tsa_url
+    settings.SIGNING_TRUST_ROOTS = [str(p) for p in test_pki.trust_roots]
+    settings.SIGNING_ORGANISATION = "Sở Tư pháp (test)"
+    return test_pki
