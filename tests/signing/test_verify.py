@@ -118,3 +118,51 @@ def test_revocation_service_down_is_unchecked_not_valid(test_pki, settings, monk
 
     assert check.certificate == Certificate.UNCHECKED
     assert not check.valid
+
+
+# Documents the portal itself signs (signing.services, PAdES B-LT)
+
+
+def test_document_the_portal_issued_is_valid_intact_and_on_record(agency_signing):
+    from signing.services import document_issue
+
+    document = document_issue(
+        kind="result",
+        dossier_code="STP-261207-0007",
+        render=lambda url: pdfs.plain_pdf(),
+        signer_name="Trần Thị Bình",
+        signer_title="Phó Giám đốc",
+        qr_in_signature=True,
+    )
+    data = document.file.read()
+
+    verdict = pdf_verify(data)
+
+    assert verdict.outcome == Outcome.ISSUED
+    assert verdict.issued is not None and verdict.issued.dossier_code == "STP-261207-0007"
+    [check] = verdict.signatures
+    # B-LT adds the revocation data after the signature: still the content that was signed.
+    assert check.integrity == Integrity.INTACT
+    assert check.certificate == Certificate.VALID
+    assert check.timestamped
+    assert check.person == "Trần Thị Bình"
+    assert check.organisation == "Sở Tư pháp (test)"
+
+
+def test_signed_with_the_portals_certificate_but_not_on_record(agency_signing):
+    from signing.services import document_sign
+
+    data = document_sign(
+        pdf=pdfs.plain_pdf(),
+        reason="Phát hành văn bản",
+        signer_name="Trần Thị Bình",
+        signer_title="Phó Giám đốc",
+        location="Hà Nội",
+    )
+
+    verdict = pdf_verify(data)
+
+    assert verdict.valid
+    assert verdict.issued is None
+    assert verdict.outcome == Outcome.VALID_NOT_ISSUED
+    assert verdict.title == "Valid signature, not issued by this portal"
