@@ -24,6 +24,7 @@ import asyncio
 import enum
 import hashlib
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -449,6 +450,17 @@ def _signatures(data: bytes) -> list[EmbeddedPdfSignature] | None:
         return None
 
 
+def _run(coro):
+    """Run pyHanko's coroutine to the end, also when this thread already runs an event loop
+    (then in a thread of its own: asyncio.run cannot nest)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
 def pdf_verify(data: bytes) -> Verdict:
     """Check every signature of the PDF `data` and whether the portal issued this exact file.
 
@@ -462,7 +474,7 @@ def pdf_verify(data: bytes) -> Verdict:
     if signatures is None:
         return Verdict(sha256=sha256, readable=False, issued=issued)
     extra = max(0, len(signatures) - MAX_SIGNATURES)
-    checks = asyncio.run(_check_all(signatures[:MAX_SIGNATURES])) if signatures else ()
+    checks = _run(_check_all(signatures[:MAX_SIGNATURES])) if signatures else ()
     return Verdict(
         sha256=sha256,
         readable=True,

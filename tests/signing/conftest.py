@@ -1,5 +1,6 @@
 """Signed PDFs from the test PKI, made once per session, and the portal trusting its root."""
 
+from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 
 import pytest
@@ -15,8 +16,13 @@ class SignedPDFs:
     def __init__(self, pki):
         self.pki = pki
 
-    def _signed(self, label: str, **kwargs) -> bytes:
-        return pdfs.signed_pdf(self.pki.signer(label), tsa_url=self.pki.tsa_url, **kwargs)
+    def _signed(self, label: str, *, tsa: bool = True) -> bytes:
+        # In a thread of its own: pyHanko runs its own event loop, and a browser test's
+        # Playwright already runs one in this thread.
+        signer = self.pki.signer(label)
+        tsa_url = self.pki.tsa_url if tsa else None
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(pdfs.signed_pdf, signer, tsa_url=tsa_url).result()
 
     @cached_property
     def good(self) -> bytes:
@@ -24,7 +30,7 @@ class SignedPDFs:
 
     @cached_property
     def good_without_timestamp(self) -> bytes:
-        return pdfs.signed_pdf(self.pki.agency_signer())
+        return self._signed("agency", tsa=False)
 
     @cached_property
     def revoked(self) -> bytes:
