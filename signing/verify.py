@@ -38,8 +38,8 @@ from asn1crypto import pem, x509
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.ades.report import AdESIndeterminate
 from pyhanko.sign.diff_analysis import ModificationLevel
-from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko.sign.validation import EmbeddedPdfSignature
+from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko.sign.validation.generic_cms import collect_timing_info
 from pyhanko.sign.validation.pdf_embedded import async_validate_pdf_signature
 from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverageLevel
@@ -138,8 +138,7 @@ CERTIFICATE_MESSAGES = {
         "certification authority, was not revoked and had not expired."
     ),
     Certificate.REVOKED: _(
-        "The certificate had been revoked by its certification authority at the time of "
-        "signing."
+        "The certificate had been revoked by its certification authority at the time of signing."
     ),
     Certificate.EXPIRED: _("The certificate had expired at the time of signing."),
     Certificate.NOT_YET_VALID: _("The certificate was not yet valid at the time of signing."),
@@ -158,8 +157,7 @@ TIMESTAMP_MESSAGES = {
         "the signer's computer claimed."
     ),
     Timestamp.NONE: _(
-        "The signature has no timestamp; the time shown is the one the signer's computer "
-        "claimed."
+        "The signature has no timestamp; the time shown is the one the signer's computer claimed."
     ),
 }
 
@@ -258,7 +256,7 @@ class Verdict:
 
 @cache
 def _load_roots(paths: tuple[str, ...]) -> tuple[x509.Certificate, ...]:
-    roots = []
+    roots: list[x509.Certificate] = []
     for path in paths:
         data = Path(path).read_bytes()
         if pem.detect(data):
@@ -440,7 +438,7 @@ def issued_match(sha256: str) -> IssuedMatch | None:
 
 def _signatures(data: bytes) -> list[EmbeddedPdfSignature] | None:
     """The file's signatures (document timestamps left out), or None if it cannot be read."""
-    if not data.lstrip()[:5] == b"%PDF-":
+    if data.lstrip()[:5] != b"%PDF-":
         return None
     try:
         reader = PdfFileReader(BytesIO(data), strict=False)

@@ -76,8 +76,9 @@ def _verify_post(
     for error in rejected:
         form.add_error("document", error)
     if rejected or not form.is_valid():
-        for upload in request.FILES.values():
-            upload.close()  # a temporary file on disk goes at once
+        for name in request.FILES:
+            for upload in request.FILES.getlist(name):
+                upload.close()  # a temporary file on disk goes at once
         return _page(request, form=form, record=record, reference=reference, status=400)
     verdict = pdf_verify(form.read())
     return _page(request, form=VerifyForm(), verdict=verdict, record=record, reference=reference)

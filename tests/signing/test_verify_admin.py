@@ -36,9 +36,7 @@ def officer(client, settings, agency):
 
 @pytest.fixture
 def dossier(officer, agency):
-    return DossierFactory(
-        procedure=ProcedureFactory(agency=agency), status=DossierStatus.SUBMITTED
-    )
+    return DossierFactory(procedure=ProcedureFactory(agency=agency), status=DossierStatus.SUBMITTED)
 
 
 def attach(dossier, data: bytes, *, name="don-da-ky.pdf", content_type="application/pdf"):

@@ -10,7 +10,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def _upload(page, name: str, data: bytes) -> None:
     page.set_input_files(
-        "input[name=document]", files=[{"name": name, "mimeType": "application/pdf", "buffer": data}]
+        "input[name=document]",
+        files=[{"name": name, "mimeType": "application/pdf", "buffer": data}],
     )
     page.locator("main form button[type=submit]").click()
     page.wait_for_selector("#verdict-title")
@@ -71,7 +72,10 @@ def test_phone_width_qr_arrival_and_unknown_ca(
     _upload(page, "giay-to.pdf", signed_pdfs.unknown_ca)
     text = page.locator("main").inner_text()
     assert "This file is not the document recorded under this code" in text
-    assert "The certificate was issued by a certification authority this portal does not trust." in text
+    assert (
+        "The certificate was issued by a certification authority this portal does not trust."
+        in text
+    )
     assert overflowing_text(page) == []
     axe_check(page, name="verify unknown CA on a phone")
     screenshot(page, "3-phone-unknown-ca")

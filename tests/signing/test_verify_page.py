@@ -32,11 +32,13 @@ def test_page_has_a_labelled_pdf_upload_form(client):
 
     assert response.status_code == 200
     html = response.content.decode()
-    assert '<h1>Verify a signed document</h1>' in html
+    assert "<h1>Verify a signed document</h1>" in html
     assert 'enctype="multipart/form-data"' in html
     assert '<label for="id_document">PDF document' in html
     assert 'accept=".pdf,application/pdf"' in html
-    assert response["Cache-Control"].startswith("no-store") or "no-store" in response["Cache-Control"]
+    assert (
+        response["Cache-Control"].startswith("no-store") or "no-store" in response["Cache-Control"]
+    )
 
 
 def test_footer_links_to_the_verification_page(client):
@@ -68,7 +70,7 @@ def test_issued_pdf_shows_the_dossier_code_and_nothing_personal(client, signed_p
 
 
 VERDICTS = {
-    # case: (English, Vietnamese)
+    # each case: what the page says in English, then in Vietnamese
     "one_byte_changed": (
         "Modified after signing",
         "Đã bị thay đổi sau khi ký",
