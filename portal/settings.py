@@ -316,6 +316,8 @@ STAFF_SECOND_FACTOR_EXEMPT_VIEWS = frozenset(
         "tracking:lookup",
         "tracking:history",
         "tracking:statistics",
+        "signing:verify",
+        "signing:verify_reference",
         "healthz",
         "set_language",
         "set_language_get",
