@@ -412,8 +412,11 @@ async def _check_all(signatures: list[EmbeddedPdfSignature]) -> tuple[SignatureC
     for sig in signatures:
         try:
             checks.append(await _check_signature(sig, fetchers))
-        except (SignatureValidationError, ValueError, KeyError, TypeError) as exc:
+        except SignatureValidationError as exc:
             logger.info("signature %s could not be evaluated: %s", sig.field_name, exc)
+            checks.append(_broken(sig, str(sig.field_name or "")))
+        except Exception:  # a hostile or damaged file must give a verdict, never an error page
+            logger.warning("signature %s could not be evaluated", sig.field_name, exc_info=True)
             checks.append(_broken(sig, str(sig.field_name or "")))
     return tuple(checks)
 

@@ -166,3 +166,13 @@ def test_signed_with_the_portals_certificate_but_not_on_record(agency_signing):
     assert verdict.issued is None
     assert verdict.outcome == Outcome.VALID_NOT_ISSUED
     assert verdict.title == "Valid signature, not issued by this portal"
+
+
+@pytest.mark.parametrize("cut", [0.3, 0.6, 0.95])
+def test_a_truncated_signed_file_gives_a_verdict_not_an_error(signed_pdfs, cut):
+    data = signed_pdfs.good[: int(len(signed_pdfs.good) * cut)]
+
+    verdict = pdf_verify(data)
+
+    assert verdict.outcome in (Outcome.UNREADABLE, Outcome.INVALID, Outcome.UNSIGNED)
+    assert not verdict.valid
