@@ -417,6 +417,9 @@ SIGNING_TSA_URL = env.str("SIGNING_TSA_URL", default="")
 SIGNING_TRUST_ROOTS = env.list("SIGNING_TRUST_ROOTS", default=[])
 # The issuing organisation, as printed and recorded on every issued document.
 SIGNING_ORGANISATION = env.str("SIGNING_ORGANISATION", default=PORTAL_NAME)
+# LibreOffice, to turn a Word/OpenDocument result into PDF before signing (refused without it).
+SIGNING_SOFFICE = env.str("SIGNING_SOFFICE", default="soffice")
+SIGNING_CONVERT_TIMEOUT = env.int("SIGNING_CONVERT_TIMEOUT", default=120)
 # Seconds the signer waits for the TSA, OCSP, CRL and remote-signing servers.
 SIGNING_TIMEOUT = env.int("SIGNING_TIMEOUT", default=10)
 

@@ -122,7 +122,10 @@ def make_handler(*, keys: dict[str, RemoteKey], token: str) -> type[BaseHTTPRequ
                 return self._reply(400, {"error": f"bad request: {exc}"})
             return self._reply(
                 200,
-                {"signature": base64.b64encode(signature).decode(), "signature_algorithm": mechanism},
+                {
+                    "signature": base64.b64encode(signature).decode(),
+                    "signature_algorithm": mechanism,
+                },
             )
 
     return Handler

@@ -24,6 +24,8 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 
+from core.uploads import undo_on_error
+
 from . import appearance
 from .constants import DocumentKind
 from .models import IssuedDocument
@@ -127,9 +129,7 @@ def _sign_with(
         ),
         new_field_spec=fields.SigFieldSpec(field_name, on_page=page, box=box),
     )
-    out = pdf_signer.sign_pdf(
-        writer, appearance_text_params={"url": qr_url} if qr_url else None
-    )
+    out = pdf_signer.sign_pdf(writer, appearance_text_params={"url": qr_url} if qr_url else None)
     return out.getvalue()
 
 
@@ -237,6 +237,7 @@ def document_issue(
         organisation=settings.SIGNING_ORGANISATION,
     )
     document.file.save(_filename(kind, dossier_code, reference), ContentFile(pdf), save=False)
+    undo_on_error(document.file.name)
     try:
         with transaction.atomic():
             document.save()

@@ -28,6 +28,7 @@ from .processing import (
     dossier_return_result,
     dossier_start_processing,
 )
+from .slips import dossier_slip_issue
 from .steps import (
     audited_step,
     dossier_available_steps,
@@ -58,6 +59,7 @@ from .transitions import (
 )
 
 __all__ = [
+    "dossier_slip_issue",
     "applicant_account",
     "dossier_counter_intake",
     "AnswerResult",

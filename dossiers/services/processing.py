@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.uploads import RESULT_FILE_TYPES, check_file, store_file
+from core.uploads import RESULT_FILE_TYPES, check_file
 from procedures.models import DossierComponent
 
 from .. import policy
@@ -25,6 +25,7 @@ from ..models import Dossier, SupplementRequest
 from ..selectors import APPLICANT_FIELD_LABELS, info_field_labels
 from .codes import dossier_code_next, lookup_secret_generate
 from .notify import applicant_language, dossier_notify
+from .results import result_keep
 from .steps import audited
 from .transitions import DossierError, HistoryEntry, TransitionResult, dossier_transition
 
@@ -292,10 +293,7 @@ def dossier_approve(
     with transaction.atomic():
 
         def approve(d: Dossier) -> None:
-            stored = store_file(result_file, checked=checked, folder=f"results/{d.pk}")
-            d.result_file = stored.name
-            d.result_name = stored.original_name
-            d.result_sha256 = stored.sha256
+            result_keep(d, result_file, checked=checked, actor=actor)
             d.result_note = note
             d.completed_at = timezone.now()
 

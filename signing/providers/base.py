@@ -12,8 +12,9 @@ from contextlib import contextmanager
 from django.utils.functional import Promise
 
 
-class SigningUnavailable(Exception):
-    """The configured key cannot be used now (missing file, token absent, service down)."""
+class SigningUnavailable(OSError):
+    """The configured key cannot be used now (missing file, token absent, service down, TSA
+    not answering). An OSError, so tasks retry it like any other unreachable service."""
 
 
 class SignerProvider:

@@ -111,6 +111,7 @@ def test_revocation_service_down_is_unchecked_not_valid(test_pki, settings, monk
     """Without an answer from OCSP and the CRL, the certificate is not declared valid."""
     from signing import verify
 
+    settings.SIGNING_TRUST_ROOTS = [str(path) for path in test_pki.trust_roots]
     data = pdfs.signed_pdf(test_pki.agency_signer())  # no timestamp: nothing fetched to sign
     monkeypatch.setattr(verify, "MAX_FETCHES", 0)
 
