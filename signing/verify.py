@@ -37,7 +37,7 @@ from django.utils.translation import gettext_lazy as _
 from asn1crypto import pem, x509
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.ades.report import AdESIndeterminate
-from pyhanko.sign.diff_analysis import ModificationLevel
+from pyhanko.sign.diff_analysis import DiffResult, ModificationLevel
 from pyhanko.sign.validation import EmbeddedPdfSignature
 from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko.sign.validation.generic_cms import collect_timing_info
@@ -72,6 +72,7 @@ class Integrity(enum.StrEnum):
     """Whether the signed bytes are still what was signed."""
 
     INTACT = "intact"  # nothing changed since signing (validation data may have been added)
+    SIGNED_AGAIN = "signed_again"  # unchanged, but other signatures were added afterwards
     MODIFIED = "modified"  # changed after signing, or the signature does not match the content
 
 
@@ -127,6 +128,9 @@ OUTCOME_MESSAGES = {
 }
 INTEGRITY_MESSAGES = {
     Integrity.INTACT: _("Not modified since signing."),
+    Integrity.SIGNED_AGAIN: _(
+        "Not modified since signing; other signatures, checked separately, were added afterwards."
+    ),
     Integrity.MODIFIED: _(
         "Modified after signing: the content is no longer what was signed, or the signature "
         "is damaged."
@@ -180,7 +184,7 @@ class SignatureCheck:
 
     @property
     def valid(self) -> bool:
-        return self.integrity == Integrity.INTACT and self.certificate == Certificate.VALID
+        return self.integrity != Integrity.MODIFIED and self.certificate == Certificate.VALID
 
     @property
     def timestamped(self) -> bool:
@@ -334,21 +338,32 @@ def _certificate_state(status: PdfSignatureStatus) -> Certificate:
     return Certificate.UNCHECKED
 
 
-def _integrity(status: PdfSignatureStatus) -> Integrity:
+def _integrity(status: PdfSignatureStatus, other_signatures: frozenset[str]) -> Integrity:
     if not (status.intact and status.valid):
         return Integrity.MODIFIED
     if status.coverage == SignatureCoverageLevel.ENTIRE_FILE:
         return Integrity.INTACT
-    # Appended later: only validation data and document timestamps (B-LT, B-LTA) keep the
-    # signed content as it was; anything else (form filling, annotations, edits) changed it.
-    if status.coverage == SignatureCoverageLevel.ENTIRE_REVISION and (
-        status.modification_level == ModificationLevel.LTA_UPDATES
-    ):
+    if status.coverage != SignatureCoverageLevel.ENTIRE_REVISION:
+        return Integrity.MODIFIED
+    # Appended later: validation data and document timestamps (B-LT, B-LTA) leave the signed
+    # content as it was; so do further signatures (a countersignature fills its own field).
+    # Anything else (other form fields, annotations, edits) changed what was signed.
+    level = status.modification_level
+    if level == ModificationLevel.LTA_UPDATES or level == ModificationLevel.NONE:
         return Integrity.INTACT
+    diff = status.diff_result
+    if (
+        level == ModificationLevel.FORM_FILLING
+        and isinstance(diff, DiffResult)
+        and diff.changed_form_fields <= other_signatures
+    ):
+        return Integrity.SIGNED_AGAIN
     return Integrity.MODIFIED
 
 
-async def _check_signature(sig: EmbeddedPdfSignature, fetchers: Fetchers) -> SignatureCheck:
+async def _check_signature(
+    sig: EmbeddedPdfSignature, fetchers: Fetchers, other_signatures: frozenset[str]
+) -> SignatureCheck:
     now_context = _context(fetchers)
     timing = await collect_timing_info(sig.signer_info, now_context, raw_digest=sig.compute_digest)
     tst = timing.get("timestamp_validity")
@@ -376,7 +391,7 @@ async def _check_signature(sig: EmbeddedPdfSignature, fetchers: Fetchers) -> Sig
             if timestamp_ok
             else (Timestamp.UNTRUSTED if tst is not None else Timestamp.NONE)
         ),
-        integrity=_integrity(status),
+        integrity=_integrity(status, other_signatures),
         certificate=_certificate_state(status),
         covers_whole_file=status.coverage == SignatureCoverageLevel.ENTIRE_FILE,
     )
@@ -408,10 +423,12 @@ def _broken(sig: EmbeddedPdfSignature | None, name: str) -> SignatureCheck:
 
 async def _check_all(signatures: list[EmbeddedPdfSignature]) -> tuple[SignatureCheck, ...]:
     fetchers = _fetchers()
+    names = frozenset(str(sig.field_name) for sig in signatures)
     checks = []
     for sig in signatures:
         try:
-            checks.append(await _check_signature(sig, fetchers))
+            others = names - {str(sig.field_name)}
+            checks.append(await _check_signature(sig, fetchers, others))
         except SignatureValidationError as exc:
             logger.info("signature %s could not be evaluated: %s", sig.field_name, exc)
             checks.append(_broken(sig, str(sig.field_name or "")))

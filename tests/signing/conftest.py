@@ -126,6 +126,20 @@ class SignedPDFs:
         return pdfs.edited_after_signing(self.good)
 
     @cached_property
+    def countersigned(self) -> bytes:
+        """`good`, then signed again by a second person in a field of its own."""
+        signer = self.pki.signer("agency")
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(
+                pdfs.signed_pdf,
+                signer,
+                tsa_url=self.pki.tsa_url,
+                data=self.good,
+                field_name="Signature2",
+                person="Lê Thị Cúc",
+            ).result()
+
+    @cached_property
     def unsigned(self) -> bytes:
         return pdfs.plain_pdf()
 

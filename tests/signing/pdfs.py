@@ -72,3 +72,33 @@ def edited_after_signing(data: bytes) -> bytes:
     out = BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def text_field_filled_after_signing(data: bytes) -> bytes:
+    """An incremental update after the signature that adds a filled-in text field."""
+    writer = IncrementalPdfFileWriter(BytesIO(data), strict=False)
+    page_ref = writer.root["/Pages"]["/Kids"].raw_get(0)
+    page = page_ref.get_object()
+    field = generic.DictionaryObject(
+        {
+            generic.pdf_name("/FT"): generic.pdf_name("/Tx"),
+            generic.pdf_name("/T"): generic.TextStringObject("Amount"),
+            generic.pdf_name("/V"): generic.TextStringObject("999.999.999"),
+            generic.pdf_name("/Type"): generic.pdf_name("/Annot"),
+            generic.pdf_name("/Subtype"): generic.pdf_name("/Widget"),
+            generic.pdf_name("/Rect"): generic.ArrayObject(
+                [generic.FloatObject(v) for v in (72, 600, 272, 620)]
+            ),
+            generic.pdf_name("/P"): page_ref,
+        }
+    )
+    field_ref = writer.add_object(field)
+    annots = page["/Annots"]
+    annots.append(field_ref)
+    writer.update_container(annots)
+    fields = writer.root["/AcroForm"]["/Fields"]
+    fields.append(field_ref)
+    writer.update_container(fields)
+    out = BytesIO()
+    writer.write(out)
+    return out.getvalue()

@@ -55,6 +55,24 @@ def test_content_replaced_in_a_later_revision_is_modified(signed_pdfs):
     assert not check.covers_whole_file
 
 
+def test_a_second_signature_added_later_leaves_the_first_one_valid(signed_pdfs):
+    verdict = pdf_verify(signed_pdfs.countersigned)
+
+    assert verdict.outcome == Outcome.VALID_NOT_ISSUED
+    first, second = verdict.signatures
+    assert first.integrity == Integrity.SIGNED_AGAIN and first.valid
+    assert first.person == "Nguyễn Văn An"
+    assert second.integrity == Integrity.INTACT and second.valid
+    assert second.person == "Lê Thị Cúc"
+
+
+def test_a_form_field_filled_after_signing_is_modified(signed_pdfs):
+    """Filling anything but a signature after signing changes what was signed."""
+    verdict = pdf_verify(pdfs.text_field_filled_after_signing(signed_pdfs.good))
+
+    assert verdict.signatures[0].integrity == Integrity.MODIFIED
+
+
 @pytest.mark.parametrize(
     ("case", "state"),
     [
