@@ -85,7 +85,7 @@ def _verify_post(
 
 
 @csrf_exempt  # checked in _verify_post, once the upload limit is in place
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @verify_rate_limited
 @never_cache
 def verify(request: HttpRequest) -> HttpResponse:
@@ -95,7 +95,7 @@ def verify(request: HttpRequest) -> HttpResponse:
 
 
 @csrf_exempt  # checked in _verify_post, once the upload limit is in place
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @verify_rate_limited
 @never_cache
 def verify_reference(request: HttpRequest, reference: uuid.UUID) -> HttpResponse:
