@@ -50,9 +50,12 @@ class RemoteKey:
         from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
         from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
-        algorithm = {"sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512}[
-            digest_algorithm
-        ]()
+        algorithms: dict[str, hashes.HashAlgorithm] = {
+            "sha256": hashes.SHA256(),
+            "sha384": hashes.SHA384(),
+            "sha512": hashes.SHA512(),
+        }
+        algorithm = algorithms[digest_algorithm]
         key = self.private_key
         if isinstance(key, rsa.RSAPrivateKey):
             return key.sign(digest, padding.PKCS1v15(), Prehashed(algorithm)), (
@@ -141,7 +144,7 @@ class RemoteSigningServer:
     @property
     def url(self) -> str:
         host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def start(self) -> "RemoteSigningServer":
         self.thread.start()

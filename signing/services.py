@@ -156,27 +156,32 @@ def document_sign(
     provider = provider or signer_provider()
     if provider is None:
         raise SigningUnavailable("signing is off (SIGNING_PROVIDER=none)")
-    options = {
-        "pdf": pdf,
-        "reason": reason,
-        "signer_name": signer_name,
-        "signer_title": signer_title,
-        "location": location,
-        "qr_url": qr_url,
-    }
+    from pyhanko.sign.timestamps import TimestampRequestError
+
+    def sign(signer, *, long_term: bool) -> bytes:
+        try:
+            return _sign_with(
+                signer,
+                pdf=pdf,
+                reason=reason,
+                signer_name=signer_name,
+                signer_title=signer_title,
+                location=location,
+                qr_url=qr_url,
+                long_term=long_term,
+            )
+        except TimestampRequestError as exc:
+            raise SigningUnavailable(f"timestamp authority: {exc}") from exc
+
     with provider.open() as signer:
         if settings.SIGNING_TSA_URL:
             try:
-                return _sign_with(signer, long_term=True, **options)
+                return sign(signer, long_term=True)
             except SigningUnavailable:
                 raise
             except Exception as exc:  # pyHanko's validation and fetch errors have many types
-                from pyhanko.sign.timestamps import TimestampRequestError
-
-                if isinstance(exc, TimestampRequestError):
-                    raise SigningUnavailable(f"timestamp authority: {exc}") from exc
                 logger.warning("B-LT not possible (%s); signing at level B-T", exc)
-        return _sign_with(signer, long_term=False, **options)
+        return sign(signer, long_term=False)
 
 
 def _filename(kind: str, dossier_code: str, reference) -> str:
@@ -218,7 +223,7 @@ def document_issue(
     if provider is not None:
         pdf = document_sign(
             pdf=pdf,
-            reason=reason or REASONS_VI.get(kind, "Phát hành văn bản"),
+            reason=reason or REASONS_VI.get(DocumentKind(kind), "Phát hành văn bản"),
             signer_name=signer_name,
             signer_title=signer_title,
             location=settings.PORTAL_CONTACT_ADDRESS,
@@ -237,7 +242,7 @@ def document_issue(
         organisation=settings.SIGNING_ORGANISATION,
     )
     document.file.save(_filename(kind, dossier_code, reference), ContentFile(pdf), save=False)
-    undo_on_error(document.file.name)
+    undo_on_error(str(document.file.name))
     try:
         with transaction.atomic():
             document.save()

@@ -28,6 +28,8 @@ from .base import SignerProvider, SigningUnavailable
 
 
 def _call(url: str, *, token: str, timeout: float, body: dict | None = None) -> dict:
+    if not url.startswith(("https://", "http://")):
+        raise SigningUnavailable("SIGNING_REMOTE_URL must be an http(s) URL")
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(  # noqa: S310  (the configured https/http service URL)
         url,
@@ -36,7 +38,7 @@ def _call(url: str, *, token: str, timeout: float, body: dict | None = None) -> 
         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
     )
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310  # nosec B310 # scheme checked above
             return json.loads(response.read())
     except (urllib.error.URLError, OSError, ValueError) as exc:
         raise SigningUnavailable(f"remote signing service: {exc}") from exc

@@ -85,12 +85,40 @@ class TestPKI:
         return ValidationContext(trust_roots=[root], **kwargs)
 
 
+def _keep_loaded_keys() -> None:
+    """certomancer parses (and `cryptography` re-validates, ~80 ms for RSA) the CA's private key
+    for every CRL, OCSP response and timestamp it signs; the test PKI keeps each parsed key, so
+    the loopback services answer as fast as a real TSA or OCSP responder would."""
+    from certomancer import crypto_utils
+
+    if getattr(crypto_utils.CRYPTO_BACKEND, "keeps_loaded_keys", False):
+        return
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    class KeptKeysBackend(crypto_utils.PycaCryptographyBackend):
+        keeps_loaded_keys = True
+        parsed: dict[bytes, object] = {}
+
+        def generic_sign(self, private_key, tbs_bytes, sd_algo):
+            if sd_algo.signature_algo != "rsassa_pkcs1v15":
+                return super().generic_sign(private_key, tbs_bytes, sd_algo)
+            der = private_key.dump()
+            if der not in self.parsed:
+                self.parsed[der] = serialization.load_der_private_key(der, password=None)
+            digest = getattr(hashes, sd_algo.hash_algo.upper())()
+            return self.parsed[der].sign(tbs_bytes, padding.PKCS1v15(), digest)  # type: ignore[attr-defined]
+
+    crypto_utils.CRYPTO_BACKEND = KeptKeysBackend()
+
+
 def _start(tmp: Path) -> tuple[TestPKI, object]:
     from asn1crypto import pem
     from certomancer.integrations.animator import Animator, AnimatorArchStore
     from certomancer.registry import ArchLabel, CertLabel, CertomancerConfig
     from werkzeug.serving import make_server
 
+    _keep_loaded_keys()
     holder: dict[str, object] = {}
 
     def app(environ, start_response):
