@@ -316,6 +316,8 @@ STAFF_SECOND_FACTOR_EXEMPT_VIEWS = frozenset(
         "tracking:lookup",
         "tracking:history",
         "tracking:statistics",
+        "signing:verify",
+        "signing:verify_reference",
         "healthz",
         "set_language",
         "set_language_get",
@@ -375,6 +377,11 @@ if PRODUCTION:
 # Public lookups per client address and window (seconds).
 LOOKUP_RATE_LIMIT = env.int("LOOKUP_RATE_LIMIT", default=20)
 LOOKUP_RATE_WINDOW = env.int("LOOKUP_RATE_WINDOW", default=60)
+# The public verification page (/verify/): checks per client address per window (seconds), each
+# may fetch revocation data; the largest PDF it accepts (never stored).
+VERIFY_RATE_LIMIT = env.int("VERIFY_RATE_LIMIT", default=10)
+VERIFY_RATE_WINDOW = env.int("VERIFY_RATE_WINDOW", default=60)
+VERIFY_MAX_SIZE_MB = env.int("VERIFY_MAX_SIZE_MB", default=20)
 # Admin sign-in attempts per client address and window (seconds).
 ADMIN_LOGIN_RATE_LIMIT = env.int("ADMIN_LOGIN_RATE_LIMIT", default=10)
 # Payment providers enabled, by identifier; the sandbox bank (SANDBOX_BANK_ENABLED, with the
