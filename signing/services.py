@@ -27,6 +27,7 @@ from django.db import IntegrityError, transaction
 from core.uploads import undo_on_error
 
 from . import appearance
+from .aio import run_coroutine
 from .constants import DocumentKind
 from .models import IssuedDocument
 from .providers.base import SignerProvider, SigningUnavailable
@@ -129,7 +130,11 @@ def _sign_with(
         ),
         new_field_spec=fields.SigFieldSpec(field_name, on_page=page, box=box),
     )
-    out = pdf_signer.sign_pdf(writer, appearance_text_params={"url": qr_url} if qr_url else None)
+    out = run_coroutine(
+        pdf_signer.async_sign_pdf(
+            writer, appearance_text_params={"url": qr_url} if qr_url else None
+        )
+    )
     return out.getvalue()
 
 

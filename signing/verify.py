@@ -20,11 +20,9 @@ call addresses of its choosing): the signature must carry its chain, or the inte
 among the trust roots.
 """
 
-import asyncio
 import enum
 import hashlib
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -47,6 +45,7 @@ from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.fetchers.api import Fetchers, FetchLimits
 from pyhanko_certvalidator.fetchers.requests_fetchers import RequestsFetcherBackend
 
+from .aio import run_coroutine
 from .models import IssuedDocument
 
 logger = logging.getLogger(__name__)
@@ -468,17 +467,6 @@ def _signatures(data: bytes) -> list[EmbeddedPdfSignature] | None:
         return None
 
 
-def _run(coro):
-    """Run pyHanko's coroutine to the end, also when this thread already runs an event loop
-    (then in a thread of its own: asyncio.run cannot nest)."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coro)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coro).result()
-
-
 def pdf_verify(data: bytes) -> Verdict:
     """Check every signature of the PDF `data` and whether the portal issued this exact file.
 
@@ -492,7 +480,7 @@ def pdf_verify(data: bytes) -> Verdict:
     if signatures is None:
         return Verdict(sha256=sha256, readable=False, issued=issued)
     extra = max(0, len(signatures) - MAX_SIGNATURES)
-    checks = _run(_check_all(signatures[:MAX_SIGNATURES])) if signatures else ()
+    checks = run_coroutine(_check_all(signatures[:MAX_SIGNATURES])) if signatures else ()
     return Verdict(
         sha256=sha256,
         readable=True,
