@@ -81,6 +81,7 @@ class CounterIntakeMixin:
                             channel=form.cleaned_data["channel"],
                             form_token=form.cleaned_data["form_token"],
                             note=form.cleaned_data["note"],
+                            delivery=form.delivery(),
                             request=request,
                         )
                     ),
