@@ -274,6 +274,8 @@ def test_the_back_office_journey(lang, stack, mailbox, back_office, people, tmp_
     # 6. The unit head sends the draft back once, then hands the second draft to the leader.
     h.goto(change_url)
     assert "du-thao.pdf" in head.admin_text()
+    # The review is the head's at once: nothing to take from a pool.
+    assert h.get_by_role("button", name=t("Take this dossier")).count() == 0
     head.check("review")
     h.get_by_role("link", name=t("Send back to the previous step")).click()
     head.check("send-back-form")
