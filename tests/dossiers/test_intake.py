@@ -135,6 +135,8 @@ def test_the_desk_registers_a_dossier_in_the_admin_and_prints_the_slip(
     assert page.status_code == 200
     form = page.context["form"]
     assert form.initial["applicant_name"] == "Lê Văn Cường"
+    # The account's address is also where a result by post would go, until changed.
+    assert form.initial["delivery_address"] == citizen.address
 
     posted = {
         **APPLICANT_FORM,
