@@ -78,8 +78,9 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     print("| page | status | queries | SQL ms (median) | total ms (median) | slowest query ms |")
     print("|---|---:|---:|---:|---:|---:|")
-    for name, path, cookie, _budget in endpoints(args):
-        if args.only and name not in args.only:
+    for page in endpoints(args, spread=False):
+        name, path, cookie = page.name, page.hot, page.cookie
+        if page.server != "portal" or (args.only and name not in args.only):
             continue
         client = Client(HTTP_ACCEPT_LANGUAGE="vi", HTTP_HOST="127.0.0.1")
         for pair in (cookie or "").split("; "):
