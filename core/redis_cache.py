@@ -169,7 +169,7 @@ class SharedClientRedisCacheClient(RedisCacheClient):
         command = ("SET", key, self._serializer.dumps(value))
         self.roundtrip(command if timeout is None else (*command, "EX", timeout), write=True)
 
-    def add_and_get_many(self, values: dict, timeout: int | None, keys: list) -> dict:
+    def add_and_get_many(self, values: dict, timeout: float | None, keys: list) -> dict:
         """SET NX each of `values` (living `timeout` seconds) and read `keys`, in one round
         trip: the page cache creates the tags a page lacks and reads back the winners."""
         expiry = () if timeout is None else ("EX", timeout)

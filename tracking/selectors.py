@@ -194,7 +194,7 @@ def dossier_public_lookup(*, code: str, today: date | None = None) -> PublicDoss
     if not CODE_RE.match(code or ""):
         return None
     # A read-only page: plain values (no model instances), one row at most (the code is unique).
-    row = (
+    rows = (
         Dossier.objects.filter(code=code)
         .exclude(status=S.DRAFT)
         .values(
@@ -215,7 +215,7 @@ def dossier_public_lookup(*, code: str, today: date | None = None) -> PublicDoss
             "agency__require_lookup_secret",
         )[:1]
     )
-    row = next(iter(row), None)
+    row = next(iter(rows), None)
     if row is None:
         return None
     if row["applicant_type"] == "organisation" and row["organisation_name"]:
