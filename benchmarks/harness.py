@@ -226,5 +226,8 @@ def wrk(
     result = json.loads(match.group(1))
     result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
     result["other_cpu"] = max(0.0, foreign / capacity)
+    # CPU time the server side (web workers, database backends, Redis) spent per request:
+    # unlike requests per second, hardly moved by other work on the machine.
+    result["server_cpu_ms"] = 1000 * used / tick / max(1, result["requests"]) if our_pids else None
     result["stolen_cpu"] = max(0.0, (stolen_after - stolen) / capacity)
     return result

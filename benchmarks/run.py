@@ -75,6 +75,7 @@ class Measure:
     errors: int
     note: str
     raw: dict
+    cpu_ms: float | None = None  # server CPU (workers, database, Redis) per request
 
     @property
     def ok(self) -> bool:
@@ -302,6 +303,7 @@ def _measure(args, server: Server, pids, path: str, cookie, paths: Path | None) 
         errors=errors,
         note="; ".join(notes),
         raw=result,
+        cpu_ms=result.get("server_cpu_ms"),
     )
 
 
@@ -379,6 +381,16 @@ def _share(measure: Measure | None, ceiling: Row | None) -> float:
     if measure is None or ceiling is None or ceiling.hot is None:
         return float("nan")
     return 100.0 * measure.rps / ceiling.hot.rps
+
+
+def _cpu_times(measure: Measure | None, floor: Row | None) -> float:
+    """The floor's spread server CPU per request over this page's: how many of this page the
+    server side could answer for one floor page, whatever else the machine was doing."""
+    if measure is None or floor is None or floor.spread is None:
+        return float("nan")
+    if not measure.cpu_ms or not floor.spread.cpu_ms:
+        return float("nan")
+    return floor.spread.cpu_ms / measure.cpu_ms
 
 
 def _times(measure: Measure | None, floor: Row | None, *, spread: bool) -> float:
@@ -615,10 +627,10 @@ def table(rows: list[Row]) -> str:
     by_name = {row.name: row for row in rows}
     ceiling, floor = by_name.get(CEILING), by_name.get(FLOOR)
     lines = [
-        "| page | hot req/s | hot % of hello | hot × floor | hot p99 ms "
+        "| page | hot req/s | hot % of hello | hot × floor | hot p99 ms | hot CPU ms "
         "| spread req/s | spread % of hello | spread × floor | spread p50 ms | spread p99 ms "
-        "| budget | result |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
+        "| spread CPU ms | spread × floor by CPU | budget | result |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     values = ["| measurement | value | budget | result |", "|---|---:|---|---|"]
     for r in rows:
@@ -633,11 +645,14 @@ def table(rows: list[Row]) -> str:
             fmt(_share(hot, ceiling), ".0f"),
             fmt(_times(hot, floor, spread=False), ".2f"),
             fmt(hot and hot.p99, ".1f"),
+            fmt(hot and hot.cpu_ms, ".2f"),
             fmt(spread and spread.rps, ",.0f"),
             fmt(_share(spread, ceiling), ".0f"),
             fmt(_times(spread, floor, spread=True), ".2f"),
             fmt(spread and spread.p50, ".1f"),
             fmt(spread and spread.p99, ".1f"),
+            fmt(spread and spread.cpu_ms, ".2f"),
+            fmt(_cpu_times(spread, floor), ".2f"),
             r.budget,
             verdict,
         ]
@@ -696,7 +711,10 @@ Load: wrk, {args.connections} connections, {args.wrk_threads} threads, \
 Hot: one URL again and again. Spread: every request picks a random line of a requests file
 (benchmarks/spread.py), starting from an empty page cache. The ceiling is a bare Django hello,
 the floor a minimal Django lookup page (benchmarks/reference/): "% of hello" is a share of the
-ceiling's hot req/s, "× floor" a multiple of the floor's hot or spread req/s.
+ceiling's hot req/s, "× floor" a multiple of the floor's hot or spread req/s. "CPU ms" is the
+CPU time the server side (gunicorn workers, the bench database's backends, Redis) used per
+request, and "× floor by CPU" the floor's spread CPU per request over the page's: on a machine
+shared with other work, these move far less than requests per second do.
 
 {table(rows)}
 
