@@ -1,21 +1,26 @@
 """factory_boy factories for dossiers, and small real files of each accepted type."""
 
 import io
+import itertools
 import zipfile
+from datetime import timedelta
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 import factory
 from factory.django import DjangoModelFactory
 
-from dossiers.constants import DossierStatus
-from dossiers.models import Attachment, CalendarDay, Dossier, DossierEvent
+from dossiers.constants import DossierStatus, HandOverKind
+from dossiers.models import Attachment, CalendarDay, Dossier, DossierEvent, DossierStep, HandOver
+from procedures.models import UnitMembership
 from tests.accounts.factories import StaffFactory, UserFactory
 from tests.procedures.factories import (
     AgencyFactory,
     DossierComponentFactory,
     ProcedureFactory,
     StaffMembershipFactory,
+    UnitFactory,
 )
 
 __all__ = [
@@ -28,7 +33,11 @@ __all__ = [
     "ProcedureFactory",
     "StaffFactory",
     "UserFactory",
+    "DossierStepFactory",
+    "HandOverFactory",
     "agency_staff",
+    "dossier_at_step",
+    "unit_member",
 ]
 
 
@@ -93,6 +102,65 @@ def agency_staff(agency, *, superuser=False, groups=None, **kwargs):
         groups_setup()
         user.groups.add(*Group.objects.filter(name__in=groups))
     return user
+
+
+class DossierStepFactory(DjangoModelFactory):
+    """An open step of a dossier's process in `unit` (a specialist unit of the dossier's agency
+    by default), in the unit's pool, one working day long from now."""
+
+    class Meta:
+        model = DossierStep
+
+    dossier = factory.SubFactory(DossierFactory, status=DossierStatus.PROCESSING)
+    order = 2
+    unit = factory.SubFactory(UnitFactory, agency=factory.SelfAttribute("..dossier.agency"))
+    unit_kind = factory.SelfAttribute("unit.kind")
+    role = "specialist"
+    hours = 8
+    started_at = factory.LazyFunction(timezone.now)
+    deadline = factory.LazyAttribute(lambda o: o.started_at + timedelta(days=1))
+
+
+class HandOverFactory(DjangoModelFactory):
+    """A forward hand-over into `to_step` (its unit, assignee and deadline)."""
+
+    class Meta:
+        model = HandOver
+
+    to_step = factory.SubFactory(DossierStepFactory)
+    dossier = factory.SelfAttribute("to_step.dossier")
+    kind = HandOverKind.FORWARD
+    to_unit = factory.SelfAttribute("to_step.unit")
+    to_user = factory.SelfAttribute("to_step.assignee")
+
+
+def unit_member(unit, role, **kwargs):
+    """A staff user of `unit`'s agency holding `role` in `unit` (in the desk's and the
+    processing unit's permission groups unless `groups=` says otherwise)."""
+    user = agency_staff(unit.agency, **kwargs)
+    UnitMembership.objects.create(user=user, unit=unit, role=role)
+    return user
+
+
+_STEP_CODES = itertools.count(1)
+
+
+def dossier_at_step(*, unit, status=DossierStatus.PROCESSING, procedure=None, **step) -> Dossier:
+    """A received dossier of `unit`'s agency whose current step is an open step in `unit`
+    (`step`: the DossierStep's fields, e.g. role, assignee, deadline, approves)."""
+    procedure = procedure or ProcedureFactory(agency=unit.agency)
+    dossier = DossierFactory(
+        procedure=procedure,
+        status=status,
+        code=f"{unit.agency.code}-{next(_STEP_CODES):06d}",
+        received_at=timezone.now() - timedelta(days=2),
+        due_date=timezone.localdate() + timedelta(days=5),
+    )
+    dossier.current_step = DossierStepFactory(
+        dossier=dossier, unit=unit, unit_kind=unit.kind, **step
+    )
+    dossier.save(update_fields=["current_step"])
+    return dossier
 
 
 # --- Real bytes of each type ----------------------------------------------------------------
