@@ -289,11 +289,11 @@ class DossierAdmin(MissingObject404Mixin, CounterIntakeMixin, DossierStepsMixin,
         when = formats.date_format(timezone.localtime(step.deadline), "SHORT_DATETIME_FORMAT")
         urgency = getattr(obj, "step_urgency", "")
         if urgency == "overdue":
-            return format_html(
-                '{} <span class="overdue-flag">{}</span>', when, gettext("Overdue")
-            )
+            return format_html('{} <span class="overdue-flag">{}</span>', when, gettext("Overdue"))
         if urgency == "soon":
-            return format_html('{} <span class="due-soon">{}</span>', when, pgettext("work queue", "Due soon"))
+            return format_html(
+                '{} <span class="due-soon">{}</span>', when, pgettext("work queue", "Due soon")
+            )
         return when
 
     @admin.display(description=_("answers"))

@@ -125,9 +125,7 @@ def request_queue_counts(request) -> list[QueueCount]:
     """The person's queues with their counts, counted once per request (one query)."""
     counts = getattr(request, "_dossier_queue_counts", None)
     if counts is None:
-        counts = queue_counts(
-            Dossier.objects.for_staff(request.user), request_staff_units(request)
-        )
+        counts = queue_counts(Dossier.objects.for_staff(request.user), request_staff_units(request))
         request._dossier_queue_counts = counts
     return counts
 

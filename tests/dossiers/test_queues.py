@@ -152,7 +152,7 @@ def test_a_queue_lists_overdue_then_due_soon_steps_first_with_the_step_columns(c
     assert "Division A — Specialist" in html
     assert html.count('class="overdue-flag"') == 1  # the late step only
     assert 'class="due-soon"' in html
-    rows = html.split('<tbody>', 1)[1]
+    rows = html.split("<tbody>", 1)[1]
     assert rows.index(late.code) < rows.index(soon.code) < rows.index(later.code)
     assert "field-step_deadline" in html and "field-due" in html
 
