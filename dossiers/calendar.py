@@ -130,3 +130,37 @@ def working_hours_between(start: datetime, end: datetime) -> float:
                     total += finish - begin
         day += timedelta(days=1)
     return total.total_seconds() / 3600
+
+
+class OfficeClock:
+    """Office hours between moments, for many pairs at once: the calendar exceptions of the
+    window `first`–`last` (agency dates) are read in one query, not one per pair (statistics
+    over thousands of steps). A pair reaching outside the window reads its own days."""
+
+    def __init__(self, first: date, last: date):
+        self.first, self.last = first, last
+        self.days_off, self.working = _exceptions(first, last)
+
+    def hours_between(self, start: datetime, end: datetime) -> float:
+        """Like `working_hours_between` (0 when `end` is not after `start`)."""
+        if end <= start:
+            return 0.0
+        first, last = start.astimezone(AGENCY_TZ), end.astimezone(AGENCY_TZ)
+        if first.date() < self.first or last.date() > self.last:
+            return working_hours_between(start, end)
+        total = timedelta()
+        day = first.date()
+        while day <= last.date():
+            if is_working_day(day, self.days_off, self.working):
+                for begin, finish in _periods(day):
+                    begin, finish = max(begin, first), min(finish, last)
+                    if finish > begin:
+                        total += finish - begin
+            day += timedelta(days=1)
+        return total.total_seconds() / 3600
+
+    def signed_hours(self, start: datetime, end: datetime) -> float:
+        """Office hours from `start` to `end`, negative when `end` comes first."""
+        if end >= start:
+            return self.hours_between(start, end)
+        return -self.hours_between(end, start)

@@ -36,8 +36,9 @@ WARNINGS_PER_RUN = 500
 
 def step_people(step: DossierStep) -> list:
     """Who acts at `step`: its assignee, or the active members of its unit holding its role."""
-    if step.assignee_id is not None:
-        return [step.assignee] if step.assignee.is_active else []
+    assignee = step.assignee
+    if assignee is not None:
+        return [assignee] if assignee.is_active else []
     return list(
         get_user_model()
         .objects.filter(
