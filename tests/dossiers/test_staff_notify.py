@@ -263,3 +263,59 @@ def test_the_beat_task_warns_and_is_scheduled(office):
     entry = settings.CELERY_BEAT_SCHEDULE["step-deadlines"]
     assert entry["task"] == "dossiers.tasks.step_deadline_sweep"
     assert entry["schedule"] <= 3600
+
+
+def test_a_whole_journey_tells_each_person_what_waits_for_them():
+    """Through the workflow services: the pool, the assignment, the review, the returned
+    draft, the item to sign, the desk's return — each to the people who act next, and never to
+    the one who handed over."""
+    from dossiers.services import (
+        dossier_approve,
+        dossier_result_draft,
+        dossier_start_processing,
+        dossier_step_back,
+        dossier_step_forward,
+    )
+
+    from .factories import BackOffice, upload
+
+    office = BackOffice(ProcedureFactory(processing_days=5))
+    dossier = DossierFactory(
+        procedure=office.procedure, status=S.SUBMITTED, submitted_at=timezone.now()
+    )
+
+    def subjects(user):
+        return [e.subject for e in _emails(user)]
+
+    services.dossier_receive(dossier_id=dossier.pk, actor=office.desk1)
+    dossier.refresh_from_db()
+    code = dossier.code
+    pool = f"Dossier {code} is waiting in the pool of Postal Unit"
+    assert subjects(office.specialist1) == subjects(office.specialist2) == [pool]
+    assert subjects(office.outsider) == []  # another unit's specialist
+
+    services.dossier_step_assign(
+        dossier_id=dossier.pk, actor=office.head, assignee=office.specialist1
+    )
+    assert subjects(office.specialist1)[-1] == f"Dossier {code} is assigned to you"
+    assert subjects(office.specialist2) == [pool]
+
+    dossier_start_processing(dossier_id=dossier.pk, actor=office.specialist1)
+    dossier_result_draft(dossier_id=dossier.pk, actor=office.specialist1, draft_file=upload())
+    assert subjects(office.head) == [pool]  # the review arrives in the unit heads' pool
+
+    dossier_step_back(dossier_id=dossier.pk, actor=office.head, reason="Sửa số giấy phép.")
+    returned = _emails(office.specialist1)[-1]
+    assert returned.subject == f"Dossier {code} was sent back to you"
+    assert "Sửa số giấy phép." in returned.body_text
+
+    dossier_result_draft(dossier_id=dossier.pk, actor=office.specialist1, draft_file=upload())
+    dossier_step_forward(dossier_id=dossier.pk, actor=office.head)
+    to_sign = f"Dossier {code} is waiting for your signature"
+    assert subjects(office.leader1) == subjects(office.leader2) == [to_sign]
+
+    dossier_approve(dossier_id=dossier.pk, actor=office.leader1, result_file=None)
+    assert subjects(office.desk2)[-1] == f"Dossier {code} is waiting in the pool of Bộ phận một cửa"
+    # Nobody was told of their own hand-over.
+    assert subjects(office.desk1) == [subjects(office.desk2)[-1]]
+    assert len(subjects(office.leader1)) == 1
