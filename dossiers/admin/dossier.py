@@ -7,7 +7,7 @@ from django import forms
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, CharField, Count, F, Q, Value, When
+from django.db.models import Count, F, Q
 from django.http import Http404, HttpRequest
 from django.urls import NoReverseMatch, path, reverse
 from django.utils import formats, timezone
@@ -24,7 +24,7 @@ from .. import documents, plugins, policy, services, views
 from ..cache import queue_tags
 from ..constants import CLOCK_STOPPED, DossierStatus
 from ..models import Attachment, Dossier, DossierQuerySet, DossierStep, HandOver
-from ..queues import STEP_QUEUES, due_soon_limit
+from ..queues import STEP_QUEUES
 from ..selectors import declared_value, dossier_for_slip, supplement_open, supplement_review
 from .filters import (
     DeadlineFilter,
@@ -196,24 +196,8 @@ class DossierAdmin(MissingObject404Mixin, CounterIntakeMixin, DossierStepsMixin,
         return False
 
     def get_queryset(self, request):
-        """Staff see only their agency's dossiers; superusers all (sent ones only). In a work
-        queue each row also says whether its step is overdue or due soon (`step_urgency`)."""
-        queryset = cast(DossierQuerySet, super().get_queryset(request)).for_staff(request.user)
-        if request_queue(request) in STEP_QUEUES:
-            now = timezone.now()
-            running = Q(current_step__paused_at__isnull=True)
-            queryset = queryset.annotate(
-                step_urgency=Case(
-                    When(running & Q(current_step__deadline__lt=now), then=Value("overdue")),
-                    When(
-                        running & Q(current_step__deadline__lt=due_soon_limit(now)),
-                        then=Value("soon"),
-                    ),
-                    default=Value(""),
-                    output_field=CharField(),
-                )
-            )
-        return queryset
+        """Staff see only their agency's dossiers; superusers all (sent ones only)."""
+        return cast(DossierQuerySet, super().get_queryset(request)).for_staff(request.user)
 
     def get_list_display(self, request):
         return WORK_QUEUE_COLUMNS if request_queue(request) else self.list_display
@@ -307,6 +291,7 @@ class DossierAdmin(MissingObject404Mixin, CounterIntakeMixin, DossierStepsMixin,
         if step is None:
             return "—"
         when = formats.date_format(timezone.localtime(step.deadline), "SHORT_DATETIME_FORMAT")
+        # Set by the work queue filter (QueueFilter) for the rows of a queue.
         urgency = getattr(obj, "step_urgency", "")
         if urgency == "overdue":
             return format_html('{} <span class="overdue-flag">{}</span>', when, gettext("Overdue"))

@@ -1,7 +1,7 @@
 """The dossier queue's filters: work queue, deadline, waiting, procedure, supplement."""
 
 from django.contrib import admin
-from django.db.models import Q
+from django.db.models import Case, CharField, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -12,7 +12,15 @@ from .. import policy, services
 from ..calendar import add_working_days
 from ..constants import WAITING_FOR_CITIZEN, DossierStatus
 from ..models import Dossier, SupplementRequest
-from ..queues import QueueCount, StaffUnits, queue_counts, queue_filter, staff_units
+from ..queues import (
+    STEP_QUEUES,
+    QueueCount,
+    StaffUnits,
+    due_soon_limit,
+    queue_counts,
+    queue_filter,
+    staff_units,
+)
 
 S = DossierStatus
 
@@ -151,6 +159,23 @@ class QueueFilter(admin.SimpleListFilter):
         if not name:
             return queryset
         try:
-            return queryset.filter(queue_filter(name, request_staff_units(request)))
+            queryset = queryset.filter(queue_filter(name, request_staff_units(request)))
         except KeyError:
             return queryset.none()
+        return step_urgency_annotate(queryset) if name in STEP_QUEUES else queryset
+
+
+def step_urgency_annotate(queryset):
+    """Each dossier's `step_urgency`: "overdue" when its current step's deadline has passed,
+    "soon" when it falls within one working day, else "" (and "" while the step's clock is
+    stopped, waiting on the applicant)."""
+    now = timezone.now()
+    running = Q(current_step__paused_at__isnull=True)
+    return queryset.annotate(
+        step_urgency=Case(
+            When(running & Q(current_step__deadline__lt=now), then=Value("overdue")),
+            When(running & Q(current_step__deadline__lt=due_soon_limit(now)), then=Value("soon")),
+            default=Value(""),
+            output_field=CharField(),
+        )
+    )
