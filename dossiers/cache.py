@@ -51,7 +51,9 @@ def _tags_of_dossier(dossier: Dossier) -> list[str]:
     )
 
 
-def _tags_of_part(instance: DossierEvent | SupplementRequest | DossierStep | HandOver) -> list[str]:
+def _tags_of_part(
+    instance: DossierEvent | SupplementRequest | DossierStep | HandOver,
+) -> list[str]:
     """A part of a dossier moves its dossier's tags."""
     # The dossier is usually loaded already (the services pass it); else one small query.
     if type(instance).dossier.is_cached(instance):
@@ -65,5 +67,4 @@ def _tags_of_part(instance: DossierEvent | SupplementRequest | DossierStep | Han
 
 
 tags_moved_by(Dossier, tags=_tags_of_dossier)
-# A step taken, assigned or finished moves the work queues of the admin queue page.
 tags_moved_by(DossierEvent, SupplementRequest, DossierStep, HandOver, tags=_tags_of_part)
