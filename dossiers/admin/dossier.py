@@ -320,9 +320,13 @@ class DossierAdmin(MissingObject404Mixin, CounterIntakeMixin, DossierStepsMixin,
     # The queue: counts by status above the list
 
     def changelist_view(self, request, extra_context=None):
-        """The queue, from the page cache while nothing in it (nor the catalogue) changed."""
+        """The queue, from the page cache while nothing in it (nor the catalogue) changed. A
+        work queue is built each time: it names the officers steps are assigned to and marks
+        what falls due within the hour, which no stored copy would follow."""
         if not self.has_view_or_change_permission(request):
             raise PermissionDenied
+        if request_queue(request):
+            return self._changelist_view(request, extra_context)
         return serve_private_page(
             request,
             lambda: self._changelist_view(request, extra_context),

@@ -222,3 +222,22 @@ def test_a_queue_costs_the_same_queries_for_3_or_30_dossiers(
         response = client.get(CHANGELIST, {"queue": queue})
     assert len(response.context["cl"].result_list) > rows_few
     assert Dossier.objects.count() >= 90
+
+
+def test_a_work_queue_is_built_afresh_while_the_plain_list_is_stored(client, office):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    dossier_at_step(unit=office["unit_a"])
+    client.force_login(office["spec_a"])
+    client.get(reverse("admin:index"))  # the CSRF cookie a stored private page needs
+
+    def queries(params):
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(CHANGELIST, params).status_code == 200
+        return len(captured)
+
+    built = queries({"queue": "my_work"})
+    assert queries({"queue": "my_work"}) == built
+    plain = queries({})
+    assert queries({}) < plain  # from the page cache: the session's queries only
