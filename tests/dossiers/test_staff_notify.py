@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone, translation
 
 import pytest
@@ -319,3 +320,25 @@ def test_a_whole_journey_tells_each_person_what_waits_for_them():
     # Nobody was told of their own hand-over.
     assert subjects(office.desk1) == [subjects(office.desk2)[-1]]
     assert len(subjects(office.leader1)) == 1
+
+
+@pytest.mark.parametrize(
+    ("language", "title"),
+    [
+        ("vi", "Hồ sơ {code} đã được giao cho Ông/Bà xử lý"),
+        ("en", "Dossier {code} is assigned to you"),
+    ],
+)
+def test_the_personal_page_lists_the_notice_in_the_reader_s_language(
+    client, office, language, title
+):
+    dossier = dossier_at_step(unit=office["unit"], assignee=office["spec_en"])
+    handover_notify(
+        HandOverFactory(
+            to_step=dossier.current_step, kind=HandOverKind.ASSIGN, from_user=office["head"]
+        )
+    )
+    client.force_login(office["spec_en"])
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    html = client.get(reverse("accounts:notifications")).content.decode()
+    assert title.format(code=dossier.code) in html
