@@ -13,6 +13,7 @@ from factory.django import DjangoModelFactory
 
 from dossiers.constants import DossierStatus, HandOverKind
 from dossiers.models import Attachment, CalendarDay, Dossier, DossierEvent, DossierStep, HandOver
+from procedures.constants import StaffRole, UnitKind
 from procedures.models import UnitMembership
 from tests.accounts.factories import StaffFactory, UserFactory
 from tests.procedures.factories import (
@@ -30,11 +31,12 @@ __all__ = [
     "DossierComponentFactory",
     "DossierEventFactory",
     "DossierFactory",
+    "DossierStepFactory",
+    "HandOverFactory",
     "ProcedureFactory",
     "StaffFactory",
     "UserFactory",
-    "DossierStepFactory",
-    "HandOverFactory",
+    "UnitFactory",
     "agency_staff",
     "dossier_at_step",
     "unit_member",
@@ -104,42 +106,47 @@ def agency_staff(agency, *, superuser=False, groups=None, **kwargs):
     return user
 
 
+def unit_member(unit, role: str = StaffRole.SPECIALIST, **kwargs):
+    """A staff user of the unit's agency holding `role` in `unit`, allowed to view dossiers in
+    admin but in no permission group: the back office decides by unit roles."""
+    from django.contrib.auth.models import Permission
+
+    user = agency_staff(unit.agency, groups=(), **kwargs)
+    UnitMembership.objects.create(user=user, unit=unit, role=role)
+    # Enough to open the dossier admin: what they may do there is the policy's.
+    user.user_permissions.add(
+        Permission.objects.get(content_type__app_label="dossiers", codename="view_dossier")
+    )
+    return user
+
+
 class DossierStepFactory(DjangoModelFactory):
-    """An open step of a dossier's process in `unit` (a specialist unit of the dossier's agency
-    by default), in the unit's pool, one working day long from now."""
+    """A step of a dossier's internal process, open unless `finished_at` is given; the unit is
+    a specialist unit of the dossier's agency by default."""
 
     class Meta:
         model = DossierStep
 
-    dossier = factory.SubFactory(DossierFactory, status=DossierStatus.PROCESSING)
-    order = 2
-    unit = factory.SubFactory(UnitFactory, agency=factory.SelfAttribute("..dossier.agency"))
-    unit_kind = factory.SelfAttribute("unit.kind")
-    role = "specialist"
-    hours = 8
+    dossier = factory.SubFactory(DossierFactory)
+    order = factory.Sequence(lambda n: n + 1)
+    unit_kind = UnitKind.SPECIALIST
+    role = StaffRole.SPECIALIST
+    hours = 16
+    unit = factory.SubFactory(
+        UnitFactory, agency=factory.SelfAttribute("..dossier.agency"), kind=UnitKind.SPECIALIST
+    )
     started_at = factory.LazyFunction(timezone.now)
-    deadline = factory.LazyAttribute(lambda o: o.started_at + timedelta(days=1))
+    deadline = factory.LazyAttribute(lambda o: o.started_at + timedelta(days=2))
 
 
 class HandOverFactory(DjangoModelFactory):
-    """A forward hand-over into `to_step` (its unit, assignee and deadline)."""
+    """A line of the processing-control slip; pass the steps, units and people it names."""
 
     class Meta:
         model = HandOver
 
-    to_step = factory.SubFactory(DossierStepFactory)
-    dossier = factory.SelfAttribute("to_step.dossier")
+    dossier = factory.SubFactory(DossierFactory)
     kind = HandOverKind.FORWARD
-    to_unit = factory.SelfAttribute("to_step.unit")
-    to_user = factory.SelfAttribute("to_step.assignee")
-
-
-def unit_member(unit, role, **kwargs):
-    """A staff user of `unit`'s agency holding `role` in `unit` (in the desk's and the
-    processing unit's permission groups unless `groups=` says otherwise)."""
-    user = agency_staff(unit.agency, **kwargs)
-    UnitMembership.objects.create(user=user, unit=unit, role=role)
-    return user
 
 
 _STEP_CODES = itertools.count(1)

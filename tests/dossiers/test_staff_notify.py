@@ -54,6 +54,13 @@ def office(staff_settings):
     }
 
 
+def _handover(step, **kwargs):
+    """A hand-over into `step` (by default a forward one), as the workflow services write it."""
+    return HandOverFactory(
+        dossier=step.dossier, to_step=step, to_unit=step.unit, to_user=step.assignee, **kwargs
+    )
+
+
 def _notices(user):
     return list(Notification.objects.filter(user=user).order_by("pk"))
 
@@ -64,8 +71,8 @@ def _emails(user):
 
 def test_an_assignment_tells_the_assignee_in_their_language(office):
     dossier = dossier_at_step(unit=office["unit"], assignee=office["spec_vi"])
-    handover = HandOverFactory(
-        to_step=dossier.current_step,
+    handover = _handover(
+        dossier.current_step,
         from_step=dossier.current_step,
         kind=HandOverKind.ASSIGN,
         from_user=office["head"],
@@ -86,7 +93,7 @@ def test_an_assignment_tells_the_assignee_in_their_language(office):
 
 def test_an_item_in_the_pool_tells_the_unit_s_members_with_the_step_s_role(office):
     dossier = dossier_at_step(unit=office["unit"])
-    handover_notify(HandOverFactory(to_step=dossier.current_step, from_user=office["clerk"]))
+    handover_notify(_handover(dossier.current_step, from_user=office["clerk"]))
     [vi] = _emails(office["spec_vi"])
     [en] = _emails(office["spec_en"])
     assert vi.subject == f"Hồ sơ {dossier.code} đang chờ nhận xử lý tại Phòng Cấp phép"
@@ -100,8 +107,8 @@ def test_an_item_in_the_pool_tells_the_unit_s_members_with_the_step_s_role(offic
 
 def test_a_returned_draft_tells_whoever_receives_the_step_back_with_the_reason(office):
     dossier = dossier_at_step(unit=office["unit"], assignee=office["spec_en"])
-    handover = HandOverFactory(
-        to_step=dossier.current_step,
+    handover = _handover(
+        dossier.current_step,
         kind=HandOverKind.BACK,
         from_user=office["head"],
         reason="Căn cứ pháp lý chưa đúng.",
@@ -117,7 +124,7 @@ def test_a_returned_draft_tells_whoever_receives_the_step_back_with_the_reason(o
 
 def test_an_item_to_sign_tells_the_leaders(office):
     dossier = dossier_at_step(unit=office["leaders"], role=R.LEADER, approves=True)
-    handover_notify(HandOverFactory(to_step=dossier.current_step, from_user=office["head"]))
+    handover_notify(_handover(dossier.current_step, from_user=office["head"]))
     [vi] = _emails(office["leader_vi"])
     [en] = _emails(office["leader_en"])
     assert vi.subject == f"Hồ sơ {dossier.code} đang chờ Ông/Bà ký duyệt"
@@ -129,9 +136,7 @@ def test_an_item_to_sign_tells_the_leaders(office):
 def test_taking_finishing_and_stopping_tell_nobody(office):
     dossier = dossier_at_step(unit=office["unit"], assignee=office["spec_vi"])
     for kind in (HandOverKind.TAKE, HandOverKind.FINISH, HandOverKind.STOP):
-        handover_notify(
-            HandOverFactory(to_step=dossier.current_step, kind=kind, from_user=office["spec_vi"])
-        )
+        handover_notify(_handover(dossier.current_step, kind=kind, from_user=office["spec_vi"]))
     assert not Notification.objects.exists()
     assert not OutgoingEmail.objects.exists()
 
@@ -140,7 +145,7 @@ def test_an_inactive_officer_is_not_told(office):
     office["spec_en"].is_active = False
     office["spec_en"].save()
     dossier = dossier_at_step(unit=office["unit"])
-    handover_notify(HandOverFactory(to_step=dossier.current_step, from_user=office["clerk"]))
+    handover_notify(_handover(dossier.current_step, from_user=office["clerk"]))
     assert _emails(office["spec_en"]) == []
     assert len(_emails(office["spec_vi"])) == 1
 
@@ -178,6 +183,14 @@ def test_the_services_notify_inside_their_transaction_and_email_after_commit(
         approves=True,
     )
     dossier = DossierFactory(procedure=procedure, status=S.SUBMITTED)
+    # The desk's and the processing unit's permission groups, as the demo gives them.
+    from django.contrib.auth.models import Group
+
+    from dossiers.groups import PROCESSING_GROUP, RECEPTION_GROUP, groups_setup
+
+    groups_setup()
+    office["clerk"].groups.add(Group.objects.get(name=RECEPTION_GROUP))
+    office["head"].groups.add(Group.objects.get(name=PROCESSING_GROUP))
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         services.dossier_receive(dossier_id=dossier.pk, actor=office["clerk"])
     assert callbacks  # the emails leave after commit
@@ -335,9 +348,7 @@ def test_the_personal_page_lists_the_notice_in_the_reader_s_language(
 ):
     dossier = dossier_at_step(unit=office["unit"], assignee=office["spec_en"])
     handover_notify(
-        HandOverFactory(
-            to_step=dossier.current_step, kind=HandOverKind.ASSIGN, from_user=office["head"]
-        )
+        _handover(dossier.current_step, kind=HandOverKind.ASSIGN, from_user=office["head"])
     )
     client.force_login(office["spec_en"])
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
