@@ -470,9 +470,11 @@ def test_a_dossier_is_late_against_its_original_due_date(known):
     (or after a supplement); an apology letter's new appointment never changes it. A dossier
     completed two days after its due date stays late."""
     agency_a = known[0]
+    late = Dossier.objects.get(agency=agency_a, completed_at__date=date(2026, 4, 10))
+    # The leader signed an apology letter with a new appointment after the completion day.
+    Dossier.objects.filter(pk=late.pk).update(appointment_date=date(2026, 4, 15))
     stats = statistics_compute(period=PERIOD, today=TODAY)
     row = {r.key: r for r in stats.agencies}[agency_a.pk]
-    late = Dossier.objects.get(agency=agency_a, completed_at__date=date(2026, 4, 10))
     assert late.due_date == date(2026, 4, 8)
     assert (row.completed, row.on_time, row.late) == (3, 2, 1)
 
