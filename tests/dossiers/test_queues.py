@@ -241,3 +241,28 @@ def test_a_work_queue_is_built_afresh_while_the_plain_list_is_stored(client, off
     assert queries({"queue": "my_work"}) == built
     plain = queries({})
     assert queries({}) < plain  # from the page cache: the session's queries only
+
+
+def test_all_the_queue_counts_come_from_one_query(office, django_assert_num_queries):
+    from dossiers.queues import queue_counts, staff_units
+    from procedures.models import UnitMembership
+
+    person = office["head_a"]
+    UnitMembership.objects.create(user=person, unit=office["unit_a"], role=R.SPECIALIST)
+    UnitMembership.objects.create(user=person, unit=office["desk"], role=R.DESK_OFFICER)
+    UnitMembership.objects.create(user=person, unit=office["leaders"], role=R.LEADER)
+    dossier_at_step(unit=office["unit_a"])
+    dossier_at_step(unit=office["leaders"], role=R.LEADER, approves=True)
+    dossier_at_step(unit=office["desk"], role=R.DESK_OFFICER, status=S.APPROVED)
+    DossierFactory(procedure=office["procedure"], status=S.SUBMITTED)
+    with django_assert_num_queries(1):
+        units = staff_units(person)
+    with django_assert_num_queries(1):
+        counts = queue_counts(Dossier.objects.for_staff(person), units)
+    assert {c.name: c.count for c in counts} == {
+        "my_work": 1,
+        "unit_work": 1,
+        "to_sign": 1,
+        "to_receive": 1,
+        "to_return": 1,
+    }
