@@ -176,6 +176,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "dossiers.tasks.supplement_deadline_sweep",
         "schedule": 3600.0,
     },
+    "step-deadlines": {"task": "dossiers.tasks.step_deadline_sweep", "schedule": 3600.0},
 }
 
 # --- Email -------------------------------------------------------------------------------------
