@@ -85,7 +85,11 @@ class AgencyProcessStepFormSet(BaseInlineFormSet):
         if not steps:
             return
         users = Procedure.objects.filter(agency=self.instance, process_steps__isnull=True)
-        differing = users.exclude(processing_days=hours / WORKING_HOURS_PER_DAY).order_by("name")
+        if hours % WORKING_HOURS_PER_DAY:
+            differing = users.order_by("name")  # no procedure takes a fraction of a day
+        else:
+            days = hours // WORKING_HOURS_PER_DAY
+            differing = users.exclude(processing_days=days).order_by("name")
         first = differing.first()
         if first is not None:
             raise ValidationError(
