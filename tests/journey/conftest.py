@@ -71,7 +71,13 @@ def _wait_http(url: str, timeout: float = 40.0) -> None:
 
 
 @pytest.fixture
-def stack(transactional_db, postgres, redis_url, smtp_sink, tmp_path, request):
+def stack_env() -> dict[str, str]:
+    """Settings a journey adds to the stack's environment (a module overrides this fixture)."""
+    return {}
+
+
+@pytest.fixture
+def stack(transactional_db, postgres, redis_url, smtp_sink, tmp_path, request, stack_env):
     """Start gunicorn and a Celery worker against the test database; yield its base URL."""
     db = connection.settings_dict
     port = free_port()
@@ -93,6 +99,7 @@ def stack(transactional_db, postgres, redis_url, smtp_sink, tmp_path, request):
         LOOKUP_RATE_LIMIT="100000",
         STAFF_MFA_REQUIRED="true",
     )
+    env.update(stack_env)
     logs = tmp_path / "logs"
     logs.mkdir()
     celery_app.control.purge()

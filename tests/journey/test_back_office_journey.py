@@ -16,6 +16,7 @@ from django.template.defaultfilters import date as date_filter
 from django.utils import timezone, translation
 
 import pytest
+from weasyprint import HTML
 
 from dossiers.constants import Channel, DossierStatus, HandOverKind, ResultDelivery, StepOutcome
 from dossiers.models import Dossier, HandOver
@@ -41,8 +42,23 @@ SECRETS = {
 }
 SUPPLEMENT = "Bản sao giấy phép cũ bị mờ, đề nghị nộp lại bản rõ nét."
 SEND_BACK = "Dự thảo ghi sai thời hạn gia hạn."
+SIGNING_ORGANISATION = "Cục Tần số vô tuyến điện (thử nghiệm)"
 WAYBILL = "EE123456789VN"
 ADDRESS = "12 Lý Thường Kiệt, Hoàn Kiếm, Hà Nội"
+
+
+@pytest.fixture
+def stack_env(test_pki) -> dict[str, str]:
+    """The portal signs with the test agency's certificate and the loopback timestamp
+    authority, and trusts the test root on its verification page (issue 18)."""
+    return {
+        "SIGNING_PROVIDER": "pkcs12",
+        "SIGNING_PKCS12_PATH": str(test_pki.agency_pkcs12),
+        "SIGNING_PKCS12_PASSWORD": test_pki.pkcs12_password.decode(),
+        "SIGNING_TSA_URL": test_pki.tsa_url,
+        "SIGNING_TRUST_ROOTS": ",".join(str(p) for p in test_pki.trust_roots),
+        "SIGNING_ORGANISATION": SIGNING_ORGANISATION,
+    }
 
 
 @pytest.fixture
@@ -77,7 +93,8 @@ def test_the_back_office_journey(lang, stack, mailbox, back_office, people, tmp_
         "giay-phep-cu.pdf": pdf("giay phep cu"),
         "giay-phep-cu-ro.pdf": pdf("giay phep cu ro net"),
         "du-thao.pdf": pdf("du thao 1"),
-        "du-thao-2.pdf": pdf("du thao 2"),
+        # The draft the leader approves: a real page, which the approval signs.
+        "du-thao-2.pdf": HTML(string="<h1>Giấy phép</h1><p>Kết quả giải quyết</p>").write_pdf(),
     }
     for name, content in files.items():
         (tmp_path / name).write_bytes(content)
@@ -337,6 +354,26 @@ def test_the_back_office_journey(lang, stack, mailbox, back_office, people, tmp_
     c.goto(dossier_url)
     assert WAYBILL in citizen.main_text()
     citizen.check("returned")
+
+    # The applicant downloads the signed result and checks it on the verification page.
+    with c.expect_download() as download:
+        c.locator(f"a[href='/me/dossiers/{dossier.pk}/result/']").click()
+    signed = tmp_path / "ket-qua-da-ky.pdf"
+    download.value.save_as(signed)
+    assert signed.read_bytes().startswith(b"%PDF")
+    c.goto(f"{stack}/verify/")
+    citizen.check("verify-form")
+    c.set_input_files("input[type=file]", str(signed))
+    c.get_by_role("button", name=t("Check the document")).click()
+    verdict = c.locator("#verdict-title")
+    verdict.wait_for()
+    assert verdict.inner_text() == t("Valid signature: a document issued by this portal")
+    checked = citizen.main_text()
+    # Signed by the leader who approved, for this dossier, unchanged, with a trusted timestamp.
+    assert returned.code in checked and office.leader1.full_name in checked
+    assert t("Not modified since signing.") in checked
+    assert t("Time of signing certified by a trusted timestamp authority.") in checked
+    citizen.check("verified")
 
     # The processing-control slip on the dossier page lists every hand-over, in order.
     expected = [
