@@ -8,17 +8,19 @@ a back office (a one-stop desk and a non-empty process); the others keep the old
 
 - received: the first specialist-unit step, in the unit's pool;
 - processing, supplement requested, supplemented, awaiting payment: the first step that drafts
-  the result, assigned to the officer who last acted on the dossier when they hold the step's
-  role in its unit, else in the pool; the step's clock is paused while the applicant has to act;
+  the result, held by the officer who last acted on the dossier when they have the step's role
+  in its unit (a TAKE on the slip), else in the pool; its clock is paused (`paused_at`) while a
+  supplement or a fee is outstanding, as the services pause it;
 - approved: the desk's return step (the last desk step), in the desk's pool.
 
-The steps before that one are written as finished steps with the hand-overs between them, from
-the dates the history has: the desk's step is received and handed over at `received_at`; steps
-whose end the history does not record share the office hours up to the next recorded moment
-(processing started, or the approval) in proportion to their durations. A step's deadline is its
-duration in office hours from its start, moved by the office hours it waited on the applicant
-(supplements, fee notices, from the history); its outcome is measured against that deadline.
-The history, due dates and statuses are left as they are.
+The steps before it are written as finished steps with the hand-overs between them, numbered
+and shaped as the services write them (dossiers/services/workflow.py): the desk's step runs from
+submission to receipt by the receiving officer; a step opens in its unit's pool; steps whose end
+the history does not record share the office hours up to the next recorded moment (processing
+started, or the approval) in proportion to their durations. A step's deadline is its duration in
+office hours from its start; a pause gives back, when processing resumed, the office hours that
+were left. Each outcome is measured against that deadline. History events, due dates and
+statuses are left as they are.
 
 Dossiers that already have a step are skipped, so the migration can run again; the reverse
 leaves the steps in place (they are valid rows of the previous schema). The calendar is read
@@ -41,9 +43,12 @@ BATCH = 500
 
 RECEIVED = "received"
 APPROVED = "approved"
-# Statuses at the step that drafts the result; of them, the applicant has to act in WAITING.
+# Statuses at the step that drafts the result.
 AT_DRAFTING = ("processing", "supplement_requested", "supplemented", "awaiting_payment")
-WAITING = ("supplement_requested", "awaiting_payment")
+# The step's clock stops when a supplement or a fee is asked, until processing resumes (the
+# applicant answered and staff continued, or the fee was paid).
+PAUSING = ("supplement_requested", "awaiting_payment")
+PAUSED = ("supplement_requested", "supplemented", "awaiting_payment")
 IN_FLIGHT = (RECEIVED, *AT_DRAFTING, APPROVED)
 
 
@@ -199,34 +204,29 @@ class Placement:
             for e in self.events
             if e["actor_id"] is not None and e["actor_id"] != dossier.applicant_id
         ]
-        # Spans the applicant had to act in (clock stopped); the last may still be open.
+        # Spans the step's clock stood still, as the services pause it: from a supplement
+        # request or a fee notice until processing resumes; the last may still be open.
         self.pauses: list[tuple[datetime, datetime | None]] = []
         waiting_since = None
         for event in self.events:
-            if event["to_status"] in WAITING and waiting_since is None:
+            if event["to_status"] in PAUSING and waiting_since is None:
                 waiting_since = event["created_at"]
-            elif event["from_status"] in WAITING and event["to_status"] not in WAITING:
-                if waiting_since is not None:
-                    self.pauses.append((waiting_since, event["created_at"]))
+            elif event["to_status"] == "processing" and waiting_since is not None:
+                self.pauses.append((waiting_since, event["created_at"]))
                 waiting_since = None
-        if dossier.status in WAITING:
+        if dossier.status in PAUSED:
             self.pauses.append((waiting_since or dossier.updated_at, None))
 
-    def paused_hours(self, start: datetime, end: datetime | None) -> float:
-        """Office hours waited on the applicant between `start` and `end` (None: until now)."""
-        end = end or self.now
-        total = 0.0
-        for begin, finish in self.pauses:
-            finish = finish or self.now
-            total += self.calendar.hours_between(max(begin, start), min(finish, end))
-        return total
-
     def deadline(self, start: datetime, hours: int, end: datetime | None) -> datetime:
-        closed_pauses = self.paused_hours(start, end)
-        if end is None and self.pauses and self.pauses[-1][1] is None:
-            # The open pause moves the deadline only when the clock resumes.
-            closed_pauses -= self.paused_hours(max(self.pauses[-1][0], start), None)
-        return self.calendar.add_hours(start, hours + max(closed_pauses, 0.0))
+        """The step's deadline as the services keep it: `hours` office hours from its start;
+        each pause gives back, when the clock resumes, the office hours that were left."""
+        deadline = self.calendar.add_hours(start, hours)
+        for begin, resumed in self.pauses:
+            if resumed is None or resumed <= start or (end is not None and resumed > end):
+                continue
+            left = self.calendar.hours_between(max(begin, start), deadline)
+            deadline = self.calendar.add_hours(resumed, left)
+        return deadline
 
     def span_end(self, target: int) -> datetime:
         """When the steps between the desk's receipt and the target step ended."""
@@ -249,18 +249,32 @@ class Placement:
         ]
         return actors[-1] if actors else None
 
+    def taken_at(self, officer: int, start: datetime) -> datetime:
+        """When `officer` took the step: their first action on the dossier after it began."""
+        moments = [
+            e["created_at"]
+            for e in self.staff_events
+            if e["actor_id"] == officer and e["created_at"] >= start
+        ]
+        return moments[0] if moments else start
+
     def plan(self, target: int) -> list[dict]:
-        """Each step up to the target: start, finish (None for the target), deadline, assignee."""
+        """Each step up to the target: start, finish (None for the target), deadline, who holds
+        it (`assignee`, taken at `taken_at`) and who handed it over (`actor`)."""
         dossier, calendar = self.dossier, self.calendar
         received = dossier.received_at
         first = self.process[0]
+        # As at receipt: the desk's step runs from submission to receipt, by the receiver.
+        opened = min(dossier.submitted_at or received, received)
         plans = [
             {
                 "step": first,
-                "started_at": received,
+                "started_at": opened,
                 "finished_at": received,
-                "deadline": self.deadline(received, hours_of(first), received),
+                "deadline": self.deadline(opened, hours_of(first), received),
                 "assignee_id": dossier.received_by_id,
+                "actor_id": dossier.received_by_id,
+                "taken_at": None,
             }
         ]
         middle = self.process[1:target]
@@ -274,12 +288,11 @@ class Placement:
                 finish = end
             else:
                 finish = min(max(calendar.add_hours(received, office * done / total), start), end)
+            assignee = actor = None
             if step.approves:
-                assignee = self.actor_of(APPROVED, finish)
+                actor = self.actor_of(APPROVED, finish)
             elif step.drafts_result:
-                assignee = self.actor_of("processing", finish)
-            else:
-                assignee = None
+                assignee = actor = self.actor_of("processing", finish)
             plans.append(
                 {
                     "step": step,
@@ -287,6 +300,8 @@ class Placement:
                     "finished_at": finish,
                     "deadline": self.deadline(start, hours_of(step), finish),
                     "assignee_id": assignee,
+                    "actor_id": actor,
+                    "taken_at": self.taken_at(assignee, start) if assignee else None,
                 }
             )
             start = finish
@@ -297,7 +312,7 @@ class Placement:
             if (officer, self.units[target], step.role) in self.organisation.members:
                 assignee = officer
         paused_at = None
-        if dossier.status in WAITING:
+        if dossier.status in PAUSED:
             paused_at = max(self.pauses[-1][0], start)
         plans.append(
             {
@@ -306,6 +321,8 @@ class Placement:
                 "finished_at": None,
                 "deadline": self.deadline(start, hours_of(step), None),
                 "assignee_id": assignee,
+                "actor_id": None,
+                "taken_at": self.taken_at(assignee, start) if assignee else None,
                 "paused_at": paused_at,
             }
         )
@@ -334,6 +351,46 @@ def _step_row(step_model, dossier, plan: dict, unit_id: int, order: int):
         finished_at=finished,
         outcome=outcome(finished, plan["deadline"]) if finished else "",
     )
+
+
+def _handovers(handover_model, dossier, rows: list, plans: list[dict]) -> list:
+    """FORWARD from each step to the next (which opens in its unit's pool), and TAKE where
+    someone held a step after the desk's, as the services record them."""
+    handovers = []
+    for position, row in enumerate(rows):
+        plan = plans[position]
+        if position and row.assignee_id is not None:
+            handovers.append(
+                handover_model(
+                    dossier_id=dossier.pk,
+                    kind="take",
+                    created_at=plan["taken_at"],
+                    from_step_id=row.pk,
+                    to_step_id=row.pk,
+                    from_user_id=row.assignee_id,
+                    from_unit_id=row.unit_id,
+                    to_unit_id=row.unit_id,
+                    to_user_id=row.assignee_id,
+                    step_deadline=row.deadline,
+                )
+            )
+        if position + 1 < len(rows):
+            after = rows[position + 1]
+            handovers.append(
+                handover_model(
+                    dossier_id=dossier.pk,
+                    kind="forward",
+                    created_at=row.finished_at,
+                    from_step_id=row.pk,
+                    to_step_id=after.pk,
+                    from_user_id=plan["actor_id"],
+                    from_unit_id=row.unit_id,
+                    to_unit_id=after.unit_id,
+                    step_deadline=row.deadline,
+                    outcome=row.outcome,
+                )
+            )
+    return handovers
 
 
 def place_dossiers_in_flight(apps, schema_editor, now: datetime | None = None) -> int:
@@ -366,6 +423,7 @@ def place_dossiers_in_flight(apps, schema_editor, now: datetime | None = None) -
             "status",
             "received_at",
             "received_by_id",
+            "submitted_at",
             "completed_at",
             "updated_at",
             "procedure__field_id",
@@ -397,52 +455,23 @@ def place_dossiers_in_flight(apps, schema_editor, now: datetime | None = None) -
             placement = Placement(
                 dossier, process, units, events[dossier.pk], calendar, organisation, now
             )
-            plans.append((dossier, units, placement.plan(target), placement))
+            plans.append((dossier, units, placement.plan(target)))
         steps = step_model.objects.bulk_create(
             [
-                _step_row(step_model, dossier, plan, units[order], order)
-                for dossier, units, dossier_plans, _ in plans
-                for order, plan in enumerate(dossier_plans)
+                # Orders count from 1, the desk's receiving step, as the services number them.
+                _step_row(step_model, dossier, plan, units[index], index + 1)
+                for dossier, units, dossier_plans in plans
+                for index, plan in enumerate(dossier_plans)
             ]
         )
         handovers = []
         current = []
         position = 0
-        for dossier, units, dossier_plans, placement in plans:
+        for dossier, _units, dossier_plans in plans:
             rows = steps[position : position + len(dossier_plans)]
             position += len(dossier_plans)
-            for before, after in zip(rows, rows[1:], strict=False):
-                handovers.append(
-                    handover_model(
-                        dossier_id=dossier.pk,
-                        kind="forward",
-                        created_at=before.finished_at,
-                        from_step_id=before.pk,
-                        to_step_id=after.pk,
-                        from_user_id=before.assignee_id,
-                        from_unit_id=before.unit_id,
-                        to_unit_id=after.unit_id,
-                        to_user_id=after.assignee_id if after.finished_at else None,
-                        step_deadline=before.deadline,
-                        outcome=before.outcome,
-                    )
-                )
-            last = rows[-1]
-            if last.assignee_id is not None:
-                # The officer who was working on it takes it from the pool, when they last acted.
-                taken = max(placement.staff_events[-1]["created_at"], last.started_at)
-                handovers.append(
-                    handover_model(
-                        dossier_id=dossier.pk,
-                        kind="take",
-                        created_at=taken,
-                        to_step_id=last.pk,
-                        from_user_id=last.assignee_id,
-                        to_unit_id=last.unit_id,
-                        to_user_id=last.assignee_id,
-                    )
-                )
-            dossier.current_step_id = last.pk
+            handovers += _handovers(handover_model, dossier, rows, dossier_plans)
+            dossier.current_step_id = rows[-1].pk
             current.append(dossier)
         handover_model.objects.bulk_create(handovers)
         dossier_model.objects.bulk_update(current, ["current_step"])

@@ -133,25 +133,26 @@ def slip(dossier) -> list[tuple]:
 
 
 def test_a_received_dossier_waits_in_the_pool_of_the_unit_handling_its_field(office):
-    dossier = office.dossier(S.RECEIVED)
+    dossier = office.dossier(S.RECEIVED, submitted_at=at(5, 16))
     assert place() == 1
     dossier.refresh_from_db()
     desk_step, current = steps_of(dossier)
     assert dossier.current_step == current
-    # The desk received it at 09:00 within its 4 office hours (deadline 14:00 the same day).
-    assert desk_step.finished_at == desk_step.started_at == at(8, 9)
-    assert desk_step.deadline == at(8, 14)
+    # Submitted on Friday at 16:00 and received on Monday at 09:00, within the desk's 4 office
+    # hours (deadline Monday 11:00), as the receipt records the desk's step.
+    assert (desk_step.started_at, desk_step.finished_at) == (at(5, 16), at(8, 9))
+    assert desk_step.deadline == at(8, 11) and desk_step.order == 1
     assert desk_step.assignee == office.desk_officer and desk_step.outcome == "on_time"
     assert desk_step.process_step == office.process[0] and desk_step.hours == 4
     # Two working days of the specialist from Monday 09:00: Wednesday 09:00.
-    assert current.order == 1 and current.unit == office.unit and current.assignee is None
+    assert current.order == 2 and current.unit == office.unit and current.assignee is None
     assert current.role == StaffRole.SPECIALIST and current.drafts_result
     assert current.may_request_supplement and not current.approves
     assert current.started_at == at(8, 9) and current.deadline == at(10, 9)
     assert current.finished_at is None and current.outcome == "" and current.paused_at is None
     handover = HandOver.objects.get(dossier=dossier)
     assert (handover.kind, handover.from_step, handover.to_step) == ("forward", desk_step, current)
-    assert handover.created_at == at(8, 9) and handover.step_deadline == at(8, 14)
+    assert handover.created_at == at(8, 9) and handover.step_deadline == at(8, 11)
     assert slip(dossier) == [
         ("forward", office.desk.pk, office.unit.pk, office.desk_officer.pk, None, "on_time")
     ]
@@ -168,31 +169,37 @@ def test_a_dossier_in_processing_stays_with_its_officer_when_they_are_a_speciali
     )
     assert place() == 2
     current = Dossier.objects.get(pk=own.pk).current_step
-    assert current.order == 1 and current.assignee == office.specialist
+    assert current.order == 2 and current.assignee == office.specialist
     assert slip(own) == [
         ("forward", office.desk.pk, office.unit.pk, office.desk_officer.pk, None, "on_time"),
-        ("take", None, office.unit.pk, office.specialist.pk, office.specialist.pk, ""),
+        ("take", office.unit.pk, office.unit.pk, office.specialist.pk, office.specialist.pk, ""),
     ]
-    assert HandOver.objects.get(dossier=own, kind="take").created_at == at(8, 10)
+    take = HandOver.objects.get(dossier=own, kind="take")
+    assert take.created_at == at(8, 10) and take.from_step == take.to_step == current
+    assert take.step_deadline == current.deadline
     # Someone outside the unit acted last: the step waits in the unit's pool.
     pooled = Dossier.objects.get(pk=by_outsider.pk).current_step
     assert pooled.unit == office.unit and pooled.assignee is None
     assert not HandOver.objects.filter(dossier=by_outsider, kind="take").exists()
 
 
+def _asked(office, *more):
+    """Processing started on Monday 10:00, a supplement asked on Tuesday 10:00, then `more`."""
+    return [
+        (at(8, 10), "start_processing", S.RECEIVED, S.PROCESSING, office.specialist),
+        (at(9, 10), "request_supplement", S.PROCESSING, S.SUPPLEMENT_REQUESTED, office.specialist),
+        *more,
+    ]
+
+
 def test_a_dossier_waiting_on_the_applicant_has_its_step_paused(office):
-    waiting = office.dossier(
-        S.SUPPLEMENT_REQUESTED,
-        [
-            (at(8, 10), "start_processing", S.RECEIVED, S.PROCESSING, office.specialist),
-            (
-                at(9, 10),
-                "request_supplement",
-                S.PROCESSING,
-                S.SUPPLEMENT_REQUESTED,
-                office.specialist,
-            ),
-        ],
+    waiting = office.dossier(S.SUPPLEMENT_REQUESTED, _asked(office))
+    # Answered, but staff have not continued: the clock still stands, as in the services.
+    answered = office.dossier(
+        S.SUPPLEMENTED,
+        _asked(
+            office, (at(11, 10), "supplement", S.SUPPLEMENT_REQUESTED, S.SUPPLEMENTED, "applicant")
+        ),
     )
     fee = office.dossier(
         S.AWAITING_PAYMENT,
@@ -201,40 +208,28 @@ def test_a_dossier_waiting_on_the_applicant_has_its_step_paused(office):
             (at(9, 15), "request_payment", S.PROCESSING, S.AWAITING_PAYMENT, office.specialist),
         ],
     )
-    assert place() == 2
-    step = Dossier.objects.get(pk=waiting.pk).current_step
-    assert step.paused_at == at(9, 10) and step.assignee == office.specialist
-    # The clock resumes (and the deadline moves) only when the applicant answers.
-    assert step.deadline == at(10, 9)
-    assert Dossier.objects.get(pk=fee.pk).current_step.paused_at == at(9, 15)
+    assert place() == 3
+    for dossier, paused in ((waiting, at(9, 10)), (answered, at(9, 10)), (fee, at(9, 15))):
+        step = Dossier.objects.get(pk=dossier.pk).current_step
+        assert step.paused_at == paused and step.assignee == office.specialist
+        # The deadline moves only when the clock resumes.
+        assert step.deadline == at(10, 9)
 
 
-def test_office_hours_waited_on_the_applicant_move_the_step_deadline(office):
+def test_processing_resumed_after_a_supplement_gets_the_office_hours_that_were_left(office):
     dossier = office.dossier(
         S.PROCESSING,
-        [
-            (at(8, 10), "start_processing", S.RECEIVED, S.PROCESSING, office.specialist),
-            (
-                at(9, 10),
-                "request_supplement",
-                S.PROCESSING,
-                S.SUPPLEMENT_REQUESTED,
-                office.specialist,
-            ),
+        _asked(
+            office,
             (at(11, 10), "supplement", S.SUPPLEMENT_REQUESTED, S.SUPPLEMENTED, "applicant"),
-            (
-                at(11, 11),
-                "continue_processing",
-                S.SUPPLEMENTED,
-                S.PROCESSING,
-                office.specialist,
-            ),
-        ],
+            (at(11, 11), "continue_processing", S.SUPPLEMENTED, S.PROCESSING, office.specialist),
+        ),
     )
     place()
     step = Dossier.objects.get(pk=dossier.pk).current_step
-    # 16 office hours waited (Tuesday 10:00 to Thursday 10:00): Wednesday 09:00 + 16 h.
-    assert step.paused_at is None and step.deadline == at(12, 9)
+    # 7 office hours were left at the request (Tuesday 10:00 to Wednesday 09:00); processing
+    # resumed on Thursday at 11:00: Friday 10:00.
+    assert step.paused_at is None and step.deadline == at(12, 10)
     assert step.assignee == office.specialist
 
 
@@ -250,7 +245,7 @@ def test_an_approved_dossier_waits_at_the_desks_return_step_after_the_finished_s
     assert place() == 1
     dossier.refresh_from_db()
     rows = steps_of(dossier)
-    assert [s.order for s in rows] == [0, 1, 2, 3, 4]
+    assert [s.order for s in rows] == [1, 2, 3, 4, 5]
     desk, specialist, head, leader, back = rows
     assert dossier.current_step == back
     assert [s.finished_at is None for s in rows] == [False] * 4 + [True]
@@ -263,20 +258,20 @@ def test_an_approved_dossier_waits_at_the_desks_return_step_after_the_finished_s
     assert head.deadline == at(11, 9, 30) and head.outcome == "late"
     assert head.assignee is None and head.unit == office.unit
     assert (leader.finished_at, leader.deadline) == (at(12, 10), at(12, 9, 45))
-    assert leader.outcome == "late" and leader.assignee == office.leader
-    assert leader.unit == office.leadership
-    assert back.unit == office.desk and back.assignee is None and back.order == 4
+    assert leader.outcome == "late" and leader.unit == office.leadership
+    assert back.unit == office.desk and back.assignee is None
     assert back.started_at == at(12, 10) and back.deadline == at(12, 15)
+    # The steps in a pool were handed on by whoever acted: the leader approved.
     assert slip(dossier) == [
-        ("forward", office.desk.pk, office.unit.pk, office.desk_officer.pk, office.specialist.pk,
-         "on_time"),
+        ("forward", office.desk.pk, office.unit.pk, office.desk_officer.pk, None, "on_time"),
+        ("take", office.unit.pk, office.unit.pk, office.specialist.pk, office.specialist.pk, ""),
         ("forward", office.unit.pk, office.unit.pk, office.specialist.pk, None, "late"),
-        ("forward", office.unit.pk, office.leadership.pk, None, office.leader.pk, "late"),
+        ("forward", office.unit.pk, office.leadership.pk, None, None, "late"),
         ("forward", office.leadership.pk, office.desk.pk, office.leader.pk, None, "late"),
-    ]  # fmt: skip
-    assert list(
-        HandOver.objects.filter(dossier=dossier).values_list("step_deadline", flat=True)
-    ) == [s.deadline for s in rows[:4]]
+    ]
+    forwards = HandOver.objects.filter(dossier=dossier, kind="forward").order_by("created_at")
+    assert [h.step_deadline for h in forwards] == [s.deadline for s in rows[:4]]
+    assert [(h.from_step, h.to_step) for h in forwards] == list(zip(rows, rows[1:], strict=False))
 
 
 def test_a_procedures_own_process_comes_before_the_agencys_default(office):
@@ -315,7 +310,7 @@ def test_a_procedures_own_process_comes_before_the_agencys_default(office):
     at_draft = Dossier.objects.get(pk=processing.pk).current_step
     assert at_draft.process_step == own[2] and at_draft.unit == office.unit
     # The unit head's step ended when processing started.
-    review = DossierStep.objects.get(dossier=processing, order=1)
+    review = DossierStep.objects.get(dossier=processing, order=2)
     assert (review.started_at, review.finished_at) == (at(8, 9), at(9, 8))
     assert review.deadline == at(8, 14) and review.outcome == "late"
     assert at_draft.started_at == at(9, 8) and at_draft.assignee == office.specialist
