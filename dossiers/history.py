@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.messages import Visibility, message_get, messages_render, register_kind
 from accounts.messages import register_message as message
-from procedures.models import Agency, Procedure
+from procedures.models import Agency, Procedure, Unit
 
 from .models import Dossier, DossierEvent
 
@@ -26,8 +26,13 @@ def _load_procedures(ids: set) -> dict:
     return Procedure.objects.only("id", "name", "name_en").in_bulk(ids)
 
 
+def _load_units(ids: set) -> dict:
+    return Unit.objects.only("id", "name", "name_en").in_bulk(ids)
+
+
 # Catalogue names in the reader's language (Vietnamese when not translated).
 register_kind("agency", format=lambda a: str(a.display_name), load=_load_agencies)
+register_kind("unit", format=lambda u: str(u.display_name), load=_load_units)
 register_kind(
     "procedure", format=lambda p: Truncator(p.display_name).chars(80), load=_load_procedures
 )
@@ -69,6 +74,29 @@ class Msg:
     REJECTED = message("dossier.rejected", _("The dossier was rejected.")).id
     RETURNED = message("dossier.returned", _("The result was handed over.")).id
     WITHDRAWN = message("dossier.withdrawn", _("The applicant withdrew the dossier.")).id
+    # The internal process (DESIGN §10): the public reads which unit has the dossier and until
+    # when, never who in it.
+    STEP_FORWARD = message(
+        "dossier.step_forward",
+        _("Handed over to %(unit)s; expected by %(date)s."),
+        unit="unit",
+        date="date",
+    ).id
+    STEP_BACK = message(
+        "dossier.step_back", _("Sent back to %(unit)s."), visibility=STAFF, unit="unit"
+    ).id
+    STEP_ASSIGN = message(
+        "dossier.step_assign",
+        _("Assigned to a specialist of %(unit)s."),
+        visibility=STAFF,
+        unit="unit",
+    ).id
+    STEP_TAKE = message(
+        "dossier.step_take",
+        _("Taken by a specialist of %(unit)s."),
+        visibility=STAFF,
+        unit="unit",
+    ).id
 
 
 # Notification titles: one per email template (the same words as the email's subject), and a

@@ -5,14 +5,18 @@ tasks and the management commands all get the same answer; the querysets of
 `DossierQuerySet` are built from the scopes below. The transition table
 (`constants.TRANSITIONS`) stays data: its role column is read here, by `role_may_move`.
 
-Today a step depends on the actor's role, their permission groups and their agency; the
-agency's units and the officer a dossier is assigned to will be added here.
+A step depends on the actor's permission groups and agency and, for a dossier on its way
+through an internal process (DESIGN §10), on the current step: its unit, the role that acts, the
+officer it is assigned to, what the step may do, and the separation of duties (`process_refusal`).
 """
 
 from dataclasses import dataclass
 
 from django.db.models import Q
 from django.utils.translation import gettext as _
+
+from procedures.constants import StaffRole, UnitKind
+from procedures.models import Unit, UnitMembership
 
 from .constants import DossierStatus, allowed_targets
 
@@ -43,6 +47,22 @@ FEE_STEPS = ("request_payment", "payment_settled")
 
 # The reason recorded in the audit log when the actor's groups do not allow the step.
 PERMISSION_DENIED = "permission denied"
+
+# The steps of the internal process that are not status moves (services/workflow.py).
+PROCESS_STEPS = ("step_assign", "step_take", "step_forward", "step_back", "draft_result")
+# Steps taken by whoever holds the current step (its assignee, or its role in its unit).
+HOLDER_STEPS = (
+    "start_processing",
+    "continue_processing",
+    "request_supplement",
+    "request_payment",
+    "step_forward",
+    "step_back",
+    "draft_result",
+    "approve",
+    "reject",
+    "return_result",
+)
 
 
 @dataclass(frozen=True)
@@ -104,6 +124,8 @@ def step_permissions(step: str, status: str) -> tuple[str, ...]:
     here: that app's own permissions decide who starts them."""
     if step in FEE_STEPS:
         return ()
+    if step in PROCESS_STEPS:
+        return (PROCESS,)
     if step in ("receive", "return_result"):
         return (RECEIVE,)
     if step in ("request_supplement", "reject") and status in RECEPTION_STATUSES:
@@ -125,7 +147,106 @@ def _agency_refusal(actor, dossier) -> Refusal | None:
     return None
 
 
-def step_refusal(actor, step: str, dossier) -> Refusal | None:
+def unit_roles(user) -> set[tuple[int, str]]:
+    """The (unit id, role) pairs `user` holds; read once per user object (one request)."""
+    cached = getattr(user, "_unit_roles", None)
+    if cached is None:
+        cached = set(UnitMembership.objects.filter(user=user).values_list("unit_id", "role"))
+        user._unit_roles = cached
+    return cached
+
+
+def _refused(message: str) -> Refusal:
+    return Refusal(message=message, audit=message)
+
+
+def _holder_refusal(actor, step) -> Refusal | None:
+    """Only the person the step is assigned to acts on it; a step in a pool, only someone
+    holding its role in its unit, and a specialist's step only once taken or assigned."""
+    if step.assignee_id is not None:
+        if step.assignee_id != actor.pk:
+            return _refused(_("This step is assigned to another officer."))
+        return None
+    if (step.unit_id, step.role) not in unit_roles(actor):
+        return _refused(
+            _("Only a %(role)s of %(unit)s acts at this step.")
+            % {"role": StaffRole(step.role).label.lower(), "unit": step.unit.display_name}
+        )
+    if step.role == StaffRole.SPECIALIST:
+        return _refused(_("Take the dossier from the unit's pool first."))
+    return None
+
+
+def process_refusal(actor, step_name: str, dossier, *, assignee=None) -> Refusal | None:
+    """Why the internal process refuses `actor` the step `step_name` on `dossier`, or None.
+
+    Applies to a dossier at a step of its process (`dossier.current_step`) and, before that,
+    to the desk's own steps (receipt, a supplement or a rejection at receipt) in an agency that
+    has a desk. What the step may do (ask for a supplement, issue a fee notice, draft, approve)
+    always holds; who may act (the unit, the role, the assignee, never the drafter approving)
+    holds unless the agency switched its separation of duties off (a single-officer agency).
+    `assignee` is the person a unit head gives the step to (`step_assign`)."""
+    if actor is None:
+        return None
+    step = dossier.current_step if dossier.current_step_id else None
+    separated = dossier.agency.separation_of_duties
+    if step is None:
+        at_desk = step_name in ("receive", "request_supplement", "reject")
+        if not separated or not at_desk or dossier.status not in RECEPTION_STATUSES:
+            return None
+        desk = Unit.objects.filter(agency_id=dossier.agency_id, kind=UnitKind.DESK).first()
+        if desk is None or (desk.pk, StaffRole.DESK_OFFICER) in unit_roles(actor):
+            return None
+        return _refused(_("Only the one-stop desk receives dossiers."))
+    capability = {
+        "request_supplement": step.may_request_supplement,
+        "request_payment": step.may_issue_fee_notice,
+        "draft_result": step.drafts_result,
+        "approve": step.approves,
+        "reject": step.approves,
+        "return_result": step.unit_kind == UnitKind.DESK,
+        "receive": False,
+    }.get(step_name, True)
+    if not capability:
+        return _refused(_("This step of the internal process may not do that."))
+    if not separated:
+        return None
+    if step_name == "step_assign":
+        if (step.unit_id, StaffRole.UNIT_HEAD) not in unit_roles(actor):
+            return _refused(_("Only the head of the unit assigns its dossiers."))
+        if step.role != StaffRole.SPECIALIST:
+            return _refused(_("This step is not a specialist's: it cannot be assigned."))
+        if (
+            assignee is None
+            or not UnitMembership.objects.filter(
+                user=assignee, unit_id=step.unit_id, role=step.role
+            ).exists()
+        ):
+            return _refused(_("The person chosen is not a specialist of this unit."))
+        return None
+    if step_name == "step_take":
+        if (step.unit_id, step.role) not in unit_roles(actor):
+            return _refused(_("Only a specialist of the unit takes its dossiers."))
+        if step.assignee_id is not None:
+            return _refused(_("A colleague has already taken this dossier."))
+        return None
+    if step_name in HOLDER_STEPS:
+        refused = _holder_refusal(actor, step)
+        if refused is not None:
+            return refused
+    if step_name == "approve" and dossier.drafted_by_id == actor.pk:
+        return _refused(_("You drafted this result: another person must approve it."))
+    return None
+
+
+def process_actions(user, dossier) -> list[str]:
+    """The internal-process steps (not status moves) `user` may take on `dossier` now."""
+    if dossier.current_step_id is None:
+        return []
+    return [name for name in PROCESS_STEPS if may_take(user, name, dossier)]
+
+
+def step_refusal(actor, step: str, dossier, *, assignee=None) -> Refusal | None:
     """Why `actor` may not take `step` on `dossier`, or None when they may.
 
     `actor` None is the system (a task acting on a gateway's word): it may take any step the
@@ -137,7 +258,9 @@ def step_refusal(actor, step: str, dossier) -> Refusal | None:
             return Refusal(
                 message=_("You may not take this step on this dossier."), audit=PERMISSION_DENIED
             )
-    return _agency_refusal(actor, dossier)
+    return _agency_refusal(actor, dossier) or process_refusal(
+        actor, step, dossier, assignee=assignee
+    )
 
 
 def may_take(actor, step: str, dossier) -> bool:

@@ -56,8 +56,22 @@ from .transitions import (
     available_targets,
     dossier_transition,
 )
+from .workflow import (
+    dossier_result_draft,
+    dossier_step_assign,
+    dossier_step_back,
+    dossier_step_forward,
+    dossier_step_take,
+    step_outcome,
+)
 
 __all__ = [
+    "dossier_result_draft",
+    "dossier_step_assign",
+    "dossier_step_back",
+    "dossier_step_forward",
+    "dossier_step_take",
+    "step_outcome",
     "applicant_account",
     "dossier_counter_intake",
     "AnswerResult",

@@ -12,11 +12,19 @@ from django.utils.translation import ngettext
 from core.uploads import UploadRejected, check_file, store_file
 from procedures.models import DossierComponent, Procedure
 
-from ..constants import APPLICANT_FIELDS, DELIVERY_FIELDS, DossierStatus, ResultDelivery, Role
+from ..constants import (
+    APPLICANT_FIELDS,
+    DELIVERY_FIELDS,
+    DossierStatus,
+    HandOverKind,
+    ResultDelivery,
+    Role,
+)
 from ..history import Msg
 from ..models import Attachment, Dossier, SupplementRequest
 from .notify import dossier_notify
 from .transitions import DossierError, TransitionResult, dossier_transition
+from .workflow import process_close
 
 S = DossierStatus
 
@@ -227,7 +235,7 @@ def dossier_withdraw(
     """
     with transaction.atomic():
         dossier = dossier_lock_for_applicant(user=actor, dossier_id=dossier_id)
-        return dossier_transition(
+        result = dossier_transition(
             dossier_id=dossier.pk,
             to_status=S.WITHDRAWN,
             role=Role.CITIZEN,
@@ -236,3 +244,6 @@ def dossier_withdraw(
             note=reason,
             expected_status=expected_status,
         )
+        # The unit holding it stops: its open step ends with the withdrawal.
+        process_close(result.dossier, actor=actor, now=timezone.now(), kind=HandOverKind.FINISH)
+        return result

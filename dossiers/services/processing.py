@@ -19,7 +19,7 @@ from procedures.models import DossierComponent
 
 from .. import policy
 from ..calendar import add_working_days
-from ..constants import SUPPLEMENT_MAX_DAYS, DossierStatus, ResultDelivery, Role
+from ..constants import SUPPLEMENT_MAX_DAYS, DossierStatus, HandOverKind, ResultDelivery, Role
 from ..history import Msg
 from ..models import Dossier, SupplementRequest
 from ..selectors import APPLICANT_FIELD_LABELS, info_field_labels
@@ -27,6 +27,7 @@ from .codes import dossier_code_next, lookup_secret_generate
 from .notify import applicant_language, dossier_notify
 from .steps import audited
 from .transitions import DossierError, HistoryEntry, TransitionResult, dossier_transition
+from .workflow import process_begin, process_close, process_forward, step_pause, step_resume
 
 S = DossierStatus
 # Codes and due dates follow the agency's calendar day (DESIGN §4), whatever the server's zone.
@@ -82,6 +83,8 @@ def dossier_receive(
             apply=receive,
             ask_policy=True,
         )
+        # The desk's step is done: the dossier goes to the first unit of its process.
+        process_begin(result.dossier, actor=actor, now=result.dossier.received_at)
         dossier_notify(dossier=result.dossier, template="dossier_received")
     return result
 
@@ -120,6 +123,7 @@ def dossier_start_processing(
             apply=start,
             ask_policy=True,
         )
+        step_resume(result.dossier, timezone.now())
     return result
 
 
@@ -182,6 +186,7 @@ def dossier_request_supplement(
             apply=check,
             ask_policy=True,
         )
+        step_pause(result.dossier, timezone.now())
         supplement = SupplementRequest.objects.create(
             dossier=result.dossier,
             created_by=actor,
@@ -224,19 +229,22 @@ def dossier_request_payment(
     its total). Raises `TransitionRefused` or `StepForbidden`.
     """
     entry = history or HistoryEntry(action="request_payment", message=Msg.PAYMENT_REQUESTED)
-    return dossier_transition(
-        dossier_id=dossier_id,
-        to_status=S.AWAITING_PAYMENT,
-        role=Role.STAFF,
-        actor=actor,
-        action=entry.action,
-        message=entry.message,
-        params=entry.params,
-        note=note,
-        expected_status=expected_status,
-        ask_policy=True,
-        step="request_payment",
-    )
+    with transaction.atomic():
+        result = dossier_transition(
+            dossier_id=dossier_id,
+            to_status=S.AWAITING_PAYMENT,
+            role=Role.STAFF,
+            actor=actor,
+            action=entry.action,
+            message=entry.message,
+            params=entry.params,
+            note=note,
+            expected_status=expected_status,
+            ask_policy=True,
+            step="request_payment",
+        )
+        step_pause(result.dossier, timezone.now())
+    return result
 
 
 @audited("payment_settled", expected_status=S.AWAITING_PAYMENT)
@@ -255,19 +263,22 @@ def dossier_payment_settled(
     Raises `TransitionRefused` when the dossier is not awaiting payment.
     """
     entry = history or HistoryEntry(action="payment_settled", message=Msg.PAYMENT_SETTLED)
-    return dossier_transition(
-        dossier_id=dossier_id,
-        to_status=S.PROCESSING,
-        role=Role.SYSTEM,
-        actor=actor,
-        action=entry.action,
-        message=entry.message,
-        params=entry.params,
-        note=note,
-        expected_status=S.AWAITING_PAYMENT,
-        ask_policy=True,
-        step="payment_settled",
-    )
+    with transaction.atomic():
+        result = dossier_transition(
+            dossier_id=dossier_id,
+            to_status=S.PROCESSING,
+            role=Role.SYSTEM,
+            actor=actor,
+            action=entry.action,
+            message=entry.message,
+            params=entry.params,
+            note=note,
+            expected_status=S.AWAITING_PAYMENT,
+            ask_policy=True,
+            step="payment_settled",
+        )
+        step_resume(result.dossier, timezone.now())
+    return result
 
 
 @audited("approve")
@@ -280,23 +291,31 @@ def dossier_approve(
     expected_status: str | None = None,
     request=None,
 ) -> TransitionResult:
-    """Processing → approved, with the result document (the applicant downloads it).
+    """Processing → approved, with the result document (the applicant downloads it): the file
+    given, else the draft of the internal process's drafting step. In a process, the leader's
+    approval hands the dossier to the desk's return step.
 
     The file is checked by content (PDF, Office, OpenDocument or image) and stored privately
     under a random name. Side effects: `completed_at` set; the applicant is notified after
     commit. Raises `UploadRejected` (bad file), `TransitionRefused` or `DossierError`.
     """
-    if result_file is None:
-        raise DossierError(_("Attach the result document."))
-    checked = check_file(result_file, file_types=RESULT_FILE_TYPES)
+    checked = check_file(result_file, file_types=RESULT_FILE_TYPES) if result_file else None
     with transaction.atomic():
 
         def approve(d: Dossier) -> None:
-            stored = store_file(result_file, checked=checked, folder=f"results/{d.pk}")
-            d.result_file = stored.name
-            d.result_name = stored.original_name
-            d.result_sha256 = stored.sha256
-            d.result_note = note
+            if checked is not None:
+                stored = store_file(result_file, checked=checked, folder=f"results/{d.pk}")
+                d.result_file = stored.name
+                d.result_name = stored.original_name
+                d.result_sha256 = stored.sha256
+            elif d.draft_file:
+                # The leader approves the result the specialist drafted and the unit reviewed.
+                d.result_file = d.draft_file.name
+                d.result_name = d.draft_name
+                d.result_sha256 = d.draft_sha256
+            else:
+                raise DossierError(_("Attach the result document."))
+            d.result_note = note or d.draft_note
             d.completed_at = timezone.now()
 
         result = dossier_transition(
@@ -311,6 +330,8 @@ def dossier_approve(
             apply=approve,
             ask_policy=True,
         )
+        # Signed: the result goes to the desk, which returns it.
+        process_forward(result.dossier, actor=actor, now=result.dossier.completed_at)
         dossier_notify(dossier=result.dossier, template="dossier_approved")
     return result
 
@@ -345,6 +366,13 @@ def dossier_reject(
             expected_status=expected_status,
             apply=reject,
             ask_policy=True,
+        )
+        process_close(
+            result.dossier,
+            actor=actor,
+            now=result.dossier.completed_at,
+            kind=HandOverKind.FINISH,
+            reason=reason,
         )
         dossier_notify(dossier=result.dossier, template="dossier_rejected")
     return result
@@ -393,5 +421,6 @@ def dossier_return_result(
             apply=hand_over,
             ask_policy=True,
         )
+        process_forward(result.dossier, actor=actor, now=timezone.now())
         dossier_notify(dossier=result.dossier, template="dossier_returned")
     return result

@@ -56,9 +56,10 @@ def dossier_step_audit(
     )
 
 
-def step_ensure_allowed(actor, step: str, dossier: Dossier) -> None:
-    """Raise `StepForbidden` when the policy refuses `actor` this step on `dossier`."""
-    refusal = policy.step_refusal(actor, step, dossier)
+def step_ensure_allowed(actor, step: str, dossier: Dossier, **extra) -> None:
+    """Raise `StepForbidden` when the policy refuses `actor` this step on `dossier` (`extra`:
+    what else the step names, e.g. the `assignee` of an assignment)."""
+    refusal = policy.step_refusal(actor, step, dossier, **extra)
     if refusal is not None:
         raise StepForbidden(refusal.message, audit=refusal.audit)
 
@@ -71,12 +72,13 @@ def dossier_step_check(
     expected_status: str | None = None,
     request=None,
     record: bool = True,
+    extra: dict | None = None,
 ) -> None:
     """Ask the policy whether `actor` may take `step` on `dossier`; a refusal is raised as
     `StepForbidden` (the admin answers 403) and, unless `record` is false (a form merely
     shown), recorded in the audit log."""
     try:
-        step_ensure_allowed(actor, step, dossier)
+        step_ensure_allowed(actor, step, dossier, **(extra or {}))
     except StepForbidden as refused:
         if not record:
             raise
@@ -100,6 +102,7 @@ def audited_step(
     actor,
     expected_status: str | None = None,
     request=None,
+    extra: dict | None = None,
 ) -> Iterator[None]:
     """Run the body as `step` of `actor` on the dossier: refused up front when the policy says
     so, and recorded in the audit log whatever the outcome.
@@ -108,10 +111,10 @@ def audited_step(
     `request` is the HTTP request the step came from, if any (the log keeps its address).
     A `DossierError` or `UploadRejected` from the body is recorded as refused and re-raised;
     `Dossier.DoesNotExist` for an unknown id is raised before anything is recorded."""
-    dossier = Dossier.objects.get(pk=dossier_id)
+    dossier = Dossier.objects.select_related("agency", "current_step__unit").get(pk=dossier_id)
     name = step(dossier.status) if callable(step) else step
     seen = {"step": name, "dossier": dossier, "actor": actor, "request": request}
-    dossier_step_check(**seen, expected_status=expected_status)
+    dossier_step_check(**seen, expected_status=expected_status, extra=extra)
     try:
         yield
     except (DossierError, UploadRejected) as exc:
@@ -144,6 +147,7 @@ def audited(
                 actor=options.get("actor"),
                 expected_status=options.get("expected_status", expected_status),
                 request=options.get("request"),
+                extra={"assignee": options["assignee"]} if "assignee" in options else None,
             ):
                 return service(*args, **kwargs)
 

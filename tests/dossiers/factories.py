@@ -140,3 +140,79 @@ PLAIN_ZIP_BYTES = zip_bytes({"readme.txt": b"hello"})
 
 def upload(name: str = "don.pdf", data: bytes = PDF_BYTES, content_type: str = "application/pdf"):
     return SimpleUploadedFile(name, data, content_type=content_type)
+
+
+# --- A back office: units, people and an internal process --------------------------------------
+
+
+class BackOffice:
+    """An agency's desk, one specialist unit (and a second one), its leadership, two people per
+    role, and `procedure`'s internal process: desk 4 h → specialist → unit head → leader → desk
+    4 h, adding up to the procedure's processing time (at least 4 working days)."""
+
+    def __init__(self, procedure, *, separation_of_duties: bool = True) -> None:
+        from procedures.constants import DurationUnit, StaffRole, UnitKind
+        from procedures.models import ProcessStep, Unit, UnitMembership
+
+        agency = procedure.agency
+        if procedure.processing_days < 4:
+            procedure.processing_days = 4
+            procedure.save(update_fields=["processing_days"])
+        agency.separation_of_duties = separation_of_duties
+        agency.save(update_fields=["separation_of_duties"])
+        self.procedure, self.agency = procedure, agency
+        self.desk = Unit.objects.create(agency=agency, kind=UnitKind.DESK, name="Bộ phận một cửa")
+        self.unit = Unit.objects.create(
+            agency=agency, kind=UnitKind.SPECIALIST, name="Phòng Bưu chính", name_en="Postal Unit"
+        )
+        self.other_unit = Unit.objects.create(
+            agency=agency, kind=UnitKind.SPECIALIST, name="Phòng Viễn thông"
+        )
+        self.unit.fields.add(procedure.field)
+        self.leadership = Unit.objects.create(
+            agency=agency, kind=UnitKind.LEADERSHIP, name="Lãnh đạo"
+        )
+
+        def person(unit, role, name):
+            user = agency_staff(agency, full_name=name)
+            UnitMembership.objects.create(user=user, unit=unit, role=role)
+            return user
+
+        self.desk1 = person(self.desk, StaffRole.DESK_OFFICER, "Cán bộ Một Cửa")
+        self.desk2 = person(self.desk, StaffRole.DESK_OFFICER, "Cán bộ Trả Kết Quả")
+        self.specialist1 = person(self.unit, StaffRole.SPECIALIST, "Chuyên viên Một")
+        self.specialist2 = person(self.unit, StaffRole.SPECIALIST, "Chuyên viên Hai")
+        self.head = person(self.unit, StaffRole.UNIT_HEAD, "Trưởng phòng Bưu chính")
+        self.outsider = person(self.other_unit, StaffRole.SPECIALIST, "Chuyên viên Viễn thông")
+        self.other_head = person(self.other_unit, StaffRole.UNIT_HEAD, "Trưởng phòng Viễn thông")
+        self.leader1 = person(self.leadership, StaffRole.LEADER, "Lãnh đạo Một")
+        self.leader2 = person(self.leadership, StaffRole.LEADER, "Lãnh đạo Hai")
+        hours = procedure.processing_days * 8
+        plan = [
+            (UnitKind.DESK, StaffRole.DESK_OFFICER, 4, {}),
+            (
+                UnitKind.SPECIALIST,
+                StaffRole.SPECIALIST,
+                hours - 4 - 8 - 8 - 4,
+                {
+                    "may_request_supplement": True,
+                    "may_issue_fee_notice": True,
+                    "drafts_result": True,
+                },
+            ),
+            (UnitKind.SPECIALIST, StaffRole.UNIT_HEAD, 8, {}),
+            (UnitKind.LEADERSHIP, StaffRole.LEADER, 8, {"approves": True}),
+            (UnitKind.DESK, StaffRole.DESK_OFFICER, 4, {}),
+        ]
+        self.steps = [
+            ProcessStep.objects.create(
+                procedure=procedure,
+                order=i,
+                unit_kind=kind,
+                role=role,
+                duration=duration,
+                duration_unit=DurationUnit.WORKING_HOURS,
+                **flags,
+            )
+            for i, (kind, role, duration, flags) in enumerate(plan)
+        ]
