@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.apps import apps
+from django.utils import timezone
 
 import pytest
 
@@ -380,3 +381,82 @@ def test_the_migrations_calendar_counts_office_hours_as_the_portal_does():
             assert ours.add_hours(moment, hours) == calendar.add_working_hours(moment, hours)
         later = moment + timedelta(hours=53)
         assert ours.hours_between(moment, later) == calendar.working_hours_between(moment, later)
+
+
+def test_placed_dossiers_go_on_through_the_back_office_services():
+    from dossiers.services import (
+        dossier_approve,
+        dossier_result_draft,
+        dossier_return_result,
+        dossier_start_processing,
+        dossier_step_assign,
+        dossier_step_forward,
+    )
+
+    from .factories import BackOffice, upload
+
+    office = BackOffice(ProcedureFactory(processing_days=5))
+    received_at = timezone.now() - timedelta(days=2)
+    processing = DossierFactory(
+        procedure=office.procedure,
+        status=S.PROCESSING,
+        code=f"{office.agency.code}-000000-0001",
+        received_at=received_at,
+        received_by=office.desk1,
+    )
+    event = DossierEvent.objects.create(
+        dossier=processing,
+        action="start_processing",
+        from_status=S.RECEIVED,
+        to_status=S.PROCESSING,
+        actor=office.specialist1,
+    )
+    DossierEvent.objects.filter(pk=event.pk).update(created_at=received_at + timedelta(hours=1))
+    received = DossierFactory(
+        procedure=office.procedure,
+        status=S.RECEIVED,
+        code=f"{office.agency.code}-000000-0002",
+        received_at=received_at,
+        received_by=office.desk1,
+    )
+    assert migration.place_dossiers_in_flight(apps, None) == 2
+
+    # The specialist who was processing it drafts the result from the step they now hold.
+    step = Dossier.objects.get(pk=processing.pk).current_step
+    assert step.assignee == office.specialist1 and step.unit == office.unit
+    dossier_result_draft(
+        dossier_id=processing.pk,
+        actor=office.specialist1,
+        draft_file=upload("ket-qua.pdf"),
+        expected_step=step.pk,
+    )
+    dossier_step_forward(dossier_id=processing.pk, actor=office.head)
+    dossier_approve(dossier_id=processing.pk, actor=office.leader1, result_file=None)
+    dossier_return_result(dossier_id=processing.pk, actor=office.desk2)
+    processing.refresh_from_db()
+    assert processing.status == S.RETURNED and processing.current_step is None
+    assert list(DossierStep.objects.filter(dossier=processing).values_list("order", flat=True)) == [
+        1,
+        2,
+        3,
+        4,
+        5,
+    ]
+    assert list(HandOver.objects.filter(dossier=processing).values_list("kind", flat=True)) == [
+        "forward",  # the desk to the specialist unit (placed)
+        "take",  # the specialist who was processing it (placed)
+        "forward",  # the draft to the unit head
+        "forward",  # the unit head to the leader
+        "forward",  # approved: to the desk
+        "finish",
+    ]
+    # The received one waits in the pool, where the unit head assigns it.
+    pooled = Dossier.objects.get(pk=received.pk).current_step
+    dossier_step_assign(
+        dossier_id=received.pk,
+        actor=office.head,
+        assignee=office.specialist2,
+        expected_step=pooled.pk,
+    )
+    dossier_start_processing(dossier_id=received.pk, actor=office.specialist2)
+    assert Dossier.objects.get(pk=received.pk).current_step.assignee == office.specialist2
