@@ -35,9 +35,9 @@ django.setup()
 
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
-from django.utils import timezone  # noqa: E402
 
 from accounts.models import Notification, User  # noqa: E402
+from benchmarks.datagen.backoffice import BackOffice  # noqa: E402
 from benchmarks.datagen.catalogue import generate_procedures, store_sample_files  # noqa: E402
 from benchmarks.datagen.copying import (  # noqa: E402
     analyze,
@@ -259,12 +259,9 @@ def finish(gen: Generator, people: People, sequences: Counter) -> None:
             WHERE p.id = c.procedure_id
             """
         )
-    # The staff member works for the busiest agency; both staff accounts can use the admin.
-    busiest = Counter(row[2] for row in gen.dossiers).most_common(1)[0][0]
-    staff = User.objects.create_user(
-        STAFF_EMAIL, PASSWORD, full_name="Lê Thị Cán Bộ", is_staff=True, activated_at=timezone.now()
-    )
-    StaffMembership.objects.create(user=staff, agency_id=busiest)
+    # The staff member works for the busiest agency (a desk officer and a specialist there,
+    # datagen/backoffice.py); both staff accounts can use the admin.
+    staff = User.objects.get(email=STAFF_EMAIL)
     others = [
         StaffMembership(user_id=pk, agency_id=agency_id)
         for agency_id, ids in people.staff_by_agency.items()
@@ -280,7 +277,7 @@ def finish(gen: Generator, people: People, sequences: Counter) -> None:
         groups = list(Group.objects.filter(name__in=list(GROUP_PERMISSIONS)))
     except ImportError:
         groups = []
-    staff_ids = [staff.pk] + [m.user_id for m in others]
+    staff_ids = [m.user_id for m in others]
     for user in User.objects.filter(pk__in=staff_ids):
         if groups:
             user.groups.add(*groups)
@@ -330,10 +327,14 @@ def main(argv=None) -> int:
     gen = Generator(rng, scale, people, sample_files)
     log(f"simulate {dossiers:,} dossiers")
     gen.build(dossiers)
+    log("the back offices: units, staff per role, steps and hand-overs")
+    office = BackOffice(args.seed + 17, people, gen)
+    office.build()
     sequences = gen.assign_codes()
     gen.pad_events(round(1_000_000 * scale))
     gen.fit_attachments(round(200_000 * scale))
     write_all(gen, people)
+    office.write()
     finish(gen, people, sequences)
     analyze()
     by_status = Counter(row[4] for row in gen.dossiers)
