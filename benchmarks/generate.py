@@ -8,7 +8,9 @@ last 12 months whose status follows from a simulated timeline (submitted, receiv
 and due date, processed, supplements, fee notices and payments, approved or rejected, returned,
 withdrawn; drafts), 1,000,000 history events (public and internal), 200,000 attachment rows
 pointing at a handful of real small files, ratings, notifications, one citizen with exactly 200
-dossiers, one staff member of the busiest agency and a superuser. `--scale 0.01` is a smoke run.
+dossiers, one staff member of the busiest agency and a superuser; every agency's back office
+(units, staff per role) and each received dossier's steps and hand-overs, the dossiers in flight
+at their current step (datagen/backoffice.py). `--scale 0.01` is a smoke run.
 
 Rows are written with PostgreSQL COPY (psycopg 3 `cursor.copy()`) with explicit ids, after a
 TRUNCATE of the application's tables; columns this script does not know are filled with the
