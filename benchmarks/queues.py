@@ -30,6 +30,7 @@ import sys
 import time
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -86,15 +87,15 @@ def queue_filter(name: str, user, roles: dict[str, list[int]]) -> Q:
     raise ValueError(name)
 
 
-def queue_page(name: str, user) -> tuple[dict, list]:
+def queue_page(name: str, user) -> tuple[dict[str, int], list[Any]]:
     """What a queue page shows: its counts and its first page, overdue and due-soon first."""
     now = timezone.now()
     if name == "to_receive":
         agency_id = user.staff_membership.agency_id
         dossiers = Dossier.objects.filter(agency_id=agency_id, status="submitted")
         counts = dossiers.aggregate(total=Count("pk"))
-        rows = list(dossiers.select_related("procedure").order_by("submitted_at", "pk")[:PAGE])
-        return counts, rows
+        waiting = list(dossiers.select_related("procedure").order_by("submitted_at", "pk")[:PAGE])
+        return counts, waiting
     steps = DossierStep.objects.filter(queue_filter(name, user, roles_of(user)), finished_at=None)
     counts = steps.aggregate(
         total=Count("pk"),
@@ -120,7 +121,8 @@ class Recorder:
         self.ms = 0.0
 
     def __call__(self, execute, sql, params, many, context):
-        self.queries.append(connection.ops.compose_sql(sql, params) if params else sql)
+        ops: Any = connection.ops
+        self.queries.append(ops.compose_sql(sql, params) if params else sql)
         started = time.perf_counter()
         try:
             return execute(sql, params, many, context)
@@ -128,14 +130,14 @@ class Recorder:
             self.ms += (time.perf_counter() - started) * 1000
 
 
-def recorded(run) -> tuple[list[str], object]:
+def recorded(run) -> tuple[list[str], Any]:
     recorder = Recorder()
     with connection.execute_wrapper(recorder):
         result = run()
     return recorder.queries, result
 
 
-def timed(run, requests: int, before=None) -> tuple[int, str, object]:
+def timed(run, requests: int, before=None) -> tuple[int, str, Any]:
     """(queries of one run, "median / p95 (median in SQL)" ms, the last result) over
     `requests` runs; `before` runs untimed before each."""
     before = before or (lambda: None)
@@ -244,6 +246,7 @@ def main(argv=None) -> int:
             if "overdue" in counts:
                 found += f" ({counts['overdue']:,}, {counts['due_soon']:,})"
             response = client.get(CHANGELIST, {"queue": name})
+            page: tuple[str, ...]
             if response.status_code == 302 and "e=1" in response.get("Location", ""):
                 page = ("not in the changelist yet", "", "", "")
             else:
@@ -262,8 +265,8 @@ def main(argv=None) -> int:
         print(lines[-1], flush=True)
     if plans:
         lines += ["", "## Indexes the queue queries use", ""]
-        for name, queries in plans.items():
-            for number, (_sql, plan) in enumerate(queries, start=1):
+        for name, explained in plans.items():
+            for number, (_sql, plan) in enumerate(explained, start=1):
                 used = sorted(set(INDEX.findall(plan))) or ["none"]
                 seq = sorted(set(SEQ.findall(plan)))
                 total = re.search(r"Execution Time: ([\d.]+) ms", plan)
@@ -274,8 +277,8 @@ def main(argv=None) -> int:
                 )
         print("\n".join(lines[-sum(len(q) for q in plans.values()) - 2 :]))
         lines += ["", "## Plans", ""]
-        for name, queries in plans.items():
-            for sql, plan in queries:
+        for name, explained in plans.items():
+            for sql, plan in explained:
                 lines += [f"### {name}", "", "```sql", sql, "```", "", "```", plan, "```", ""]
     out = ROOT / "benchmarks" / "results" / "queues.md"
     out.parent.mkdir(parents=True, exist_ok=True)
