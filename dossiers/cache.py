@@ -8,7 +8,7 @@ transaction list and its agency's admin queue (and the all-agency queue superuse
 
 from core.cache import tags_moved_by
 
-from .models import Dossier, DossierEvent, SupplementRequest
+from .models import Dossier, DossierEvent, DossierStep, HandOver, SupplementRequest
 
 ALL_AGENCIES_TAG = "pagetag:dossiers:all"
 
@@ -51,7 +51,9 @@ def _tags_of_dossier(dossier: Dossier) -> list[str]:
     )
 
 
-def _tags_of_part(instance: DossierEvent | SupplementRequest) -> list[str]:
+def _tags_of_part(
+    instance: DossierEvent | SupplementRequest | DossierStep | HandOver,
+) -> list[str]:
     """A part of a dossier moves its dossier's tags."""
     # The dossier is usually loaded already (the services pass it); else one small query.
     if type(instance).dossier.is_cached(instance):
@@ -65,4 +67,4 @@ def _tags_of_part(instance: DossierEvent | SupplementRequest) -> list[str]:
 
 
 tags_moved_by(Dossier, tags=_tags_of_dossier)
-tags_moved_by(DossierEvent, SupplementRequest, tags=_tags_of_part)
+tags_moved_by(DossierEvent, SupplementRequest, DossierStep, HandOver, tags=_tags_of_part)

@@ -5,6 +5,8 @@ from decimal import Decimal
 from typing import Any, cast
 
 from django import forms
+from django.contrib.auth import get_user_model
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from accounts.constants import ApplicantType
@@ -311,6 +313,8 @@ class SupplementRequestForm(StepForm):
         initial=10,
     )
 
+    takes_dossier = True
+
     def __init__(self, *args, dossier, **kwargs):
         super().__init__(*args, **kwargs)
         components = cast(forms.ModelMultipleChoiceField, self.fields["components"])
@@ -338,12 +342,75 @@ class ApproveForm(StepForm):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    takes_dossier = True
+
+    def __init__(self, *args, dossier=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        types = _("Accepted types: %(types)s.") % {"types": type_labels(RESULT_FILE_TYPES)}
+        self.fields["result_file"].help_text = types
+        if dossier is not None and dossier.draft_file:
+            # The leader approves the draft the specialist wrote and the unit head reviewed.
+            self.fields["result_file"].required = False
+            self.fields["result_file"].help_text = format_lazy(
+                "{} {}",
+                _("Leave empty to approve the draft “%(name)s”.") % {"name": dossier.draft_name},
+                types,
+            )
+
+
+class ProcessStepForm(forms.Form):
+    """What every step of the internal process posts: the step the officer saw (a stale screen
+    is refused)."""
+
+    expected_step = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    note = forms.CharField(
+        label=_("Note for the next step (optional)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class AssignForm(ProcessStepForm):
+    note = None  # type: ignore[assignment]
+    assignee: forms.ModelChoiceField = forms.ModelChoiceField(label=_("Specialist"), queryset=None)
+    takes_dossier = True
+
+    def __init__(self, *args, dossier=None, **kwargs):
+        from procedures.models import UnitMembership
+
+        super().__init__(*args, **kwargs)
+        step = dossier.current_step if dossier is not None else None
+        people = get_user_model().objects.none()
+        if step is not None:
+            members = UnitMembership.objects.filter(unit_id=step.unit_id, role=step.role)
+            people = (
+                get_user_model()
+                .objects.filter(pk__in=members.values("user_id"), is_active=True)
+                .order_by("full_name")
+            )
+        field = cast(forms.ModelChoiceField, self.fields["assignee"])
+        field.queryset = people
+        field.label_from_instance = lambda u: u.full_name or u.email  # type: ignore[assignment,method-assign]
+
+
+class DraftForm(ProcessStepForm):
+    draft_file = forms.FileField(label=_("Draft result"))
+    note = forms.CharField(
+        label=_("Note for the reviewer (optional)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["result_file"].help_text = _("Accepted types: %(types)s.") % {
+        self.fields["draft_file"].help_text = _("Accepted types: %(types)s.") % {
             "types": type_labels(RESULT_FILE_TYPES)
         }
+
+
+class SendBackForm(ProcessStepForm):
+    note = None  # type: ignore[assignment]
+    reason = forms.CharField(label=_("Why it goes back"), widget=forms.Textarea(attrs={"rows": 4}))
 
 
 class RejectForm(StepForm):

@@ -71,6 +71,9 @@ class Refusal:
 
     message: str
     audit: str
+    # The person may act on such a step, but someone else was quicker (a stale screen): the
+    # page says so instead of forbidding.
+    stale: bool = False
 
 
 # --- Scopes: which dossiers a person sees ------------------------------------------------------
@@ -216,9 +219,10 @@ def process_refusal(actor, step_name: str, dossier, *, assignee=None) -> Refusal
             return _refused(_("Only the head of the unit assigns its dossiers."))
         if step.role != StaffRole.SPECIALIST:
             return _refused(_("This step is not a specialist's: it cannot be assigned."))
+        # Without an assignee (the form merely shown) only the actor is checked.
         if (
-            assignee is None
-            or not UnitMembership.objects.filter(
+            assignee is not None
+            and not UnitMembership.objects.filter(
                 user=assignee, unit_id=step.unit_id, role=step.role
             ).exists()
         ):
@@ -228,7 +232,8 @@ def process_refusal(actor, step_name: str, dossier, *, assignee=None) -> Refusal
         if (step.unit_id, step.role) not in unit_roles(actor):
             return _refused(_("Only a specialist of the unit takes its dossiers."))
         if step.assignee_id is not None:
-            return _refused(_("A colleague has already taken this dossier."))
+            message = _("A colleague has already taken this dossier.")
+            return Refusal(message=message, audit=message, stale=True)
         return None
     if step_name in HOLDER_STEPS:
         refused = _holder_refusal(actor, step)

@@ -40,7 +40,8 @@ def dossier_list_for_citizen(user, status: str | None = None) -> QuerySet[Dossie
 
 
 def _detail_queryset(base: QuerySet[Dossier]) -> QuerySet[Dossier]:
-    return base.select_related("procedure", "agency", "procedure__agency").prefetch_related(
+    select_related = ("procedure", "agency", "procedure__agency", "current_step__unit")
+    return base.select_related(*select_related).prefetch_related(
         Prefetch(
             "attachments",
             queryset=Attachment.objects.select_related("component").order_by(

@@ -24,6 +24,7 @@ from .models import (
     StaffMembership,
     Unit,
     UnitMembership,
+    process_hours,
 )
 
 
@@ -72,11 +73,44 @@ PROCESS_STEP_FIELDS = (
 )
 
 
+class AgencyProcessStepFormSet(BaseInlineFormSet):
+    """The agency's default process must add up to the processing time of every procedure
+    that uses it (those without a process of their own)."""
+
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors) or self.instance.pk is None:
+            return
+        steps, hours = _posted_process(self)
+        if not steps:
+            return
+        users = Procedure.objects.filter(agency=self.instance, process_steps__isnull=True)
+        differing = users.exclude(processing_days=hours / WORKING_HOURS_PER_DAY).order_by("name")
+        first = differing.first()
+        if first is not None:
+            raise ValidationError(
+                _(
+                    "The default process adds up to %(hours)s working hours, but %(count)s "
+                    "procedures that use it take another processing time (for example "
+                    "“%(name)s”: %(days)s working days). Give them a process of their own, or "
+                    "make the default add up to their time."
+                ),
+                code="default_process_sum",
+                params={
+                    "hours": hours,
+                    "count": differing.count(),
+                    "name": first.name,
+                    "days": first.processing_days,
+                },
+            )
+
+
 class AgencyProcessStepInline(admin.TabularInline):
     """The agency's default process, for its procedures that have none of their own."""
 
     model = ProcessStep
     fk_name = "agency"
+    formset = AgencyProcessStepFormSet
     extra = 0
     fields = PROCESS_STEP_FIELDS
     autocomplete_fields = ["unit"]
@@ -98,6 +132,7 @@ class AgencyAdmin(AuditedAdminMixin, admin.ModelAdmin):
             {"fields": ("bank_name", "bank_account_name", "bank_account_number")},
         ),
         (_("Public lookup"), {"fields": ("require_lookup_secret",)}),
+        (_("Back office"), {"fields": ("separation_of_duties",)}),
     )
 
 
@@ -123,7 +158,8 @@ class UnitAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_select_related = ["agency"]
     search_fields = ["name", "name_en", "agency__code", "agency__name"]
     autocomplete_fields = ["agency"]
-    fields = ["agency", ("name", "name_en"), "kind"]
+    fields = ["agency", ("name", "name_en"), "kind", "fields"]
+    filter_horizontal = ["fields"]
     inlines = [UnitMembershipInline]
 
     def get_queryset(self, request):
@@ -162,26 +198,52 @@ class ProcedureStepInline(admin.TabularInline):
     fields = ["order", "text", "text_en"]
 
 
+def _posted_process(formset: BaseInlineFormSet) -> tuple[int, int]:
+    """The number of steps a process formset keeps, and the working hours they add up to."""
+    hours = 0
+    steps = 0
+    for form in formset.forms:
+        data = getattr(form, "cleaned_data", None)
+        if not data or data.get("DELETE"):
+            continue
+        steps += 1
+        duration = data.get("duration") or 0
+        if data.get("duration_unit") == DurationUnit.WORKING_HOURS:
+            hours += duration
+        else:
+            hours += duration * WORKING_HOURS_PER_DAY
+    return steps, hours
+
+
 class ProcessStepFormSet(BaseInlineFormSet):
-    """A procedure's own process must add up to its processing time (8 working hours a day)."""
+    """A procedure's own process must add up to its processing time (8 working hours a day);
+    a procedure without one takes its agency's default, which must add up to it as well."""
 
     def clean(self) -> None:
         super().clean()
         if any(self.errors):
             return
-        hours = 0
-        steps = 0
-        for form in self.forms:
-            data = getattr(form, "cleaned_data", None)
-            if not data or data.get("DELETE"):
-                continue
-            steps += 1
-            duration = data.get("duration") or 0
-            if data.get("duration_unit") == DurationUnit.WORKING_HOURS:
-                hours += duration
-            else:
-                hours += duration * WORKING_HOURS_PER_DAY
+        steps, hours = _posted_process(self)
         target = (self.instance.processing_days or 0) * WORKING_HOURS_PER_DAY
+        if not steps and self.instance.agency_id is not None:
+            default = process_hours(
+                ProcessStep.objects.filter(procedure=None, agency_id=self.instance.agency_id)
+            )
+            if default and default != target:
+                raise ValidationError(
+                    _(
+                        "This procedure has no internal process of its own, and its agency's "
+                        "default process adds up to %(steps)s working hours, not the %(days)s "
+                        "working days (%(hours)s working hours) of its processing time. Give "
+                        "the procedure its own process below, or keep the processing time."
+                    ),
+                    code="default_process_sum",
+                    params={
+                        "steps": default,
+                        "days": self.instance.processing_days,
+                        "hours": target,
+                    },
+                )
         if steps and hours != target:
             raise ValidationError(
                 _(

@@ -12,7 +12,16 @@ from django.http import HttpRequest
 
 from core.cache import tag_versions, tags_changed, tags_moved_by
 
-from .models import Agency, DossierComponent, Fee, Field, FormField, Procedure, ProcedureStep
+from .models import (
+    Agency,
+    DossierComponent,
+    Fee,
+    Field,
+    FormField,
+    Procedure,
+    ProcedureStep,
+    Unit,
+)
 
 CATALOGUE_TAG = "procedures:catalogue-version"
 # Catalogue reads shared by every public page are kept this long (seconds) at most.
@@ -48,5 +57,7 @@ tags_moved_by(
     DossierComponent,
     FormField,
     Fee,
+    # A unit's name shows on the public lookup of the dossiers it handles.
+    Unit,
     tags=lambda instance: [CATALOGUE_TAG],
 )

@@ -106,7 +106,7 @@ class Unit(models.Model):
     kind = models.CharField(_("kind"), max_length=12, choices=UnitKind)
     # The fields (lĩnh vực) a specialist unit handles: a dossier of a procedure in one of them
     # goes to this unit when the process names no unit.
-    fields = models.ManyToManyField(
+    fields = models.ManyToManyField(  # type: ignore[var-annotated]
         "Field", blank=True, related_name="units", verbose_name=_("fields handled")
     )
 

@@ -146,6 +146,10 @@ class PublicDossier:
     secret_required: bool
     timeliness: str
     _secret: str
+    # The internal process (DESIGN §10): which unit has the dossier now, and the date its step
+    # is expected to end; never who in it.
+    current_unit: str = ""
+    current_step_date: date | None = None
 
     @property
     def status_label(self) -> str:
@@ -187,11 +191,14 @@ def dossier_public_lookup(*, code: str, today: date | None = None) -> PublicDoss
     row = (
         Dossier.objects.filter(code=code)
         .exclude(status=S.DRAFT)
-        .select_related("procedure", "agency")
+        .select_related("procedure", "agency", "current_step__unit")
         .only(
             "id",
             "code",
             "status",
+            "current_step__deadline",
+            "current_step__unit__name",
+            "current_step__unit__name_en",
             "lookup_secret",
             "applicant_name",
             "applicant_type",
@@ -209,6 +216,7 @@ def dossier_public_lookup(*, code: str, today: date | None = None) -> PublicDoss
     )
     if row is None:
         return None
+    step = row.current_step
     if row.applicant_type == "organisation" and row.organisation_name:
         shown_name = row.organisation_name
     else:
@@ -230,6 +238,8 @@ def dossier_public_lookup(*, code: str, today: date | None = None) -> PublicDoss
             today=today or timezone.localdate(),
         ),
         _secret=row.lookup_secret,
+        current_unit=str(step.unit.display_name) if step is not None else "",
+        current_step_date=local_date(step.deadline) if step is not None else None,
     )
 
 

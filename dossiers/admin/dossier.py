@@ -23,7 +23,7 @@ from procedures.cache import CATALOGUE_TAG
 from .. import documents, plugins, policy, services, views
 from ..cache import queue_tags
 from ..constants import CLOCK_STOPPED, DossierStatus
-from ..models import Attachment, Dossier, DossierQuerySet
+from ..models import Attachment, Dossier, DossierQuerySet, DossierStep, HandOver
 from ..selectors import declared_value, dossier_for_slip, supplement_open, supplement_review
 from .filters import (
     DeadlineFilter,
@@ -40,6 +40,26 @@ S = DossierStatus
 # The queue page is kept while nothing in it changes; this bounds what time alone changes
 # (a supplement deadline passing during the day).
 QUEUE_PAGE_SECONDS = 60
+
+
+def process_panel(dossier: Dossier) -> dict:
+    """The internal process on the dossier page: the current step and the processing-control
+    slip's lines (two queries)."""
+    if not dossier.current_step_id and not dossier.handovers.exists():
+        return {}
+    step = (
+        DossierStep.objects.select_related("unit", "assignee").get(pk=dossier.current_step_id)
+        if dossier.current_step_id
+        else None
+    )
+    handovers = HandOver.objects.filter(dossier=dossier).select_related(
+        "from_user", "to_user", "from_unit", "to_unit", "from_step", "to_step"
+    )
+    return {
+        "process_step": step,
+        "process_step_overdue": step is not None and step.deadline < timezone.now(),
+        "handovers": handovers,
+    }
 
 
 def fee_notice_url(dossier: Dossier) -> str:
@@ -282,7 +302,10 @@ class DossierAdmin(MissingObject404Mixin, CounterIntakeMixin, DossierStepsMixin,
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
-            available = services.dossier_available_steps(dossier=obj, user=request.user)
+            available = [
+                *policy.process_actions(request.user, obj),
+                *services.dossier_available_steps(dossier=obj, user=request.user),
+            ]
             context.update(
                 {
                     "dossier_steps": [
@@ -302,6 +325,7 @@ class DossierAdmin(MissingObject404Mixin, CounterIntakeMixin, DossierStepsMixin,
                     if obj.supplement_requests.all()
                     else None,
                     "today": services.agency_today(),
+                    **process_panel(obj),
                 }
             )
         return super().render_change_form(request, context, add, change, form_url, obj)
@@ -318,6 +342,11 @@ class DossierAdmin(MissingObject404Mixin, CounterIntakeMixin, DossierStepsMixin,
                 "<path:object_id>/files/<int:attachment_id>/",
                 wrap(self.file_view),
                 name="dossiers_dossier_file",
+            ),
+            path(
+                "<path:object_id>/draft-file/",
+                wrap(self.draft_view),
+                name="dossiers_dossier_draft",
             ),
             path(
                 "<path:object_id>/result-file/",
@@ -355,6 +384,17 @@ class DossierAdmin(MissingObject404Mixin, CounterIntakeMixin, DossierStepsMixin,
             dossier.result_file.name,
             dossier.result_name or "ket-qua",
             views.content_type_for(dossier.result_file.name),
+        )
+
+    def draft_view(self, request: HttpRequest, object_id: str):
+        """The drafted result, for the staff who review and approve it (never the applicant)."""
+        dossier = self._dossier(request, object_id)
+        if not dossier.draft_file:
+            raise Http404
+        return views.file_response(
+            dossier.draft_file.name,
+            dossier.draft_name or "du-thao",
+            views.content_type_for(dossier.draft_file.name),
         )
 
     def slip_view(self, request: HttpRequest, object_id: str, kind: str):

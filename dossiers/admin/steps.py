@@ -24,7 +24,17 @@ from core.admin import take_admin_step
 from core.uploads import UploadRejected
 
 from .. import services
-from ..forms import ApproveForm, RejectForm, ReturnForm, StepForm, SupplementRequestForm
+from ..forms import (
+    ApproveForm,
+    AssignForm,
+    DraftForm,
+    ProcessStepForm,
+    RejectForm,
+    ReturnForm,
+    SendBackForm,
+    StepForm,
+    SupplementRequestForm,
+)
 from ..models import Dossier
 
 
@@ -52,17 +62,29 @@ class Step:
     css: str = ""
     # The form's initial values beyond the status, from the dossier.
     initial: Callable[[Dossier], dict] = field(default=lambda dossier: {})
+    # A step of the internal process: the screen's step, not its status, must still be current.
+    by_step: bool = False
 
     def run(self, request: HttpRequest, dossier: Dossier, data: dict) -> str:
         """Take the step through its service; returns the message for the officer."""
+        seen = (
+            {"expected_step": data.get("expected_step")}
+            if self.by_step
+            else {"expected_status": data["expected_status"]}
+        )
         result = self.service(
             dossier_id=dossier.pk,
             actor=request.user,
-            expected_status=data["expected_status"],
             request=request,
+            **seen,
             **self.arguments(data),
         )
         return self.done(result)
+
+
+def _unit(handover) -> str:
+    unit = handover.to_unit
+    return str(unit.display_name) if unit is not None else ""
 
 
 STEPS = {
@@ -141,6 +163,57 @@ STEPS = {
             },
             initial=lambda dossier: {"delivered_via": dossier.result_delivery},
         ),
+        # The internal process (DESIGN §10).
+        Step(
+            "step_take",
+            _("Take this dossier"),
+            ProcessStepForm,
+            services.dossier_step_take,
+            done=lambda handover: gettext("The dossier is yours to examine."),
+            arguments=lambda data: {},
+            simple=True,
+            by_step=True,
+        ),
+        Step(
+            "step_assign",
+            _("Assign to a specialist"),
+            AssignForm,
+            services.dossier_step_assign,
+            done=lambda handover: (
+                gettext("Assigned to %(name)s.") % {"name": handover.to_user.full_name}
+            ),
+            arguments=lambda data: {"assignee": data["assignee"]},
+            by_step=True,
+        ),
+        Step(
+            "draft_result",
+            _("Draft the result and send it for review"),
+            DraftForm,
+            services.dossier_result_draft,
+            done=lambda handover: (
+                gettext("The draft was sent to %(unit)s for review.") % {"unit": _unit(handover)}
+            ),
+            arguments=lambda data: {"draft_file": data["draft_file"], **_note(data)},
+            by_step=True,
+        ),
+        Step(
+            "step_forward",
+            _("Hand over to the next step"),
+            ProcessStepForm,
+            services.dossier_step_forward,
+            done=lambda handover: gettext("Handed over to %(unit)s.") % {"unit": _unit(handover)},
+            by_step=True,
+        ),
+        Step(
+            "step_back",
+            _("Send back to the previous step"),
+            SendBackForm,
+            services.dossier_step_back,
+            done=lambda handover: gettext("Sent back to %(unit)s.") % {"unit": _unit(handover)},
+            arguments=lambda data: {"reason": data["reason"]},
+            css="step-danger",
+            by_step=True,
+        ),
     )
 }
 
@@ -168,13 +241,22 @@ class DossierStepsMixin:
                 record=request.method == "POST",
             )
         except services.StepForbidden as refused:
-            raise PermissionDenied from refused
+            if not refused.stale:
+                raise PermissionDenied from refused
+            messages.error(request, str(refused))
+            return HttpResponseRedirect(reverse("admin:dossiers_dossier_change", args=[dossier.pk]))
         change_url = reverse("admin:dossiers_dossier_change", args=[dossier.pk])
-        kwargs: dict[str, Any] = {"dossier": dossier} if step.form is SupplementRequestForm else {}
+        kwargs: dict[str, Any] = (
+            {"dossier": dossier} if getattr(step.form, "takes_dossier", False) else {}
+        )
         if request.method != "POST":
             if step.simple:
                 return HttpResponseRedirect(change_url)
-            initial = {"expected_status": dossier.status, **step.initial(dossier)}
+            initial = {
+                "expected_status": dossier.status,
+                "expected_step": dossier.current_step_id,
+                **step.initial(dossier),
+            }
             form = step.form(initial=initial, **kwargs)
         else:
             form = step.form(request.POST, request.FILES, **kwargs)

@@ -84,7 +84,7 @@ def dossier_receive(
             ask_policy=True,
         )
         # The desk's step is done: the dossier goes to the first unit of its process.
-        process_begin(result.dossier, actor=actor, now=result.dossier.received_at)
+        process_begin(result.dossier, actor=actor, now=result.dossier.received_at or timezone.now())
         dossier_notify(dossier=result.dossier, template="dossier_received")
     return result
 
@@ -331,7 +331,9 @@ def dossier_approve(
             ask_policy=True,
         )
         # Signed: the result goes to the desk, which returns it.
-        process_forward(result.dossier, actor=actor, now=result.dossier.completed_at)
+        process_forward(
+            result.dossier, actor=actor, now=result.dossier.completed_at or timezone.now()
+        )
         dossier_notify(dossier=result.dossier, template="dossier_approved")
     return result
 
@@ -370,7 +372,7 @@ def dossier_reject(
         process_close(
             result.dossier,
             actor=actor,
-            now=result.dossier.completed_at,
+            now=result.dossier.completed_at or timezone.now(),
             kind=HandOverKind.FINISH,
             reason=reason,
         )

@@ -61,7 +61,7 @@ def step_ensure_allowed(actor, step: str, dossier: Dossier, **extra) -> None:
     what else the step names, e.g. the `assignee` of an assignment)."""
     refusal = policy.step_refusal(actor, step, dossier, **extra)
     if refusal is not None:
-        raise StepForbidden(refusal.message, audit=refusal.audit)
+        raise StepForbidden(refusal.message, audit=refusal.audit, stale=refusal.stale)
 
 
 def dossier_step_check(

@@ -25,9 +25,11 @@ class StepForbidden(DossierError):
     """The access policy refuses this person the step (`policy.step_refusal`); `audit` is the
     reason the staff audit log keeps."""
 
-    def __init__(self, message: str, audit: str = "") -> None:
+    def __init__(self, message: str, audit: str = "", stale: bool = False) -> None:
         super().__init__(message)
         self.audit = audit or message
+        # Someone else acted first (policy.Refusal.stale): not a matter of permission.
+        self.stale = stale
 
 
 @dataclass(frozen=True)
@@ -130,7 +132,7 @@ def dossier_transition(
         if ask_policy:
             refused = policy.step_refusal(actor, step or action, dossier)
             if refused is not None:
-                raise StepForbidden(refused.message, audit=refused.audit)
+                raise StepForbidden(refused.message, audit=refused.audit, stale=refused.stale)
         refusal = _guard_refusal(dossier, to_status)
         if refusal:
             raise TransitionRefused(refusal)

@@ -271,21 +271,23 @@ def step_resume(dossier: Dossier, now: datetime) -> None:
 # --- The step services ----------------------------------------------------------------------
 
 
-def _locked(dossier_id: int, *, actor, step: str, expected_step: int | None, **extra) -> Dossier:
+def _locked(
+    dossier_id: int, *, actor, step: str, expected_step: int | None, **extra
+) -> tuple[Dossier, DossierStep]:
     """The dossier, locked, at the step the person saw, and the policy's answer under the lock."""
     dossier = (
         Dossier.objects.select_for_update(of=("self",))
         .select_related("procedure", "agency")
         .get(pk=dossier_id)
     )
+    if dossier.current_step_id is None:
+        raise TransitionRefused(_("This dossier is at no step of an internal process."))
     if dossier.current_step_id is not None:
         # Read after the lock is held: a step joined into the locking query could be the
         # version from before a concurrent hand-over committed.
         dossier.current_step = DossierStep.objects.select_related("unit").get(
             pk=dossier.current_step_id
         )
-    if dossier.current_step_id is None:
-        raise TransitionRefused(_("This dossier is at no step of an internal process."))
     if expected_step is not None and dossier.current_step_id != expected_step:
         raise TransitionRefused(
             _(
@@ -295,8 +297,8 @@ def _locked(dossier_id: int, *, actor, step: str, expected_step: int | None, **e
         )
     refused = policy.step_refusal(actor, step, dossier, **extra)
     if refused is not None:
-        raise StepForbidden(refused.message, audit=refused.audit)
-    return dossier
+        raise StepForbidden(refused.message, audit=refused.audit, stale=refused.stale)
+    return dossier, dossier.current_step
 
 
 @audited("step_assign")
@@ -307,15 +309,16 @@ def dossier_step_assign(
 
     Raises `StepForbidden` (not the unit's head, or `assignee` outside the unit or without the
     step's role) or `TransitionRefused` (a stale screen)."""
+    if assignee is None:
+        raise DossierError(_("Choose the specialist to assign."))
     with transaction.atomic():
-        dossier = _locked(
+        dossier, step = _locked(
             dossier_id,
             actor=actor,
             step="step_assign",
             expected_step=expected_step,
             assignee=assignee,
         )
-        step = dossier.current_step
         step.assignee = assignee
         step.save(update_fields=["assignee"])
         return _record(
@@ -336,8 +339,9 @@ def dossier_step_take(
     """A specialist takes the current step from the unit's pool (TAKE). Two at once: the row
     lock lets one win; the other is told the step is taken."""
     with transaction.atomic():
-        dossier = _locked(dossier_id, actor=actor, step="step_take", expected_step=expected_step)
-        step = dossier.current_step
+        dossier, step = _locked(
+            dossier_id, actor=actor, step="step_take", expected_step=expected_step
+        )
         step.assignee = actor
         step.save(update_fields=["assignee"])
         return _record(
@@ -359,8 +363,9 @@ def dossier_step_forward(
     head's review forwards the draft to the leader; the approval itself is `dossier_approve`.
     Raises `DossierError` when the step drafts the result and there is no draft yet."""
     with transaction.atomic():
-        dossier = _locked(dossier_id, actor=actor, step="step_forward", expected_step=expected_step)
-        step = dossier.current_step
+        dossier, step = _locked(
+            dossier_id, actor=actor, step="step_forward", expected_step=expected_step
+        )
         if step.drafts_result and not dossier.draft_file:
             raise DossierError(_("Draft the result before handing the dossier over."))
         now = timezone.now()
@@ -384,8 +389,9 @@ def dossier_step_back(
     if not reason:
         raise DossierError(_("Say why the dossier goes back: the previous step will read it."))
     with transaction.atomic():
-        dossier = _locked(dossier_id, actor=actor, step="step_back", expected_step=expected_step)
-        step = dossier.current_step
+        dossier, step = _locked(
+            dossier_id, actor=actor, step="step_back", expected_step=expected_step
+        )
         earlier = (
             DossierStep.objects.filter(dossier=dossier, order=step.order - 1)
             .select_related("process_step", "unit")
@@ -436,7 +442,9 @@ def dossier_result_draft(
         raise DossierError(_("Attach the draft result."))
     checked = check_file(draft_file, file_types=RESULT_FILE_TYPES)
     with transaction.atomic():
-        dossier = _locked(dossier_id, actor=actor, step="draft_result", expected_step=expected_step)
+        dossier, step = _locked(
+            dossier_id, actor=actor, step="draft_result", expected_step=expected_step
+        )
         if dossier.status != "processing":
             raise DossierError(_("Start processing the dossier before drafting its result."))
         stored = store_file(draft_file, checked=checked, folder=f"drafts/{dossier.pk}")
@@ -457,7 +465,6 @@ def dossier_result_draft(
                 "drafted_at",
             ]
         )
-        step = dossier.current_step
         _finish(step, now)
         handover = _advance(dossier, step, process_for(dossier.procedure), actor=actor, now=now)
         DossierEvent.objects.filter(handover=handover).update(action="draft_result")

@@ -469,3 +469,17 @@ def test_outcomes_early_on_time_late():
     assert step_outcome(finished_at=_vn(2026, 12, 8, 9, 0), deadline=deadline) == "on_time"
     assert step_outcome(finished_at=deadline, deadline=deadline) == "on_time"
     assert step_outcome(finished_at=deadline + timedelta(minutes=1), deadline=deadline) == "late"
+
+
+def test_the_lookup_and_the_citizen_page_name_the_unit_and_the_step_date(client, office):
+    dossier = received_and_assigned(office)
+    step = at(dossier)
+    expected = timezone.localtime(step.deadline, VN).date().strftime("%d/%m/%Y")
+    page = client.get("/lookup/", {"code": Dossier.objects.get(pk=dossier.pk).code}).content
+    text = page.decode()
+    assert "Postal Unit" in text and expected in text
+    assert office.specialist1.full_name not in text
+    client.force_login(dossier.applicant)
+    text = client.get(dossier.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="vi").content.decode()
+    assert "Phòng Bưu chính" in text and expected in text
+    assert office.specialist1.full_name not in text and office.head.full_name not in text

@@ -55,8 +55,26 @@ def procedure():
 
 @pytest.fixture
 def dossier(procedure):
+    from django.utils import timezone
+
+    from dossiers.models import DossierStep
+    from tests.procedures.factories import UnitFactory
+
     dossier = DossierFactory(procedure=procedure, status=S.PROCESSING)
     DossierEventFactory(dossier=dossier, note="Đã chuyển phòng thẩm định")
+    # At a step of its internal process: the lookup names the unit that handles it.
+    now = timezone.now()
+    dossier.current_step = DossierStep.objects.create(
+        dossier=dossier,
+        order=2,
+        unit_kind="specialist",
+        role="specialist",
+        hours=8,
+        unit=UnitFactory(agency=procedure.agency),
+        started_at=now,
+        deadline=now,
+    )
+    dossier.save(update_fields=["current_step"])
     return dossier
 
 

@@ -321,3 +321,42 @@ def test_unit_autocomplete_costs_the_same_for_many_units(
 
     assert response.status_code == 200
     assert len(response.json()["results"]) == 15
+
+
+def test_admin_refuses_a_processing_time_the_agency_default_does_not_add_up_to(staff_client):
+    procedure = ProcedureFactory(processing_days=2)
+    for i in range(2):
+        ProcessStepFactory(
+            procedure=None, agency=procedure.agency, order=i, duration=8, duration_unit=HOURS
+        )
+    url = reverse("admin:procedures_procedure_change", args=[procedure.pk])
+    data = form_data(staff_client.get(url))
+    data["processing_days"] = 3
+    response = staff_client.post(url, data)
+    assert response.status_code == 200
+    assert "default process adds up to 16 working hours" in response.content.decode()
+    procedure.refresh_from_db()
+    assert procedure.processing_days == 2
+
+
+def test_admin_refuses_a_default_process_its_procedures_do_not_take(staff_client):
+    procedure = ProcedureFactory(processing_days=2)
+    agency = procedure.agency
+    url = reverse("admin:procedures_agency_change", args=[agency.pk])
+    data = form_data(staff_client.get(url))
+    prefix = "default_process_steps"
+    data.update(
+        {
+            f"{prefix}-TOTAL_FORMS": 1,
+            f"{prefix}-0-order": 0,
+            f"{prefix}-0-unit_kind": UnitKind.SPECIALIST,
+            f"{prefix}-0-role": StaffRole.SPECIALIST,
+            f"{prefix}-0-duration": 3,
+            f"{prefix}-0-duration_unit": DAYS,
+        }
+    )
+    response = staff_client.post(url, data)
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "default process adds up to 24 working hours" in text and procedure.name in text
+    assert not ProcessStep.objects.filter(agency=agency).exists()

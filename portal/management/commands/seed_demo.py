@@ -13,7 +13,7 @@ from allauth.mfa.totp.internal.auth import TOTP
 
 from accounts.models import User
 from procedures.constants import StaffRole, UnitKind
-from procedures.models import Agency, StaffMembership, Unit, UnitMembership
+from procedures.models import Agency, Field, StaffMembership, Unit, UnitMembership
 
 # Development only: fixed, published demo credentials.
 DEMO_PASSWORD = "demo-Portal-2026"  # noqa: S105
@@ -101,11 +101,16 @@ class Command(BaseCommand):
             if agency is not None:
                 self._staff_of(agency, staff)
                 people = self._back_office(agency)
+                # The general demo officer works at the desk: receives and returns.
+                desk = Unit.objects.get(agency=agency, kind=UnitKind.DESK)
+                UnitMembership.objects.get_or_create(
+                    user=staff, unit=desk, role=StaffRole.DESK_OFFICER
+                )
         if agency is not None:
             self._demo_dossiers(agency, staff)
         where = f" ({agency.code} — {agency.name})" if agency else ""
         self.stdout.write(self.style.SUCCESS("Demo accounts (development only):"))
-        self.stdout.write(f"  Staff officer{where}: {STAFF_EMAIL} / {DEMO_PASSWORD}")
+        self.stdout.write(f"  Desk officer{where}: {STAFF_EMAIL} / {DEMO_PASSWORD}")
         self.stdout.write(f"  Superuser:      {ADMIN_EMAIL} / {DEMO_PASSWORD}")
         self.stdout.write(f"  Citizen:        {CITIZEN_EMAIL} / {DEMO_PASSWORD}")
         if agency is not None:
@@ -130,6 +135,7 @@ class Command(BaseCommand):
     def _back_office(self, agency: Agency) -> list[tuple[str, StaffRole, str]]:
         """The agency's units and their people; returns (unit, role, email) for the logins."""
         people = []
+        specialist_units: list[Unit] = []
         for kind, name, name_en, members in BACK_OFFICE:
             if kind == UnitKind.DESK:
                 # One desk per agency: an existing desk is renamed rather than duplicated.
@@ -140,11 +146,17 @@ class Command(BaseCommand):
                 unit, _created = Unit.objects.update_or_create(
                     agency=agency, name=name, defaults={"kind": kind, "name_en": name_en}
                 )
+            if kind == UnitKind.SPECIALIST:
+                specialist_units.append(unit)
             for role, email, full_name in members:
                 user = self._user(email, full_name, is_staff=True)
                 self._staff_of(agency, user)
                 UnitMembership.objects.get_or_create(user=user, unit=unit, role=role)
                 people.append((unit.name, role, email))
+        # The agency's fields (lĩnh vực) shared out between its specialist units, in turn.
+        fields = Field.objects.filter(procedures__agency=agency).distinct().order_by("order", "id")
+        for i, field in enumerate(fields):
+            specialist_units[i % len(specialist_units)].fields.add(field)
         return people
 
     def _demo_dossiers(self, agency: Agency, staff: User) -> None:
@@ -153,7 +165,7 @@ class Command(BaseCommand):
 
         from django.core.files.base import ContentFile
 
-        from dossiers.services import drafts, processing
+        from dossiers.services import drafts
 
         citizen = User.objects.get(email=CITIZEN_EMAIL)
         if citizen.dossiers.exists():
@@ -176,12 +188,47 @@ class Command(BaseCommand):
                         )
             drafts.dossier_submit(dossier_id=dossier.pk, actor=citizen)
             if step >= 1:
-                processing.dossier_receive(dossier_id=dossier.pk, actor=staff)
-                processing.dossier_start_processing(dossier_id=dossier.pk, actor=staff)
-            if step >= 2:
-                result = ContentFile(DEMO_FILES["pdf"], name="ket-qua.pdf")
-                processing.dossier_approve(dossier_id=dossier.pk, actor=staff, result_file=result)
+                self._through_back_office(dossier.pk, approve=step >= 2)
         self.stdout.write(f"  {len(procedures)} demo dossiers for {CITIZEN_EMAIL}")
+
+    def _through_back_office(self, dossier_id: int, *, approve: bool) -> None:
+        """Move a demo dossier the way the back office does: the desk receives, the unit head
+        assigns, the specialist examines (and drafts), the unit head reviews, the leader signs."""
+        from django.core.files.base import ContentFile
+
+        from dossiers.models import Dossier
+        from dossiers.services import processing, workflow
+
+        def person(unit, role) -> User:
+            membership = UnitMembership.objects.filter(unit=unit, role=role).order_by("user__email")
+            return membership.select_related("user").first().user  # type: ignore[union-attr]
+
+        dossier = Dossier.objects.get(pk=dossier_id)
+        desk = Unit.objects.get(agency_id=dossier.agency_id, kind=UnitKind.DESK)
+        processing.dossier_receive(
+            dossier_id=dossier_id, actor=person(desk, StaffRole.DESK_OFFICER)
+        )
+        step = Dossier.objects.get(pk=dossier_id).current_step
+        if step is None:
+            return
+        specialist = person(step.unit, StaffRole.SPECIALIST)
+        workflow.dossier_step_assign(
+            dossier_id=dossier_id,
+            actor=person(step.unit, StaffRole.UNIT_HEAD),
+            assignee=specialist,
+        )
+        processing.dossier_start_processing(dossier_id=dossier_id, actor=specialist)
+        if not approve:
+            return
+        draft = ContentFile(DEMO_FILES["pdf"], name="ket-qua.pdf")
+        workflow.dossier_result_draft(dossier_id=dossier_id, actor=specialist, draft_file=draft)
+        workflow.dossier_step_forward(
+            dossier_id=dossier_id, actor=person(step.unit, StaffRole.UNIT_HEAD)
+        )
+        leadership = Unit.objects.get(agency_id=dossier.agency_id, kind=UnitKind.LEADERSHIP)
+        processing.dossier_approve(
+            dossier_id=dossier_id, actor=person(leadership, StaffRole.LEADER), result_file=None
+        )
 
     def _user(self, email: str, name: str, **fields) -> User:
         user, created = User.objects.get_or_create(
