@@ -333,7 +333,8 @@ def main(argv=None) -> int:
     office = BackOffice(args.seed + 17, people, gen)
     office.build()
     sequences = gen.assign_codes()
-    gen.pad_events(round(1_000_000 * scale))
+    # The hand-overs' history events count towards the million.
+    gen.pad_events(round(1_000_000 * scale) - len(office.events))
     gen.fit_attachments(round(200_000 * scale))
     write_all(gen, people)
     office.write()
@@ -347,8 +348,8 @@ def main(argv=None) -> int:
             Procedure.objects.count(),
             len(gen.dossiers),
             ", ".join(f"{s} {n:,}" for s, n in by_status.most_common()),
-            len(gen.events),
-            sum(1 for e in gen.events if e[5]),
+            len(gen.events) + len(office.events),
+            sum(1 for e in gen.events if e[5]) + sum(1 for e in office.events if e[5]),
             len(gen.attachments),
             len(gen.ratings),
             len(gen.payments),

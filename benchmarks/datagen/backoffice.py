@@ -23,14 +23,15 @@ attributed to the people of those steps (the specialist processes, the leader ap
 """
 
 import random
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
 from datetime import date, datetime, time, timedelta
 
 from django.db import connection
 
 from dossiers.calendar import AGENCY_TZ, is_working_day
-from dossiers.models import CalendarDay, DossierStep, HandOver
+from dossiers.history import Msg
+from dossiers.models import CalendarDay, DossierEvent, DossierStep, HandOver
 from procedures.constants import WORKING_HOURS_PER_DAY as DAY
 from procedures.models import Agency, Procedure, ProcessStep, Unit, UnitMembership
 
@@ -60,6 +61,33 @@ SPECIALIST_ACTIONS = {
 }
 LEADER_ACTIONS = {"approve", "reject"}
 
+# The history of each hand-over (dossiers/services/workflow.py `_record`).
+STEP_ACTIONS = {
+    "forward": "step_forward",
+    "take": "step_take",
+    "assign": "step_assign",
+    "finish": "step_finish",
+}
+STEP_MESSAGES = {
+    "forward": Msg.STEP_FORWARD,
+    "take": Msg.STEP_TAKE,
+    "assign": Msg.STEP_ASSIGN,
+    "finish": "",
+}
+EVENT_COLUMNS = [
+    "dossier_id",
+    "created_at",
+    "action",
+    "from_status",
+    "to_status",
+    "is_public",
+    "actor_id",
+    "handling_unit",
+    "message",
+    "params",
+    "internal_note",
+    "handover_id",
+]
 STEP_COLUMNS = [
     "id",
     "dossier_id",
@@ -163,6 +191,8 @@ class BackOffice:
         self.steps: list[tuple] = []
         self.handovers: list[tuple] = []
         self.memberships: list[UnitMembership] = []
+        self.events: list[tuple] = []
+        self.agency_names = dict(Agency.objects.values_list("id", "name"))
         self._units()
         self._staff()
         self._processes()
@@ -422,6 +452,7 @@ class BackOffice:
             rows.append((self.steps[-1], actor))
             if finished is not None:
                 start = finished
+        first_handover = len(self.handovers)
         for position, (step_row, actor) in enumerate(rows):
             holder = step_row[12]
             if position and holder is not None:
@@ -440,6 +471,42 @@ class BackOffice:
             by = {"returned": actor, "rejected": leader, "withdrawn": row[3]}[status]
             reason = row[28] if status == "rejected" else ""
             self._handover(pk, "finish", last[16], last, None, by, None, reason=reason)
+        self._events(row, event_ids, self.handovers[first_handover:])
+
+    def _events(self, row: list, event_ids: list[int], handovers: list[tuple]) -> None:
+        """The history event of each hand-over, linked to it, as the services write them: the
+        dossier's status at the time, the unit and expected date of the step handed to."""
+        timeline = [self.gen.events[i] for i in event_ids]
+        times = [event[1] for event in timeline]
+        steps = self.steps
+        for handover in handovers:
+            kind, when, from_step, to_step = handover[2], handover[3], handover[4], handover[5]
+            at = bisect_right(times, when)
+            status = timeline[at - 1][4] if at else row[4]
+            params: dict = {"agency": row[2]}
+            if to_step is not None:
+                target = steps[to_step - 1]
+                params["unit"] = target[11]
+                params["date"] = target[14].astimezone(AGENCY_TZ).date().isoformat()
+            action = STEP_ACTIONS[kind]
+            if kind == "forward" and steps[from_step - 1][9]:
+                action = "draft_result"  # the specialist's draft hands the dossier on
+            self.events.append(
+                (
+                    row[0],
+                    when,
+                    action,
+                    status,
+                    status,
+                    kind == "forward",
+                    handover[6],
+                    self.agency_names[row[2]],
+                    STEP_MESSAGES[kind],
+                    params,
+                    handover[12],
+                    handover[0],
+                )
+            )
 
     def _share(self, process, indices, start: datetime, end: datetime):
         """Steps ending one after the other from `start` to `end`, in proportion to their
@@ -490,7 +557,15 @@ class BackOffice:
         log(f"COPY {len(self.steps):,} steps, {len(self.handovers):,} hand-overs")
         copy_rows(DossierStep, STEP_COLUMNS, self.steps)
         copy_rows(HandOver, HANDOVER_COLUMNS, self.handovers)
-        reset_sequences(DossierStep, HandOver)
+        # Their history events, after the simulation's (numbered from 1 by generate.py).
+        log(f"COPY {len(self.events):,} hand-over history events")
+        first = len(self.gen.events) + 1
+        copy_rows(
+            DossierEvent,
+            ["id", *EVENT_COLUMNS],
+            ((n, *event) for n, event in enumerate(self.events, start=first)),
+        )
+        reset_sequences(DossierStep, HandOver, DossierEvent)
         with connection.cursor() as cursor:
             cursor.execute(
                 """
