@@ -275,6 +275,24 @@ def test_an_approved_dossier_waits_at_the_desks_return_step_after_the_finished_s
     assert [(h.from_step, h.to_step) for h in forwards] == list(zip(rows, rows[1:], strict=False))
 
 
+def test_steps_finished_a_day_before_their_deadline_are_early(office):
+    dossier = office.dossier(
+        S.APPROVED,
+        [(at(8, 11), "approve", S.PROCESSING, S.APPROVED, office.leader)],
+        completed_at=at(8, 11),
+    )
+    place()
+    desk, specialist, head, leader, back = steps_of(dossier)
+    # Two office hours shared 16:8:8: Monday 10:00, 10:30 and 11:00.
+    assert [s.finished_at for s in (specialist, head, leader)] == [
+        at(8, 10),
+        at(8, 10, 30),
+        at(8, 11),
+    ]
+    assert [s.outcome for s in (desk, specialist, head, leader)] == ["on_time", *["early"] * 3]
+    assert back.outcome == "" and back.started_at == at(8, 11)
+
+
 def test_a_procedures_own_process_comes_before_the_agencys_default(office):
     procedure = ProcedureFactory(agency=office.agency, field=office.field, processing_days=3)
     own = [
