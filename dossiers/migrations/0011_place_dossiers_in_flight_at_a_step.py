@@ -190,13 +190,12 @@ def hours_of(step) -> int:
 class Placement:
     """The steps and hand-overs of one dossier, computed from its history."""
 
-    def __init__(self, dossier, process, units, events, calendar, organisation, now):
+    def __init__(self, dossier, process, units, events, calendar, organisation):
         self.dossier = dossier
         self.process = process
         self.units = units
         self.calendar = calendar
         self.organisation = organisation
-        self.now = now
         received = dossier.received_at
         self.events = [e for e in events if e["created_at"] >= received]
         self.staff_events = [
@@ -393,7 +392,7 @@ def _handovers(handover_model, dossier, rows: list, plans: list[dict]) -> list:
     return handovers
 
 
-def place_dossiers_in_flight(apps, schema_editor, now: datetime | None = None) -> int:
+def place_dossiers_in_flight(apps, schema_editor) -> int:
     """Place every received dossier without a result handed over at a step; the number placed."""
     dossier_model = apps.get_model("dossiers", "Dossier")
     step_model = apps.get_model("dossiers", "DossierStep")
@@ -405,7 +404,6 @@ def place_dossiers_in_flight(apps, schema_editor, now: datetime | None = None) -
     if not agencies:
         return 0
     calendar = Calendar(apps.get_model("dossiers", "CalendarDay"))
-    now = now or datetime.now(AGENCY_TZ)
     candidates = list(
         dossier_model.objects.filter(
             agency_id__in=agencies,
@@ -453,7 +451,7 @@ def place_dossiers_in_flight(apps, schema_editor, now: datetime | None = None) -
             if None in units:
                 continue
             placement = Placement(
-                dossier, process, units, events[dossier.pk], calendar, organisation, now
+                dossier, process, units, events[dossier.pk], calendar, organisation
             )
             plans.append((dossier, units, placement.plan(target)))
         steps = step_model.objects.bulk_create(

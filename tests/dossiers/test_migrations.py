@@ -23,7 +23,6 @@ pytestmark = pytest.mark.django_db
 
 migration = importlib.import_module("dossiers.migrations.0011_place_dossiers_in_flight_at_a_step")
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-NOW = datetime(2027, 3, 20, 9, 0, tzinfo=TZ)
 DAYS, HOURS = DurationUnit.WORKING_DAYS, DurationUnit.WORKING_HOURS
 
 
@@ -118,7 +117,7 @@ def office():
 
 
 def place() -> int:
-    return migration.place_dossiers_in_flight(apps, None, now=NOW)
+    return migration.place_dossiers_in_flight(apps, None)
 
 
 def steps_of(dossier) -> list[DossierStep]:
