@@ -6,9 +6,10 @@ At scale 1.0: 1,000 procedures (the real catalogue loaded by `load_catalogue`, t
 variants with steps, components, declared fields and fees), 100,000 dossiers spread over the
 last 12 months whose status follows from a simulated timeline (submitted, received with a code
 and due date, processed, supplements, fee notices and payments, approved or rejected, returned,
-withdrawn; drafts), 1,000,000 history events (public and internal), 200,000 attachment rows
-pointing at a handful of real small files, ratings, notifications, one citizen with exactly 200
-dossiers, one staff member of the busiest agency and a superuser; every agency's back office
+withdrawn; drafts), 1,000,000 history events or a little more (public and internal, each
+hand-over's among them), 200,000 attachment rows pointing at a handful of real small files,
+ratings, notifications, one citizen with exactly 200 dossiers, one staff member of the busiest
+agency and a superuser; every agency's back office
 (units, staff per role) and each received dossier's steps and hand-overs, the dossiers in flight
 at their current step (datagen/backoffice.py). `--scale 0.01` is a smoke run.
 
