@@ -9,9 +9,9 @@ and due date, processed, supplements, fee notices and payments, approved or reje
 withdrawn; drafts), 1,000,000 history events or a little more (public and internal, each
 hand-over's among them), 200,000 attachment rows pointing at a handful of real small files,
 ratings, notifications, one citizen with exactly 200 dossiers, one staff member of the busiest
-agency and a superuser; every agency's back office
-(units, staff per role) and each received dossier's steps and hand-overs, the dossiers in flight
-at their current step (datagen/backoffice.py). `--scale 0.01` is a smoke run.
+agency and a superuser; every agency's back office (units, staff per role) and each received
+dossier's steps and hand-overs, the dossiers in flight at their current step
+(datagen/backoffice.py). `--scale 0.01` is a smoke run.
 
 Rows are written with PostgreSQL COPY (psycopg 3 `cursor.copy()`) with explicit ids, after a
 TRUNCATE of the application's tables; columns this script does not know are filled with the
