@@ -12,7 +12,7 @@ PYTHON ?= $(shell for c in python3.13 python3.12 python3 \
 	command -v $$c >/dev/null 2>&1 && $$c -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null \
 	&& { command -v $$c; break; }; done)
 
-.PHONY: help run test lint security install messages lock chromium nginx tls-cert demo bench clean
+.PHONY: help run test lint security install messages lock chromium nginx signing-tools tls-cert demo bench clean
 
 help:
 	@echo "make run   - set up and serve the portal with demo data at http://127.0.0.1:$(PORT)"
@@ -35,7 +35,17 @@ messages: install
 
 run: export DEBUG = true
 run: export SITE_URL = http://127.0.0.1:$(PORT)
+# Signed documents out of the box: `signing_dev_ca` makes a development CA and agency certificate
+# (NOT TRUSTED) in var/signing/, used unless SIGNING_PROVIDER is set (environment or .env). No
+# timestamp authority here: the signatures are PAdES B-B.
+ifeq ($(or $(SIGNING_PROVIDER),$(shell grep -qs '^SIGNING_PROVIDER=.' .env && echo set)),)
+run: export SIGNING_PROVIDER = pkcs12
+run: export SIGNING_PKCS12_PATH = $(CURDIR)/var/signing/agency.p12
+run: export SIGNING_PKCS12_PASSWORD = development-only
+run: export SIGNING_TRUST_ROOTS = $(CURDIR)/var/signing/dev-root.pem
+endif
 run: install messages
+	$(PY) manage.py signing_dev_ca
 	$(PY) manage.py migrate --no-input -v 0
 	$(PY) manage.py load_catalogue
 	$(PY) manage.py seed_demo
@@ -56,6 +66,16 @@ chromium:
 	    echo "Installing Debian's chromium for the browser tests and poppler-utils for the slip layout tests"; \
 	    (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver fonts-dejavu-core poppler-utils) >/dev/null; \
 	  else echo "chromium or poppler-utils is missing (apt-get install chromium chromium-driver poppler-utils): browser and slip layout tests will be skipped"; fi; \
+	fi
+
+# The signing tests: SoftHSM2 (a PKCS#11 token), zbarimg (QR codes on slips), LibreOffice (Word
+# results converted to PDF). The test PKI itself (certomancer) runs inside pytest.
+signing-tools:
+	@if ! command -v softhsm2-util >/dev/null 2>&1 || ! command -v zbarimg >/dev/null 2>&1 || ! command -v soffice >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    echo "Installing SoftHSM2, zbar-tools and LibreOffice Writer for the signing tests"; \
+	    (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends softhsm2 zbar-tools libreoffice-writer-nogui) >/dev/null; \
+	  else echo "softhsm2, zbar-tools or libreoffice-writer-nogui is missing: those signing tests will be skipped"; fi; \
 	fi
 
 # The reverse-proxy tests run Debian's nginx with deploy/nginx/portal.conf.template.
@@ -83,7 +103,7 @@ tls-cert:
 # `--ignore-vuln ID` to PIP_AUDIT_IGNORE with a comment saying why.
 PIP_AUDIT_IGNORE ?=
 security: install
-	$(VENV)/bin/bandit -q -r core accounts procedures dossiers payments payments_sandbox tracking portal -c pyproject.toml
+	$(VENV)/bin/bandit -q -r core accounts signing procedures dossiers payments payments_sandbox tracking portal -c pyproject.toml
 	@out=$$($(VENV)/bin/pip-audit --strict --disable-pip --no-deps --progress-spinner off \
 	  --timeout 10 -r requirements.lock $(PIP_AUDIT_IGNORE) 2>&1); rc=$$?; \
 	echo "$$out" | grep -v -e "users are encouraged" -e "pip-compile"; \
@@ -94,7 +114,7 @@ security: install
 	  exit 0; fi; \
 	exit $$rc
 
-test: install lint security messages chromium nginx
+test: install lint security messages chromium nginx signing-tools
 	$(VENV)/bin/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 lock:

@@ -390,6 +390,38 @@ def measure_pdfs(args, rows: list[Row]) -> None:
     log(f"PDF payment confirmation: {ms:.0f} ms (CPU {cpu:.0f} ms)")
 
 
+def measure_control_slip(rows: list[Row]) -> None:
+    """The processing-control slip of the dossier with the most hand-overs (issue 17)."""
+    row = Row(name="PDF: processing-control slip", budget=f"< {PDF_BUDGET_MS:g} ms")
+    rows.append(row)
+    try:
+        from django.db.models import Count
+
+        from dossiers import letters
+    except ImportError as exc:
+        row.verdict, row.note = "n/a", str(exc)
+        return
+    dossier = (
+        Dossier.objects.filter(code__isnull=False, handovers__isnull=False)
+        .annotate(lines=Count("handovers"))
+        .select_related("procedure", "agency")
+        .order_by("-lines", "-id")
+        .first()
+    )
+    if dossier is None:
+        row.verdict, row.note = "n/a", "no dossier with hand-overs"
+        return
+    row.target = "dossiers.letters.control_slip_pdf()"
+    try:
+        ms, cpu = median_times(lambda: letters.control_slip_pdf(dossier))
+    except Exception as exc:  # noqa: BLE001 (a page under construction must not stop the run)
+        row.verdict, row.note = "n/a", f"{type(exc).__name__}: {exc}"
+        return
+    row.value, row.note = f"{ms:.0f} ms", f"CPU {cpu:.0f} ms, {dossier.lines} hand-overs"
+    row.verdict = "pass" if ms < PDF_BUDGET_MS else "FAIL"
+    log(f"PDF control slip: {ms:.0f} ms (CPU {cpu:.0f} ms)")
+
+
 def measure_statistics_uncached(rows: list[Row]) -> None:
     """Not a budget: what the first visitor after the cache expires waits for."""
     row = Row(name="statistics, uncached compute (info)", budget="—")
@@ -552,6 +584,7 @@ def main(argv=None) -> int:
         server.stop()
     if not args.skip_pdf:
         measure_pdfs(args, rows)
+        measure_control_slip(rows)
     if not args.only:
         measure_statistics_uncached(rows)
     text = report(args, rows, counts, started, load_start)

@@ -261,6 +261,14 @@ def uploads_undone_on_error() -> Iterator[None]:
         _stored_in_block.reset(token)
 
 
+def undo_on_error(name: str) -> None:
+    """Inside `uploads_undone_on_error`, have the stored file `name` deleted if the block fails
+    (for files a service writes itself, such as a signed document)."""
+    stored = _stored_in_block.get()
+    if stored is not None:
+        stored.append(name)
+
+
 def store_file(file, *, checked: StoredFile, folder: str) -> StoredFile:
     """Save a checked upload in the private default storage under a random name.
 
@@ -270,9 +278,7 @@ def store_file(file, *, checked: StoredFile, folder: str) -> StoredFile:
     """
     file.seek(0)
     name = default_storage.save(f"{folder}/{uuid.uuid4().hex}.{checked.kind}", file)
-    stored = _stored_in_block.get()
-    if stored is not None:
-        stored.append(name)
+    undo_on_error(name)
     return StoredFile(
         name=name,
         original_name=checked.original_name,

@@ -42,6 +42,20 @@ class HandOverKind(models.TextChoices):
     STOP = "stop", pgettext_lazy("hand-over", "Processing stopped")
 
 
+class ApologyStatus(models.TextChoices):
+    """An apology letter and new appointment (Phiếu xin lỗi và hẹn lại ngày trả kết quả): drafted
+    by the unit handling the dossier, signed by a leader (then the applicant is told), or
+    cancelled before it is signed."""
+
+    DRAFT = "draft", pgettext_lazy("apology letter", "Draft, awaiting signature")
+    SIGNED = "signed", pgettext_lazy("apology letter", "Signed and sent")
+    CANCELLED = "cancelled", pgettext_lazy("apology letter", "Cancelled")
+
+
+# An apology letter is drafted while the agency's clock runs on the dossier.
+APOLOGY_STATUSES = (DossierStatus.RECEIVED, DossierStatus.PROCESSING)
+
+
 class Channel(models.TextChoices):
     """How a dossier reached the agency: submitted online, or registered by the desk for an
     applicant who came in person (counter) or sent it by post."""
@@ -168,6 +182,11 @@ EVENT_ACTION_LABELS: dict[str, Promise] = {
     "step_assign": pgettext_lazy("history action", "Assigned within the unit"),
     "step_take": pgettext_lazy("history action", "Taken from the unit's pool"),
     "draft_result": pgettext_lazy("history action", "Result drafted"),
+    "apology_draft": pgettext_lazy("history action", "Apology letter drafted"),
+    "apology_sign": pgettext_lazy("history action", "Apology letter signed: new date"),
+    "apology_cancel": pgettext_lazy("history action", "Apology letter cancelled"),
+    "stop": pgettext_lazy("history action", "Processing stopped"),
+    "step_stop": pgettext_lazy("history action", "Step ended: processing stopped"),
 }
 
 

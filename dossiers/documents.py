@@ -144,8 +144,17 @@ def slip_context(dossier: Dossier, kind: str) -> dict:
     return context
 
 
-def dossier_slip_pdf(*, dossier: Dossier, kind: str) -> bytes:
-    """The PDF of one slip of `dossier`. Precondition: `kind in slips_available(dossier)`."""
+def verify_context(verify_url: str) -> dict:
+    """What `signing/pdf/verify_qr.html` prints top left: the QR code of the document's
+    verification URL (nothing when the document is only previewed, without an identity)."""
+    return {"verify_url": verify_url, "verify_qr": qr_data_uri(verify_url) if verify_url else ""}
+
+
+def dossier_slip_pdf(*, dossier: Dossier, kind: str, verify_url: str = "") -> bytes:
+    """The PDF of one slip of `dossier`, with the QR code of `verify_url` top left (the slip as
+    issued: `dossiers.services.dossier_slip_issue`). Precondition: `kind in
+    slips_available(dossier)`."""
     if kind not in SLIP_KINDS:
         raise ValueError(kind)
-    return render_pdf(template=SLIP_TEMPLATES[kind], context=slip_context(dossier, kind))
+    context = slip_context(dossier, kind) | verify_context(verify_url)
+    return render_pdf(template=SLIP_TEMPLATES[kind], context=context)

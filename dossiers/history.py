@@ -74,6 +74,26 @@ class Msg:
     REJECTED = message("dossier.rejected", _("The dossier was rejected.")).id
     RETURNED = message("dossier.returned", _("The result was handed over.")).id
     WITHDRAWN = message("dossier.withdrawn", _("The applicant withdrew the dossier.")).id
+    # Late and stop handling (dossiers.services.letters): the public reads the new date and the
+    # stop, never the reason.
+    APOLOGY_DRAFTED = message(
+        "dossier.apology_drafted",
+        _("An apology letter with the new date %(date)s awaits a leader's signature."),
+        visibility=STAFF,
+        date="date",
+    ).id
+    APOLOGY_CANCELLED = message(
+        "dossier.apology_cancelled",
+        _("The apology letter with the new date %(date)s was cancelled."),
+        visibility=STAFF,
+        date="date",
+    ).id
+    APOLOGY_SIGNED = message(
+        "dossier.apology_signed",
+        _("The agency apologises for the delay; the result is now expected on %(date)s."),
+        date="date",
+    ).id
+    STOPPED = message("dossier.stopped", _("Processing of the dossier was stopped.")).id
     # The internal process (DESIGN §10): the public reads which unit has the dossier and until
     # when, never who in it.
     STEP_FORWARD = message(
@@ -116,11 +136,26 @@ for template, with_code, without_code in (
     ("dossier_approved", _("The result of your dossier %(code)s is ready"), None),
     ("dossier_returned", _("The result of your dossier %(code)s was handed over"), None),
     ("dossier_rejected", _("Your dossier %(code)s was rejected"), _("Your dossier was rejected")),
+    ("dossier_stopped", _("Processing of your dossier %(code)s was stopped"), None),
 ):
     message(template, with_code, visibility=APPLICANT, code="text")
     if without_code is not None:
         message(f"{template}.no_code", without_code, visibility=APPLICANT)
 message("dossier_submitted", _("Dossier sent: %(procedure)s"), procedure="procedure")
+message(
+    "dossier_apology_to_sign",
+    _("Apology letter to sign: dossier %(code)s, new date %(date)s"),
+    visibility=APPLICANT,
+    code="text",
+    date="date",
+)
+message(
+    "dossier_apology",
+    _("Apology: the result of your dossier %(code)s is now expected on %(date)s"),
+    visibility=APPLICANT,
+    code="text",
+    date="date",
+)
 message(
     "dossier_supplement_reminder",
     _("Reminder: supplement your dossier by %(date)s"),
@@ -139,6 +174,9 @@ def notification_message(template: str, dossier: Dossier, context: Mapping) -> t
     supplement = context.get("supplement")
     if supplement is not None:
         params["date"] = supplement.deadline.isoformat()
+    letter = context.get("letter")
+    if letter is not None:
+        params["date"] = letter.new_date.isoformat()
     return template, params
 
 

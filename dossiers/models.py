@@ -16,6 +16,7 @@ from .constants import (
     CLOCK_STOPPED,
     STATUS_CSS,
     WAITING_FOR_CITIZEN,
+    ApologyStatus,
     CalendarDayKind,
     Channel,
     DossierStatus,
@@ -148,6 +149,10 @@ class Dossier(models.Model):
     submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
     received_at = models.DateTimeField(_("received"), null=True, blank=True)
     due_date = models.DateField(_("due date"), null=True, blank=True)
+    # The new date of the latest signed apology letter (Phiếu xin lỗi và hẹn lại ngày trả kết
+    # quả): what the applicant and the public are told to expect. `due_date` stays the original
+    # one, against which statistics count the dossier late.
+    appointment_date = models.DateField(_("new appointment"), null=True, blank=True)
     completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
     # The officer who received the dossier: signs the receipt slip.
     received_by = models.ForeignKey(
@@ -165,6 +170,17 @@ class Dossier(models.Model):
     result_sha256 = models.CharField("SHA-256", max_length=64, blank=True)
     result_note = models.TextField(_("result note"), blank=True)
     rejection_reason = models.TextField(_("rejection reason"), blank=True)
+    # Processing stopped (dừng giải quyết): the reason the notice gives, and the leader who
+    # signed it (the time is `completed_at`).
+    stop_reason = models.TextField(_("reason for stopping"), blank=True)
+    stopped_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("stopped by"),
+    )
     # The step of the internal process the dossier is at (None: not received yet, finished, or
     # an agency that has not set up its back office).
     current_step = models.ForeignKey(
@@ -231,6 +247,12 @@ class Dossier(models.Model):
     @property
     def status_css(self) -> str:
         return STATUS_CSS.get(self.status, "")
+
+    @property
+    def expected_date(self):
+        """The date the applicant is told to expect the result: the new appointment of a signed
+        apology letter, else the due date."""
+        return self.appointment_date or self.due_date
 
     @property
     def is_overdue(self) -> bool:
@@ -549,3 +571,63 @@ class HandOver(models.Model):
         if self.pk is not None:
             raise ValueError("Hand-overs are append-only.")
         super().save(*args, **kwargs)
+
+
+class ApologyLetter(models.Model):
+    """An apology letter and new appointment (Phiếu xin lỗi và hẹn lại ngày trả kết quả, Circular
+    01/2018 form 04): the unit handling a dossier that will miss its date drafts it with the
+    reason and a new date; a leader of the agency signs it, and only then is the applicant told
+    and the new date shown (`Dossier.appointment_date`)."""
+
+    dossier = models.ForeignKey(
+        Dossier, on_delete=models.CASCADE, related_name="apology_letters", verbose_name=_("dossier")
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=ApologyStatus, default=ApologyStatus.DRAFT
+    )
+    reason = models.TextField(_("reason for the delay"))
+    # The date the letter replaces (the due date, or an earlier letter's new date).
+    previous_date = models.DateField(_("date promised before"))
+    new_date = models.DateField(_("new date for the result"))
+    # The unit that drafted it (the dossier's current step's, when the back office is set up).
+    unit = models.ForeignKey(
+        Unit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("unit"),
+    )
+    drafted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("drafted by"),
+    )
+    drafted_at = models.DateTimeField(_("drafted"), default=timezone.now)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("signed by"),
+    )
+    signed_at = models.DateTimeField(_("signed"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["drafted_at", "id"]
+        constraints = [
+            # One letter at a time waits for a signature.
+            models.UniqueConstraint(
+                fields=["dossier"],
+                condition=models.Q(status=ApologyStatus.DRAFT),
+                name="one_draft_apology_per_dossier",
+            ),
+        ]
+        verbose_name = _("apology letter")
+        verbose_name_plural = _("apology letters")
+
+    def __str__(self) -> str:
+        return f"{self.dossier} → {self.new_date:%d/%m/%Y} ({self.get_status_display()})"

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from procedures.constants import StaffRole, UnitKind
 from procedures.models import Unit, UnitMembership
 
-from .constants import DossierStatus, allowed_targets
+from .constants import APOLOGY_STATUSES, DossierStatus, Role, allowed_targets
 
 S = DossierStatus
 
@@ -44,6 +44,10 @@ RECEPTION_STATUSES = (S.SUBMITTED, S.SUPPLEMENTED)
 # The steps payments takes through the dossiers services (issuing a fee notice, its settlement):
 # payments' own permissions decide who starts them; the agency rule still holds.
 FEE_STEPS = ("request_payment", "payment_settled")
+
+# The late and stop steps (apology letter, stop processing) go by the actor's unit roles, not by
+# permission groups: `letter_refusal` below decides them.
+LETTER_STEPS = ("apology_draft", "apology_sign", "apology_cancel", "stop")
 
 # The reason recorded in the audit log when the actor's groups do not allow the step.
 PERMISSION_DENIED = "permission denied"
@@ -125,7 +129,7 @@ def step_permissions(step: str, status: str) -> tuple[str, ...]:
 
     Steps another app takes through the dossiers services (the fee's settlement) need none
     here: that app's own permissions decide who starts them."""
-    if step in FEE_STEPS:
+    if step in FEE_STEPS or step in LETTER_STEPS:
         return ()
     if step in PROCESS_STEPS:
         return (PROCESS,)
@@ -327,3 +331,110 @@ def may_register(actor) -> bool:
     if actor.is_superuser:
         return True
     return actor.has_perm(RECEIVE) and staff_agency_id(actor) is not None
+
+
+# --- Late and stop handling: the apology letter and stopping processing ------------------------
+#
+# The unit handling the dossier (a specialist or the unit head of its current step's unit)
+# drafts an apology letter and new appointment; a leader of the agency signs it, and stops
+# processing (signing the stop notice) on the unit's proposal. An agency whose back office is not
+# set up (no leader, or no step for the dossier) keeps the group-permission rule: an officer of
+# the processing unit does both; an agency that switched its separation of duties off lets any
+# of its officers do both.
+
+UNIT_DRAFTERS = (StaffRole.SPECIALIST, StaffRole.UNIT_HEAD)
+
+
+def _is_leader(actor, agency_id: int) -> bool:
+    return UnitMembership.objects.filter(
+        user=actor, unit__agency_id=agency_id, role=StaffRole.LEADER
+    ).exists()
+
+
+def _has_leaders(agency_id: int) -> bool:
+    return UnitMembership.objects.filter(
+        unit__agency_id=agency_id, role=StaffRole.LEADER, user__is_active=True
+    ).exists()
+
+
+def apology_draft_refusal(actor, dossier) -> Refusal | None:
+    """Why `actor` may not draft an apology letter for `dossier`, or None: a specialist or the
+    unit head of the unit at the dossier's current step (superusers: anyone; a dossier without
+    a step: the processing unit's permission)."""
+    if actor is None:
+        return _refused(_("Only the unit handling the dossier drafts an apology letter."))
+    refusal = _agency_refusal(actor, dossier)
+    if refusal is not None or actor.is_superuser or not dossier.agency.separation_of_duties:
+        return refusal
+    step = dossier.current_step if dossier.current_step_id else None
+    if step is None:
+        allowed = actor.has_perm(PROCESS)
+    else:
+        allowed = any((step.unit_id, role) in unit_roles(actor) for role in UNIT_DRAFTERS)
+    if not allowed:
+        return _refused(_("Only the unit handling the dossier drafts an apology letter."))
+    return None
+
+
+def leader_refusal(actor, dossier, *, message: str) -> Refusal | None:
+    """Why `actor` may not sign for the agency on `dossier` (an apology letter, a stop notice),
+    or None: a leader of the dossier's agency (superusers: always; an agency with no leader:
+    an officer of the processing unit). `message` says what was refused."""
+    if actor is None:
+        return _refused(message)
+    refusal = _agency_refusal(actor, dossier)
+    if refusal is not None or actor.is_superuser or not dossier.agency.separation_of_duties:
+        return refusal
+    if _is_leader(actor, dossier.agency_id):
+        return None
+    if not _has_leaders(dossier.agency_id) and actor.has_perm(PROCESS):
+        return None
+    return _refused(message)
+
+
+def apology_sign_refusal(actor, letter) -> Refusal | None:
+    """Why `actor` may not sign `letter`: a leader signs, and never a letter they drafted
+    while the agency keeps the separation of duties."""
+    dossier = letter.dossier
+    refusal = leader_refusal(
+        actor, dossier, message=_("Only a leader of the agency signs an apology letter.")
+    )
+    if refusal is not None:
+        return refusal
+    if (
+        letter.drafted_by_id == actor.pk
+        and dossier.agency.separation_of_duties
+        and not actor.is_superuser
+    ):
+        return _refused(_("You drafted this letter: another leader signs it."))
+    return None
+
+
+def apology_cancel_refusal(actor, letter) -> Refusal | None:
+    """Whoever may draft a letter for the dossier, or sign it, may cancel an unsigned one."""
+    if apology_draft_refusal(actor, letter.dossier) is None:
+        return None
+    return leader_refusal(
+        actor, letter.dossier, message=_("You may not cancel this apology letter.")
+    )
+
+
+def stop_refusal(actor, dossier) -> Refusal | None:
+    """Why `actor` may not stop processing `dossier`: a leader signs the stop notice."""
+    return leader_refusal(
+        actor, dossier, message=_("Only a leader of the agency stops processing a dossier.")
+    )
+
+
+def letter_steps(user, dossier) -> list[str]:
+    """The late and stop steps `user` may take on `dossier` now, for the dossier page's buttons
+    (signing and cancelling depend on the letter: the page asks per letter)."""
+    steps = []
+    if dossier.status in APOLOGY_STATUSES and apology_draft_refusal(user, dossier) is None:
+        steps.append("apology_draft")
+    if (
+        S.STOPPED in allowed_targets(dossier.status, Role.STAFF)
+        and stop_refusal(user, dossier) is None
+    ):
+        steps.append("stop")
+    return steps

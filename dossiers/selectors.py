@@ -10,12 +10,13 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import formats, translation
 from django.utils.translation import gettext_lazy as _
 
-from procedures.constants import FormFieldKind
+from accounts.models import User
+from procedures.constants import FormFieldKind, StaffRole
 from procedures.i18n import localized
 from procedures.models import DossierComponent, FormField
 
-from .constants import DossierStatus
-from .models import Attachment, Dossier, DossierEvent, SupplementRequest
+from .constants import ApologyStatus, DossierStatus
+from .models import ApologyLetter, Attachment, Dossier, DossierEvent, HandOver, SupplementRequest
 
 
 def dossier_list_for_citizen(user, status: str | None = None) -> QuerySet[Dossier]:
@@ -30,6 +31,7 @@ def dossier_list_for_citizen(user, status: str | None = None) -> QuerySet[Dossie
         "created_at",
         "submitted_at",
         "due_date",
+        "appointment_date",
         "completed_at",
         "procedure",
         "procedure__id",
@@ -75,7 +77,12 @@ def dossier_detail_for_citizen(user, pk: int) -> Dossier:
                 "events",
                 queryset=DossierEvent.objects.defer("internal_note").order_by("created_at", "id"),
                 to_attr="history_events",
-            )
+            ),
+            Prefetch(
+                "apology_letters",
+                queryset=ApologyLetter.objects.filter(status=ApologyStatus.SIGNED),
+                to_attr="signed_letters",
+            ),
         )
         .get(pk=pk)
     )
@@ -235,4 +242,69 @@ def supplement_review(dossier: Dossier) -> SupplementReview | None:
             )
             for key, label in zip(request.fields, labels, strict=True)
         ],
+    )
+
+
+# --- Late and stop handling: apology letters, the stop notice, the control slip ----------------
+
+
+def agency_leaders(agency_id: int) -> QuerySet[User]:
+    """The active leaders of an agency (who sign its apology letters and stop notices)."""
+    return User.objects.filter(
+        is_active=True,
+        unit_memberships__unit__agency_id=agency_id,
+        unit_memberships__role=StaffRole.LEADER,
+    ).distinct()
+
+
+def apology_letters_signed(dossier: Dossier) -> list[ApologyLetter]:
+    """The signed apology letters of `dossier`, oldest first (prefetched ones if any)."""
+    return [x for x in dossier.apology_letters.all() if x.status == ApologyStatus.SIGNED]
+
+
+def apology_letter_for_pdf(user, pk: int, letter_id: int, *, signed_only: bool) -> ApologyLetter:
+    """An apology letter of a dossier `user` may see, with what its PDF prints. The applicant
+    gets only signed letters (`signed_only`); staff also drafts. Raises
+    `ApologyLetter.DoesNotExist`."""
+    letters = ApologyLetter.objects.filter(
+        dossier__in=Dossier.objects.visible_to(user), dossier_id=pk
+    )
+    if signed_only:
+        letters = letters.filter(status=ApologyStatus.SIGNED)
+    return letters.select_related(
+        "dossier", "dossier__procedure", "dossier__agency", "unit", "drafted_by", "signed_by"
+    ).get(pk=letter_id)
+
+
+def apology_letters_for_staff(dossier: Dossier) -> list[ApologyLetter]:
+    """Every apology letter of `dossier` (drafts, signed, cancelled), oldest first, for the
+    dossier's admin page."""
+    return list(
+        ApologyLetter.objects.filter(dossier=dossier).select_related(
+            "drafted_by", "signed_by", "unit"
+        )
+    )
+
+
+def apology_letters_to_sign(user) -> QuerySet[ApologyLetter]:
+    """The letters awaiting a signature in the agency where `user` leads, oldest first, for a
+    leader's "To sign" queue (the services still ask the policy when one is signed)."""
+    return (
+        ApologyLetter.objects.filter(
+            status=ApologyStatus.DRAFT,
+            dossier__agency__units__memberships__user=user,
+            dossier__agency__units__memberships__role=StaffRole.LEADER,
+        )
+        .select_related("dossier", "unit", "drafted_by")
+        .distinct()
+        .order_by("drafted_at", "id")
+    )
+
+
+def dossier_handovers(dossier: Dossier) -> list[HandOver]:
+    """The lines of the processing-control slip of `dossier`, in order (one query)."""
+    return list(
+        HandOver.objects.filter(dossier=dossier)
+        .select_related("from_user", "to_user", "from_unit", "to_unit")
+        .order_by("created_at", "id")
     )

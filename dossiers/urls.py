@@ -13,4 +13,6 @@ urlpatterns = [
     path("<int:pk>/files/<int:attachment_id>/", views.attachment_download, name="file"),
     path("<int:pk>/result/", views.result_download, name="result"),
     path("<int:pk>/slips/<str:kind>/", views.slip_download, name="slip"),
+    path("<int:pk>/apology/<int:letter_id>/", views.apology_download, name="apology"),
+    path("<int:pk>/stop-notice/", views.stop_notice_download, name="stop_notice"),
 ]

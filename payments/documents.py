@@ -4,13 +4,14 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from dossiers.documents import rows_kept_with_signature
+from dossiers.documents import rows_kept_with_signature, verify_context
 
 from .constants import BANK_NAMES, PaymentMethod
 
 
-def payment_confirmation_pdf(payment) -> bytes:
-    """Render the confirmation of a confirmed payment, in Vietnamese, as PDF bytes.
+def payment_confirmation_pdf(payment, *, verify_url: str = "") -> bytes:
+    """Render the confirmation of a confirmed payment, in Vietnamese, as PDF bytes, with the
+    QR code of `verify_url` top left (as issued by `payment_confirmation_store`).
 
     Precondition: `payment` is confirmed, with its notice, dossier, agency and procedure loaded.
     """
@@ -31,7 +32,7 @@ def payment_confirmation_pdf(payment) -> bytes:
         "printed_at": timezone.localtime(),
         "PORTAL_NAME": settings.PORTAL_NAME,
         "SITE_URL": settings.SITE_URL,
-    }
+    } | verify_context(verify_url)
     with translation.override("vi"):
         html = render_to_string("payments/payment_confirmation_pdf.html", context)
     return weasyprint.HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()

@@ -4,6 +4,7 @@ Only the dossier's owner reaches a payment page (anyone else: 404, nothing revea
 browser's return from the gateway only shows; the notification (IPN) confirms.
 """
 
+import logging
 from typing import Any
 
 from django.contrib import messages
@@ -26,6 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core.uploads import LimitedUploadHandler
 from dossiers.constants import DossierStatus
 from dossiers.models import Dossier
+from signing.services import SigningUnavailable
 
 from . import selectors, services
 from .constants import RECEIPT_MAX_SIZE_MB, IpnResult, PaymentStatus
@@ -34,6 +36,8 @@ from .forms import OnlinePaymentForm, ReceiptForm
 from .models import FeeNotice, Payment
 from .providers.base import client_ip
 from .providers.registry import ProviderNotAvailable, enabled_providers, get_provider
+
+logger = logging.getLogger(__name__)
 
 
 def _own_dossier(request: HttpRequest, dossier_id: int) -> Dossier:
@@ -259,7 +263,10 @@ def confirmation_pdf(request: HttpRequest, payment_id: int) -> FileResponse:
     if payment.status != PaymentStatus.CONFIRMED:
         raise Http404
     if not payment.confirmation_pdf:
-        services.payment_confirmation_store(payment_id=payment.pk)
+        try:
+            services.payment_confirmation_store(payment_id=payment.pk)
+        except SigningUnavailable:
+            logger.exception("payment confirmation %s served unsigned", payment.pk)
         payment.refresh_from_db()
     data: Any = (
         payment.confirmation_pdf.open("rb")

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "portal",
     "accounts",
+    "signing",
     "procedures",
     "dossiers",
     "payments",
@@ -315,6 +316,8 @@ STAFF_SECOND_FACTOR_EXEMPT_VIEWS = frozenset(
         "tracking:lookup",
         "tracking:history",
         "tracking:statistics",
+        "signing:verify",
+        "signing:verify_reference",
         "healthz",
         "set_language",
         "set_language_get",
@@ -374,6 +377,11 @@ if PRODUCTION:
 # Public lookups per client address and window (seconds).
 LOOKUP_RATE_LIMIT = env.int("LOOKUP_RATE_LIMIT", default=20)
 LOOKUP_RATE_WINDOW = env.int("LOOKUP_RATE_WINDOW", default=60)
+# The public verification page (/verify/): checks per client address per window (seconds), each
+# may fetch revocation data; the largest PDF it accepts (never stored).
+VERIFY_RATE_LIMIT = env.int("VERIFY_RATE_LIMIT", default=10)
+VERIFY_RATE_WINDOW = env.int("VERIFY_RATE_WINDOW", default=60)
+VERIFY_MAX_SIZE_MB = env.int("VERIFY_MAX_SIZE_MB", default=20)
 # Admin sign-in attempts per client address and window (seconds).
 ADMIN_LOGIN_RATE_LIMIT = env.int("ADMIN_LOGIN_RATE_LIMIT", default=10)
 # Payment providers enabled, by identifier; the sandbox bank (SANDBOX_BANK_ENABLED, with the
@@ -387,6 +395,34 @@ VNPAY_PAYMENT_URL = env.str("VNPAY_PAYMENT_URL", default=f"{SITE_URL}/sandbox-ba
 VNPAY_API_URL = env.str("VNPAY_API_URL", default=f"{SITE_URL}/sandbox-bank/api/transaction")
 VNPAY_EXPIRE_MINUTES = env.int("VNPAY_EXPIRE_MINUTES", default=15)
 
+# --- Signing -----------------------------------------------------------------------------------
+# Who signs what the portal issues (signing/providers/): "pkcs12" (a key file: development and
+# small agencies), "pkcs11" (a token or HSM), "remote" (the agency's signing service, JSON over
+# HTTP, signing/remote_server.py), or "none" (documents are issued unsigned, still recorded by
+# hash). `make run` makes a development CA and agency certificate (NOT TRUSTED) in var/signing/.
+SIGNING_PROVIDER = env.str("SIGNING_PROVIDER", default="none")
+SIGNING_PKCS12_PATH = env.str("SIGNING_PKCS12_PATH", default="")
+SIGNING_PKCS12_PASSWORD = env.str("SIGNING_PKCS12_PASSWORD", default="")
+SIGNING_PKCS11_MODULE = env.str("SIGNING_PKCS11_MODULE", default="")
+SIGNING_PKCS11_TOKEN_LABEL = env.str("SIGNING_PKCS11_TOKEN_LABEL", default="")
+SIGNING_PKCS11_PIN = env.str("SIGNING_PKCS11_PIN", default="")
+SIGNING_PKCS11_KEY_LABEL = env.str("SIGNING_PKCS11_KEY_LABEL", default="")
+SIGNING_REMOTE_URL = env.str("SIGNING_REMOTE_URL", default="")
+SIGNING_REMOTE_KEY_ID = env.str("SIGNING_REMOTE_KEY_ID", default="")
+SIGNING_REMOTE_TOKEN = env.str("SIGNING_REMOTE_TOKEN", default="")
+# RFC 3161 timestamp authority: with it signatures are PAdES B-T (B-LT when revocation data can
+# be fetched); without it, B-B (the signing time is the server's claim only).
+SIGNING_TSA_URL = env.str("SIGNING_TSA_URL", default="")
+# PEM files of the roots a signature must chain to (the verification page trusts only these).
+SIGNING_TRUST_ROOTS = env.list("SIGNING_TRUST_ROOTS", default=[])
+# The issuing organisation, as printed and recorded on every issued document.
+SIGNING_ORGANISATION = env.str("SIGNING_ORGANISATION", default=PORTAL_NAME)
+# LibreOffice, to turn a Word/OpenDocument result into PDF before signing (refused without it).
+SIGNING_SOFFICE = env.str("SIGNING_SOFFICE", default="soffice")
+SIGNING_CONVERT_TIMEOUT = env.int("SIGNING_CONVERT_TIMEOUT", default=120)
+# Seconds the signer waits for the TSA, OCSP, CRL and remote-signing servers.
+SIGNING_TIMEOUT = env.int("SIGNING_TIMEOUT", default=10)
+
 # --- Logging -----------------------------------------------------------------------------------
 LOGGING = {
     "version": 1,
@@ -394,5 +430,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # pyHanko subsets the signature font for every signed document: a dozen INFO lines each.
+        "fontTools": {"level": "WARNING"},
+    },
 }

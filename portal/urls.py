@@ -10,6 +10,7 @@ from . import health, views
 urlpatterns = [
     path("", include("procedures.urls")),
     path("", include("tracking.urls")),
+    path("", include("signing.urls")),
     path("me/dossiers/", include("dossiers.urls")),
     path("me/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),

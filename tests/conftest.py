@@ -16,6 +16,7 @@ from django.conf import settings
 import pytest
 
 from portal.celery import app as celery_app
+from tests.pki.fixtures import agency_signing, test_pki  # noqa: F401  (the test PKI, on loopback)
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"

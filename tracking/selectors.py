@@ -142,6 +142,9 @@ class PublicDossier:
     applicant: str
     received_at: datetime | None
     due_date: date | None
+    # A signed apology letter's new date (the public expects the result then); the due date
+    # stays the original one, against which the timeliness is judged.
+    appointment_date: date | None
     status: str
     secret_required: bool
     timeliness: str
@@ -205,6 +208,7 @@ def dossier_public_lookup(*, code: str, today: date | None = None) -> PublicDoss
             "organisation_name",
             "received_at",
             "due_date",
+            "appointment_date",
             "completed_at",
             "procedure__name",
             "procedure__name_en",
@@ -229,6 +233,7 @@ def dossier_public_lookup(*, code: str, today: date | None = None) -> PublicDoss
         applicant=mask_name(shown_name),
         received_at=row.received_at,
         due_date=row.due_date,
+        appointment_date=row.appointment_date,
         status=row.status,
         secret_required=row.agency.require_lookup_secret,
         timeliness=dossier_timeliness(

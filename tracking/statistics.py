@@ -6,7 +6,8 @@ month, completed per month — cached briefly. Definitions, for a period [start,
 - received: `received_at` in the period;
 - completed: a result (status in `COMPLETED`) with `completed_at` in the period;
 - completed on time: completed, and the local date of `completed_at` <= `due_date` (the due
-  date is recomputed after a supplement, so that is the date compared);
+  date is recomputed after a supplement, so that is the date compared; an apology letter's new
+  date, `appointment_date`, never is: a result after the original due date is late);
 - overdue: completed late in the period, plus open dossiers whose clock runs (status not in
   `CLOCK_STOPPED`) and whose due date fell in the period and has passed;
 - on-time rate: completed on time / completed;

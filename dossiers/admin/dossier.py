@@ -9,6 +9,7 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest
+from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
@@ -19,6 +20,7 @@ from accounts.constants import ApplicantType
 from core.admin import MissingObject404Mixin
 from core.cache import serve_private_page
 from procedures.cache import CATALOGUE_TAG
+from signing.verify import pdf_verify
 
 from .. import documents, plugins, policy, services, views
 from ..cache import queue_tags
@@ -34,6 +36,7 @@ from .filters import (
 )
 from .inlines import AttachmentInline, DossierEventInline, SupplementRequestInline
 from .intake import CounterIntakeMixin
+from .letters import DossierLettersMixin
 from .steps import STEPS, DossierStepsMixin
 
 S = DossierStatus
@@ -83,7 +86,13 @@ class DossierChoiceField(forms.ModelChoiceField):
 
 
 @admin.register(Dossier)
-class DossierAdmin(MissingObject404Mixin, CounterIntakeMixin, DossierStepsMixin, admin.ModelAdmin):
+class DossierAdmin(
+    MissingObject404Mixin,
+    CounterIntakeMixin,
+    DossierStepsMixin,
+    DossierLettersMixin,
+    admin.ModelAdmin,
+):
     list_display = [
         "code_or_draft",
         "applicant_name",
@@ -328,6 +337,8 @@ class DossierAdmin(MissingObject404Mixin, CounterIntakeMixin, DossierStepsMixin,
                     **process_panel(obj),
                 }
             )
+            # Late and stop handling (admin/letters.py, its own include on the page).
+            context.update(self.letters_context(request, obj))
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def get_urls(self):
@@ -349,6 +360,11 @@ class DossierAdmin(MissingObject404Mixin, CounterIntakeMixin, DossierStepsMixin,
                 name="dossiers_dossier_draft",
             ),
             path(
+                "<path:object_id>/files/<int:attachment_id>/signature/",
+                wrap(self.signature_view),
+                name="dossiers_dossier_signature",
+            ),
+            path(
                 "<path:object_id>/result-file/",
                 wrap(self.result_view),
                 name="dossiers_dossier_result",
@@ -358,6 +374,7 @@ class DossierAdmin(MissingObject404Mixin, CounterIntakeMixin, DossierStepsMixin,
                 wrap(self.slip_view),
                 name="dossiers_dossier_slip",
             ),
+            *self.letter_urls(),
             *super().get_urls(),
         ]
 
@@ -375,6 +392,31 @@ class DossierAdmin(MissingObject404Mixin, CounterIntakeMixin, DossierStepsMixin,
         return views.file_response(
             attachment.file.name, attachment.original_name, attachment.content_type
         )
+
+    def signature_view(self, request: HttpRequest, object_id: str, attachment_id: int):
+        """The signature panel of one PDF the applicant sent: who signed it, when, whether it
+        changed since, whether the certificate was valid then (signing.verify, the same check
+        as the public verification page). Read-only; an unsigned file is simply unsigned."""
+        dossier = self._dossier(request, object_id)
+        attachment = (
+            Attachment.objects.filter(dossier=dossier, pk=attachment_id)
+            .select_related("component")
+            .first()
+        )
+        if attachment is None or attachment.content_type != "application/pdf":
+            raise Http404
+        with attachment.file.open("rb") as file:
+            verdict = pdf_verify(file.read())
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": dossier,
+            "attachment": attachment,
+            "verdict": verdict,
+            "change_url": reverse("admin:dossiers_dossier_change", args=[dossier.pk]),
+            "title": gettext("Digital signature of %(name)s") % {"name": attachment.original_name},
+        }
+        return TemplateResponse(request, "admin/dossiers/dossier/signature.html", context)
 
     def result_view(self, request: HttpRequest, object_id: str):
         dossier = self._dossier(request, object_id)

@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.messages import message_render
@@ -33,6 +34,7 @@ ATTACHMENT_FIELDS = (
     "component",
     "version",
     "download",
+    "signature",
     "size",
     "content_type",
     "checksum",
@@ -54,6 +56,15 @@ class AttachmentInline(ReadOnlyInline):
     def download(self, obj: Attachment) -> str:
         url = reverse("admin:dossiers_dossier_file", args=[obj.dossier_id, obj.pk])
         return format_html('<a href="{}">{}</a>', url, obj.original_name)
+
+    @admin.display(description=_("digital signature"))
+    def signature(self, obj: Attachment) -> str:
+        """A PDF's signatures are checked on demand (the check may fetch revocation data), on
+        a page of their own; nothing is refused for being unsigned."""
+        if obj.content_type != "application/pdf":
+            return "—"
+        url = reverse("admin:dossiers_dossier_signature", args=[obj.dossier_id, obj.pk])
+        return format_html('<a href="{}">{}</a>', url, gettext("Check signature"))
 
     @admin.display(description="SHA-256")
     def checksum(self, obj: Attachment) -> str:

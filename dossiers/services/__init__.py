@@ -16,6 +16,13 @@ from .drafts import (
 )
 from .events import dossier_history_add
 from .intake import applicant_account, dossier_counter_intake
+from .letters import (
+    dossier_apology_cancel,
+    dossier_apology_draft,
+    dossier_apology_sign,
+    dossier_stop,
+    new_date_problem,
+)
 from .notify import dossier_notify, dossier_urls, officer_notify
 from .processing import (
     agency_today,
@@ -28,6 +35,7 @@ from .processing import (
     dossier_return_result,
     dossier_start_processing,
 )
+from .slips import dossier_slip_issue
 from .steps import (
     audited_step,
     dossier_available_steps,
@@ -66,12 +74,18 @@ from .workflow import (
 )
 
 __all__ = [
+    "dossier_apology_cancel",
+    "dossier_apology_draft",
+    "dossier_apology_sign",
+    "dossier_stop",
+    "new_date_problem",
     "dossier_result_draft",
     "dossier_step_assign",
     "dossier_step_back",
     "dossier_step_forward",
     "dossier_step_take",
     "step_outcome",
+    "dossier_slip_issue",
     "applicant_account",
     "dossier_counter_intake",
     "AnswerResult",

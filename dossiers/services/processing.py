@@ -10,11 +10,12 @@ the client's address. A refusal of the policy raises `StepForbidden`.
 from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.uploads import RESULT_FILE_TYPES, check_file, store_file
+from core.uploads import RESULT_FILE_TYPES, check_file
 from procedures.models import DossierComponent
 
 from .. import policy
@@ -25,6 +26,7 @@ from ..models import Dossier, SupplementRequest
 from ..selectors import APPLICANT_FIELD_LABELS, info_field_labels
 from .codes import dossier_code_next, lookup_secret_generate
 from .notify import applicant_language, dossier_notify
+from .results import result_keep
 from .steps import audited
 from .transitions import DossierError, HistoryEntry, TransitionResult, dossier_transition
 from .workflow import process_begin, process_close, process_forward, step_pause, step_resume
@@ -304,15 +306,14 @@ def dossier_approve(
 
         def approve(d: Dossier) -> None:
             if checked is not None:
-                stored = store_file(result_file, checked=checked, folder=f"results/{d.pk}")
-                d.result_file = stored.name
-                d.result_name = stored.original_name
-                d.result_sha256 = stored.sha256
+                result_keep(d, result_file, checked=checked, actor=actor)
             elif d.draft_file:
-                # The leader approves the result the specialist drafted and the unit reviewed.
-                d.result_file = d.draft_file.name
-                d.result_name = d.draft_name
-                d.result_sha256 = d.draft_sha256
+                # The leader approves, and so signs, the result the specialist drafted and the
+                # unit head reviewed.
+                with d.draft_file.open("rb") as stored:
+                    draft = ContentFile(stored.read(), name=d.draft_name or "du-thao.pdf")
+                drafted = check_file(draft, file_types=RESULT_FILE_TYPES)
+                result_keep(d, draft, checked=drafted, actor=actor)
             else:
                 raise DossierError(_("Attach the result document."))
             d.result_note = note or d.draft_note

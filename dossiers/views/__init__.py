@@ -12,10 +12,14 @@ from .files import (
     slip_response,
 )
 from .form import dossier_create, dossier_edit
+from .letters import apology_download, pdf_response, stop_notice_download
 from .pages import dossier_detail, dossier_list, dossier_withdraw
 from .supplement import SupplementUploadHandler, dossier_supplement
 
 __all__ = [
+    "apology_download",
+    "pdf_response",
+    "stop_notice_download",
     "SupplementUploadHandler",
     "attachment_download",
     "content_type_for",

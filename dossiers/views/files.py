@@ -3,16 +3,21 @@
 Another user's dossier, file or slip is a 404, never a 403: its existence is not revealed.
 """
 
+import logging
+
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 
 from core.uploads import CONTENT_TYPES, extension_of
+from signing.services import SigningUnavailable
 
-from .. import documents, selectors
+from .. import documents, selectors, services
 from ..constants import COMPLETED
 from ..models import Attachment, Dossier
+
+logger = logging.getLogger(__name__)
 
 
 def file_response(name: str | None, filename: str, content_type: str) -> FileResponse:
@@ -73,11 +78,20 @@ def slip_download(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
 
 
 def slip_response(dossier: Dossier, kind: str) -> HttpResponse:
+    """The slip as issued (signed, stored once, served from storage). When it cannot be signed
+    right now (the key or the timestamp authority is unreachable), an unsigned copy is rendered
+    for this response only, so the applicant is never left without their slip."""
     if kind not in documents.slips_available(dossier):
         raise Http404
-    pdf = documents.dossier_slip_pdf(dossier=dossier, kind=kind)
-    response = HttpResponse(pdf, content_type="application/pdf")
+    try:
+        issued = services.dossier_slip_issue(dossier=dossier, kind=kind)
+        with issued.file.open("rb") as handle:  # a slip is small: one read
+            pdf = handle.read()
+    except SigningUnavailable:
+        logger.exception("slip %s of dossier %s served unsigned", kind, dossier.pk)
+        pdf = documents.dossier_slip_pdf(dossier=dossier, kind=kind)
     filename = documents.slip_filename(dossier, kind)
+    response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"

@@ -158,6 +158,8 @@ def dossier_detail(request: HttpRequest, pk: int) -> HttpResponse:
             else set(),
             "requested_fields": requested_fields,
             "slips": documents.slips_available(dossier),
+            # Late and stop handling: the signed apology letters, newest first, and the stop.
+            "apology_letters": dossier.signed_letters[::-1],  # type: ignore[attr-defined]
             "can_withdraw": S.WITHDRAWN in targets,
             "has_result": bool(dossier.result_file) and dossier.status in COMPLETED,
             # What the apps built on dossiers show on this page (plugins.py).

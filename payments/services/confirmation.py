@@ -1,7 +1,6 @@
 """Settling a payment: confirmation (the one path), failure, expiry, flags."""
 
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -257,7 +256,13 @@ def payment_flag(
 
 
 def payment_confirmation_store(*, payment_id: int) -> bool:
-    """Render and keep the payment confirmation PDF once (idempotent under the row lock)."""
+    """Issue and keep the payment confirmation PDF once (idempotent under the row lock): with
+    the QR code of its verification URL, signed by the agency (`signing.services.document_issue`)
+    and served from storage afterwards. Raises `SigningUnavailable` (an OSError: the task
+    retries) when signing is on but cannot be done now."""
+    from signing.constants import DocumentKind
+    from signing.services import document_issue
+
     from ..documents import payment_confirmation_pdf
 
     with transaction.atomic():
@@ -268,7 +273,13 @@ def payment_confirmation_store(*, payment_id: int) -> bool:
         )
         if payment.status != S.CONFIRMED or payment.confirmation_pdf:
             return False
-        pdf = payment_confirmation_pdf(payment)
-        payment.confirmation_pdf.save("confirmation.pdf", ContentFile(pdf), save=False)
+        dossier = payment.fee_notice.dossier
+        document = document_issue(
+            kind=DocumentKind.PAYMENT_CONFIRMATION,
+            dossier_code=dossier.code or str(dossier.pk),
+            render=lambda url: payment_confirmation_pdf(payment, verify_url=url),
+            issue_key=f"payment:{payment.pk}",
+        )
+        payment.confirmation_pdf.name = document.file.name
         payment.save(update_fields=["confirmation_pdf", "updated_at"])
     return True

@@ -2,20 +2,25 @@
 
 import io
 import zipfile
+from datetime import timedelta
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 import factory
 from factory.django import DjangoModelFactory
 
-from dossiers.constants import DossierStatus
-from dossiers.models import Attachment, CalendarDay, Dossier, DossierEvent
+from dossiers.constants import DossierStatus, HandOverKind
+from dossiers.models import Attachment, CalendarDay, Dossier, DossierEvent, DossierStep, HandOver
+from procedures.constants import StaffRole, UnitKind
+from procedures.models import UnitMembership
 from tests.accounts.factories import StaffFactory, UserFactory
 from tests.procedures.factories import (
     AgencyFactory,
     DossierComponentFactory,
     ProcedureFactory,
     StaffMembershipFactory,
+    UnitFactory,
 )
 
 __all__ = [
@@ -25,10 +30,14 @@ __all__ = [
     "DossierComponentFactory",
     "DossierEventFactory",
     "DossierFactory",
+    "DossierStepFactory",
+    "HandOverFactory",
     "ProcedureFactory",
     "StaffFactory",
     "UserFactory",
+    "UnitFactory",
     "agency_staff",
+    "unit_member",
 ]
 
 
@@ -93,6 +102,49 @@ def agency_staff(agency, *, superuser=False, groups=None, **kwargs):
         groups_setup()
         user.groups.add(*Group.objects.filter(name__in=groups))
     return user
+
+
+def unit_member(unit, role: str = StaffRole.SPECIALIST, **kwargs):
+    """A staff user of the unit's agency holding `role` in `unit`, allowed to view dossiers in
+    admin but in no permission group: the back office decides by unit roles."""
+    from django.contrib.auth.models import Permission
+
+    user = agency_staff(unit.agency, groups=(), **kwargs)
+    UnitMembership.objects.create(user=user, unit=unit, role=role)
+    # Enough to open the dossier admin: what they may do there is the policy's.
+    user.user_permissions.add(
+        Permission.objects.get(content_type__app_label="dossiers", codename="view_dossier")
+    )
+    return user
+
+
+class DossierStepFactory(DjangoModelFactory):
+    """A step of a dossier's internal process, open unless `finished_at` is given; the unit is
+    a specialist unit of the dossier's agency by default."""
+
+    class Meta:
+        model = DossierStep
+
+    dossier = factory.SubFactory(DossierFactory)
+    order = factory.Sequence(lambda n: n + 1)
+    unit_kind = UnitKind.SPECIALIST
+    role = StaffRole.SPECIALIST
+    hours = 16
+    unit = factory.SubFactory(
+        UnitFactory, agency=factory.SelfAttribute("..dossier.agency"), kind=UnitKind.SPECIALIST
+    )
+    started_at = factory.LazyFunction(timezone.now)
+    deadline = factory.LazyAttribute(lambda o: o.started_at + timedelta(days=2))
+
+
+class HandOverFactory(DjangoModelFactory):
+    """A line of the processing-control slip; pass the steps, units and people it names."""
+
+    class Meta:
+        model = HandOver
+
+    dossier = factory.SubFactory(DossierFactory)
+    kind = HandOverKind.FORWARD
 
 
 # --- Real bytes of each type ----------------------------------------------------------------

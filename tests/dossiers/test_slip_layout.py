@@ -134,10 +134,14 @@ def build_dossier(components: int):
     return dossier, payment
 
 
+# As issued: with the verification QR code top left.
+VERIFY_URL = "https://dichvucong.example.gov.vn/verify/0b9f6a52-3c1e-4d7a-9f55-2a1c8e4b7d10/"
+
+
 def render(kind: str, dossier, payment) -> bytes:
     if kind == "payment":
-        return payment_confirmation_pdf(payment)
-    return documents.dossier_slip_pdf(dossier=dossier, kind=kind)
+        return payment_confirmation_pdf(payment, verify_url=VERIFY_URL)
+    return documents.dossier_slip_pdf(dossier=dossier, kind=kind, verify_url=VERIFY_URL)
 
 
 @pytest.mark.parametrize("components", [4, 8])

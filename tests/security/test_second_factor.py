@@ -38,6 +38,8 @@ PUBLIC_PAGES = {
     "tracking:lookup",
     "tracking:history",
     "tracking:statistics",
+    "signing:verify",
+    "signing:verify_reference",
     "healthz",
     "set_language",
     "set_language_get",
@@ -114,6 +116,7 @@ def _values(records) -> dict[str, object]:
         "content_type_id": 1,
         "lang": "en",
         "token": uuid.uuid4(),
+        "reference": uuid.uuid4(),
         "key": "x",
         "url": "x",
     }

@@ -1,0 +1,45 @@
+"""The applicant's copies of the late and stop documents: each signed apology letter and the
+stop notice, as PDF. Staff get them (and the control slip) from the dossier's admin page.
+
+Another user's dossier or letter, or a letter not signed yet, is a 404.
+"""
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+
+from .. import letters, selectors
+from ..constants import DossierStatus
+from ..models import ApologyLetter, Dossier
+
+
+def pdf_response(pdf: bytes, filename: str) -> HttpResponse:
+    """A generated PDF as a private download."""
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+def apology_download(request: HttpRequest, pk: int, letter_id: int) -> HttpResponse:
+    """A signed apology letter and new appointment of the dossier."""
+    try:
+        letter = selectors.apology_letter_for_pdf(request.user, pk, letter_id, signed_only=True)
+    except ApologyLetter.DoesNotExist as exc:
+        raise Http404 from exc
+    return pdf_response(
+        letters.apology_letter_pdf(letter), letters.letter_filename(letter.dossier, "apology")
+    )
+
+
+@login_required
+def stop_notice_download(request: HttpRequest, pk: int) -> HttpResponse:
+    """The notice that processing of the dossier stopped."""
+    try:
+        dossier = selectors.dossier_for_file_access(request.user, pk)
+    except Dossier.DoesNotExist as exc:
+        raise Http404 from exc
+    if dossier.status != DossierStatus.STOPPED:
+        raise Http404
+    return pdf_response(letters.stop_notice_pdf(dossier), letters.letter_filename(dossier, "stop"))

@@ -1,0 +1,1 @@
+"""Signed documents: the agency's PAdES signatures on what the portal issues, behind providers."""

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "signing"
+urlpatterns = [
+    path("verify/", views.verify, name="verify"),
+    path("verify/<uuid:reference>/", views.verify_reference, name="verify_reference"),
+]
