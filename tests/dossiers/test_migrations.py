@@ -1,5 +1,5 @@
 """The data migration that places dossiers already in flight at a step of their internal process
-(dossiers 0011), run on the current models as the history test runs its migration."""
+(dossiers 0012), run on the current models as the history test runs its migration."""
 
 import importlib
 from datetime import date, datetime, timedelta
@@ -21,7 +21,7 @@ from .factories import AgencyFactory, DossierFactory, ProcedureFactory, StaffFac
 
 pytestmark = pytest.mark.django_db
 
-migration = importlib.import_module("dossiers.migrations.0011_place_dossiers_in_flight_at_a_step")
+migration = importlib.import_module("dossiers.migrations.0012_place_dossiers_in_flight_at_a_step")
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 DAYS, HOURS = DurationUnit.WORKING_DAYS, DurationUnit.WORKING_HOURS
 

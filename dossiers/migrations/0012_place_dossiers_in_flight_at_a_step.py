@@ -483,7 +483,7 @@ def forwards(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("dossiers", "0010_process_steps_and_handovers"),
+        ("dossiers", "0011_apology_letters_and_stop"),
         ("procedures", "0006_agency_separation_of_duties_unit_fields"),
     ]
 
