@@ -233,7 +233,9 @@ def process_refusal(actor, step_name: str, dossier, *, assignee=None) -> Refusal
             return _refused(_("The person chosen is not a specialist of this unit."))
         return None
     if step_name == "step_take":
-        if (step.unit_id, step.role) not in unit_roles(actor):
+        # Only a specialist's step waits in a pool to be taken; the others' holders act on it
+        # directly (`_holder_refusal`).
+        if step.role != StaffRole.SPECIALIST or (step.unit_id, step.role) not in unit_roles(actor):
             return _refused(_("Only a specialist of the unit takes its dossiers."))
         if step.assignee_id is not None:
             message = _("A colleague has already taken this dossier.")

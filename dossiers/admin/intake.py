@@ -81,6 +81,7 @@ class CounterIntakeMixin:
                             channel=form.cleaned_data["channel"],
                             form_token=form.cleaned_data["form_token"],
                             note=form.cleaned_data["note"],
+                            delivery=form.delivery(),
                             request=request,
                         )
                     ),
@@ -99,13 +100,12 @@ class CounterIntakeMixin:
 
     @staticmethod
     def _initial(find: str) -> dict:
-        """The form's first values: the found account's profile, if any."""
-        initial: dict = {"form_token": uuid.uuid4()}
+        """The form's first values: the found account's profile, if any (its address also as
+        the postal address for the result, as on the citizen's own form)."""
         find = find.strip()
         account = services.applicant_account(email=find if "@" in find else "", citizen_id=find)
-        if account is not None:
-            initial.update(services.applicant_prefill(account))
-        return initial
+        profile = services.applicant_prefill(account) if account is not None else {}
+        return CounterIntakeForm.initial_for(profile, {}, uuid.uuid4())
 
     def _done(self, request, context, dossier) -> HttpResponse:
         context = {

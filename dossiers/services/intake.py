@@ -18,7 +18,14 @@ from core.uploads import UploadRejected, check_file, uploads_undone_on_error
 from procedures.models import Procedure
 
 from .. import policy
-from ..constants import APPLICANT_FIELDS, Channel, DossierStatus, Role
+from ..constants import (
+    APPLICANT_FIELDS,
+    DELIVERY_FIELDS,
+    Channel,
+    DossierStatus,
+    ResultDelivery,
+    Role,
+)
 from ..history import Msg
 from ..models import Dossier
 from .drafts import attachment_add, dossier_missing_components
@@ -66,21 +73,23 @@ def dossier_counter_intake(
     channel: str,
     form_token: uuid.UUID | None = None,
     note: str = "",
+    delivery: Mapping[str, str] | None = None,
     request=None,
 ) -> Dossier:
     """Register and receive a dossier for an applicant who came to the desk or wrote by post.
 
     `applicant` holds the applicant details (`APPLICANT_FIELDS`), `data` the answers to the
-    procedure's declared fields, `files` the scanned components by component id. The dossier
-    is linked to the citizen account with the same email or citizen ID number, if there is
-    one (it then appears in their transaction list); otherwise only the typed details record
-    the applicant. A resent form (same `form_token`) returns the dossier already registered.
+    procedure's declared fields, `files` the scanned components by component id, `delivery`
+    how the applicant wants the result (`DELIVERY_FIELDS`; at the desk when not given). The
+    dossier is linked to the citizen account with the same email or citizen ID number, if
+    there is one (it then appears in their transaction list); otherwise only the typed details
+    record the applicant. A resent form (same `form_token`) returns the dossier already registered.
     Runs in its own transaction: every file is checked before anything is written, and a
     refusal leaves nothing behind (no dossier, no stored file). The attempt, done or refused,
     goes to the staff audit log.
     Raises `StepForbidden` (no desk permission, another agency's procedure), `UploadRejected`
     (a file refused by `core.uploads`) or `DossierError` (a required component missing, a
-    channel that is not the desk's).
+    channel that is not the desk's, a result by post without a postal address).
     """
     seen = {"actor": actor, "procedure": procedure, "channel": channel, "request": request}
     refusal = policy.intake_refusal(actor, procedure)
@@ -93,7 +102,9 @@ def dossier_counter_intake(
             return done
     try:
         with uploads_undone_on_error(), transaction.atomic():
-            dossier = _register(actor, procedure, applicant, data, files, channel, form_token)
+            dossier = _register(
+                actor, procedure, applicant, data, files, channel, form_token, delivery or {}
+            )
             dossier_receive(
                 dossier_id=dossier.pk,
                 actor=actor,
@@ -110,7 +121,9 @@ def dossier_counter_intake(
     return dossier
 
 
-def _register(actor, procedure, applicant, data, files, channel, form_token) -> Dossier:
+def _register(
+    actor, procedure, applicant, data, files, channel, form_token, delivery: Mapping[str, str]
+) -> Dossier:
     """Create the dossier with its files and send it (draft → submitted), in the caller's
     transaction."""
     if channel not in INTAKE_CHANNELS:
@@ -126,6 +139,15 @@ def _register(actor, procedure, applicant, data, files, channel, form_token) -> 
             upload.seek(0)
     details = {name: applicant.get(name) or "" for name in APPLICANT_FIELDS}
     details["applicant_type"] = details["applicant_type"] or "person"
+    choice = {name: (delivery.get(name) or "").strip() for name in DELIVERY_FIELDS}
+    choice["result_delivery"] = choice["result_delivery"] or ResultDelivery.DESK
+    if choice["result_delivery"] == ResultDelivery.POST and not choice["delivery_address"]:
+        raise DossierError(
+            _(
+                "Enter the postal address the result should be sent to, or choose another way "
+                "to receive it."
+            )
+        )
     account = applicant_account(email=details["email"], citizen_id=details["citizen_id"])
     dossier = Dossier.objects.create(
         procedure=procedure,
@@ -135,6 +157,7 @@ def _register(actor, procedure, applicant, data, files, channel, form_token) -> 
         data=dict(data),
         form_token=form_token or uuid.uuid4(),
         **details,
+        **choice,
     )
     dossier.procedure = procedure
     for component_id, uploads in files.items():

@@ -207,13 +207,17 @@ class BackOffice:
         from procedures.models import ProcessStep, Unit, UnitMembership
 
         agency = procedure.agency
+        # The process below replaces any the procedure came with (the catalogue's sample).
+        ProcessStep.objects.filter(procedure=procedure).delete()
         if procedure.processing_days < 4:
             procedure.processing_days = 4
             procedure.save(update_fields=["processing_days"])
         agency.separation_of_duties = separation_of_duties
         agency.save(update_fields=["separation_of_duties"])
         self.procedure, self.agency = procedure, agency
-        self.desk = Unit.objects.create(agency=agency, kind=UnitKind.DESK, name="Bộ phận một cửa")
+        self.desk = Unit.objects.create(
+            agency=agency, kind=UnitKind.DESK, name="Bộ phận một cửa", name_en="One-stop desk"
+        )
         self.unit = Unit.objects.create(
             agency=agency, kind=UnitKind.SPECIALIST, name="Phòng Bưu chính", name_en="Postal Unit"
         )
@@ -222,7 +226,7 @@ class BackOffice:
         )
         self.unit.fields.add(procedure.field)
         self.leadership = Unit.objects.create(
-            agency=agency, kind=UnitKind.LEADERSHIP, name="Lãnh đạo"
+            agency=agency, kind=UnitKind.LEADERSHIP, name="Lãnh đạo", name_en="Leadership"
         )
 
         def person(unit, role, name):

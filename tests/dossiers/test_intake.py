@@ -10,7 +10,7 @@ from dossiers.constants import Channel, DossierStatus
 from dossiers.groups import PROCESSING_GROUP
 from dossiers.models import Attachment, Dossier, DossierEvent
 from dossiers.services import dossier_counter_intake, dossier_request_supplement
-from dossiers.services.transitions import StepForbidden
+from dossiers.services.transitions import DossierError, StepForbidden
 
 from .factories import (
     APPLICANT_FORM,
@@ -135,6 +135,8 @@ def test_the_desk_registers_a_dossier_in_the_admin_and_prints_the_slip(
     assert page.status_code == 200
     form = page.context["form"]
     assert form.initial["applicant_name"] == "Lê Văn Cường"
+    # The account's address is also where a result by post would go, until changed.
+    assert form.initial["delivery_address"] == citizen.address
 
     posted = {
         **APPLICANT_FORM,
@@ -195,3 +197,54 @@ def test_a_dossier_without_an_account_goes_on_without_notifications(desk, proced
     dossier.refresh_from_db()
     assert dossier.status == DossierStatus.SUPPLEMENT_REQUESTED
     assert not Notification.objects.exists()
+
+
+def test_counter_intake_records_how_the_applicant_wants_the_result(desk, procedure, component):
+    dossier = dossier_counter_intake(
+        actor=desk,
+        procedure=procedure,
+        applicant=APPLICANT_FORM,
+        data={},
+        files={component.pk: [upload()]},
+        channel=Channel.COUNTER,
+        delivery={"result_delivery": "post", "delivery_address": " 12 Lý Thường Kiệt, Hà Nội "},
+    )
+    assert dossier.result_delivery == "post"
+    assert dossier.delivery_address == "12 Lý Thường Kiệt, Hà Nội"
+    # Without a choice the result waits at the desk.
+    assert intake(desk, procedure, component).result_delivery == "desk"
+
+
+def test_counter_intake_refuses_a_result_by_post_without_an_address(desk, procedure, component):
+    with pytest.raises(DossierError):
+        dossier_counter_intake(
+            actor=desk,
+            procedure=procedure,
+            applicant=APPLICANT_FORM,
+            data={},
+            files={component.pk: [upload()]},
+            channel=Channel.COUNTER,
+            delivery={"result_delivery": "post", "delivery_address": " "},
+        )
+    assert not Dossier.objects.exists()
+
+
+def test_the_admin_intake_keeps_the_delivery_chosen_at_the_desk(
+    client, staff_settings, desk, procedure, component
+):
+    client.force_login(desk)
+    url = reverse("admin:dossiers_dossier_intake") + f"?procedure={procedure.pk}"
+    posted = {
+        **APPLICANT_FORM,
+        "form_token": "0b6a3c2e-4d1f-4e5a-9c8b-7a6f5e4d3c2b",
+        "channel": "counter",
+        "result_delivery": "post",
+        "delivery_address": "12 Lý Thường Kiệt, Hà Nội",
+        f"file_{component.pk}": upload(),
+    }
+    assert client.post(url, posted).status_code == 200
+    dossier = Dossier.objects.get()
+    assert (dossier.result_delivery, dossier.delivery_address) == (
+        "post",
+        "12 Lý Thường Kiệt, Hà Nội",
+    )

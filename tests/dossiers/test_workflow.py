@@ -287,6 +287,16 @@ def test_a_pool_step_is_taken_before_it_is_worked(office):
     )
 
 
+def test_only_a_specialist_step_is_taken_from_a_pool(office):
+    dossier = drafted(office)  # at the unit head's review, in the unit's pool
+    _refused(
+        lambda: dossier_step_take(dossier_id=dossier.pk, actor=office.head),
+        dossier,
+        "specialist of the unit",
+    )
+    assert at(dossier).assignee is None
+
+
 def test_what_the_step_may_not_do_is_refused(office):
     dossier = drafted(office)  # at the unit head's review: it may not ask for a supplement
     _refused(

@@ -95,6 +95,10 @@ def test_take_draft_review_back_forward_approve_through_the_pages(office, dossie
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     head = as_(office.head)
+    # The reviewer acts on the review at once: nothing to take from a pool.
+    review_page = head.get(change(dossier)).content.decode()
+    assert step(dossier, "step_forward") in review_page
+    assert step(dossier, "step_take") not in review_page
     # The reviewer downloads the draft from the dossier page.
     assert head.get(reverse("admin:dossiers_dossier_draft", args=[dossier.pk])).status_code == 200
     assert (

@@ -19,6 +19,7 @@ import pytest
 
 from portal.celery import app as celery_app
 from tests.conftest import celery_worker_argv, free_port, gunicorn_argv, stop_process
+from tests.journey.people import Journey
 
 
 @dataclass
@@ -131,3 +132,26 @@ def stack(transactional_db, postgres, redis_url, smtp_sink, tmp_path, request):
 @pytest.fixture
 def mailbox(smtp_sink):
     return Mailbox(sink=smtp_sink)
+
+
+@pytest.fixture
+def people(lang, _playwright_browser, axe_check, screenshot):
+    """`person(name, citizen=...)`: a new browser context reading `lang` (the test's
+    parameter), as a `Journey`. Each context is closed after the test, its open pages
+    screenshotted first (the last thing each person saw, pass or fail)."""
+    locale = {"vi": "vi-VN", "en": "en-US"}[lang]
+    contexts = []
+
+    def person(name: str, *, citizen: bool) -> Journey:
+        context = _playwright_browser.new_context(
+            locale=locale, viewport={"width": 1280, "height": 900}, accept_downloads=True
+        )
+        context.set_default_timeout(30_000)
+        contexts.append(context)
+        return Journey(context.new_page(), name, lang, axe_check, screenshot, citizen)
+
+    yield person
+    for index, context in enumerate(contexts):
+        for page_index, open_page in enumerate(context.pages):
+            screenshot(open_page, f"{lang}-last-{index}-{page_index}")
+        context.close()

@@ -14,17 +14,16 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management import call_command
 from django.utils import translation
-from django.utils.translation import gettext, pgettext
+from django.utils.translation import gettext
 
 import pytest
 from allauth.mfa.models import Authenticator
-from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
 
 from accounts.models import User
 from dossiers.constants import DossierStatus
 from dossiers.models import Dossier
 from procedures.models import Procedure, StaffMembership
-from tests.layout import overflowing_text
+from tests.journey.people import PASSWORD, PDF, TOTP_SECRET, staff_login
 
 pytestmark = [
     pytest.mark.browser,
@@ -33,57 +32,8 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
 ]
 
-PASSWORD = "Mat-khau-an-toan-2026"
-STAFF_PASSWORD = "Can-bo-mot-cua-2026"
-TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXQ"
 PROCEDURE = "Đăng ký tên miền .gov.vn"
 TEMPLATES = Path(settings.BASE_DIR) / "procedures" / "data" / "templates"
-PDF = (
-    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-    b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
-)
-PHONE = {"width": 390, "height": 844}
-
-
-class Journey:
-    """What one person sees: a browser page with checks run on every page it lands on."""
-
-    def __init__(self, page, name, lang, axe_check, screenshot, citizen):
-        self.page, self.name, self.lang = page, name, lang
-        self.axe_check, self.screenshot, self.citizen = axe_check, screenshot, citizen
-        self.step = 0
-
-    def t(self, message: str) -> str:
-        with translation.override(self.lang):
-            return gettext(message)
-
-    def tp(self, context: str, message: str) -> str:
-        with translation.override(self.lang):
-            return pgettext(context, message)
-
-    def check(self, label: str) -> None:
-        """axe-core clean, a screenshot, and for citizens no text box out of its container,
-        at desktop width and on a phone (390 px)."""
-        self.page.wait_for_load_state("load")
-        self.step += 1
-        self.axe_check(self.page, name=f"{self.name}: {label}")
-        self.screenshot(self.page, f"{self.lang}-{self.name}-{self.step:02d}-{label}")
-        if self.citizen:
-            desktop = self.page.viewport_size
-            problems = overflowing_text(self.page)
-            assert not problems, f"{label} at desktop width: " + "; ".join(problems[:5])
-            self.page.set_viewport_size(PHONE)
-            problems = overflowing_text(self.page)
-            assert not problems, f"{label} on a 390px-wide phone: " + "; ".join(problems[:5])
-            self.screenshot(self.page, f"{self.lang}-{self.name}-{self.step:02d}-{label}-phone")
-            self.page.set_viewport_size(desktop)
-
-    def main_text(self) -> str:
-        return self.page.locator("main").inner_text()
-
-
-def _totp_now() -> str:
-    return format_hotp_value(hotp_value(TOTP_SECRET, int(time.time()) // 30))
 
 
 def _fill_required_inputs(page) -> None:
@@ -110,18 +60,11 @@ def catalogue_and_staff(transactional_db, settings):
     procedure = Procedure.objects.get(name=PROCEDURE)
     staff = User.objects.create_user(
         email="motcua@vnnic.example.gov.vn",
-        password=STAFF_PASSWORD,
         is_staff=True,
         full_name="Phạm Thu Hà",
     )
-    from django.contrib.auth.models import Group
-
-    from allauth.account.models import EmailAddress
-
-    EmailAddress.objects.create(user=staff, email=staff.email, verified=True, primary=True)
     StaffMembership.objects.create(user=staff, agency=procedure.agency)
-    staff.groups.set(Group.objects.all())
-    TOTP.activate(staff, TOTP_SECRET)
+    staff_login(staff, secret=TOTP_SECRET)
     assert Authenticator.objects.filter(user=staff).exists()
     return procedure, staff
 
@@ -132,9 +75,7 @@ def test_the_whole_journey(
     stack,
     mailbox,
     catalogue_and_staff,
-    _playwright_browser,
-    axe_check,
-    screenshot,
+    people,
     tmp_path,
     settings,
 ):
@@ -144,18 +85,6 @@ def test_the_whole_journey(
         """A procedure's or agency's name as the journey's reader sees it (English or not)."""
         with translation.override(lang):
             return str(obj.display_name)
-
-    locale = {"vi": "vi-VN", "en": "en-US"}[lang]
-    browser = _playwright_browser
-    contexts = []
-
-    def person(name: str, *, citizen: bool) -> Journey:
-        context = browser.new_context(
-            locale=locale, viewport={"width": 1280, "height": 900}, accept_downloads=True
-        )
-        context.set_default_timeout(30_000)
-        contexts.append(context)
-        return Journey(context.new_page(), name, lang, axe_check, screenshot, citizen)
 
     files = {
         "don.pdf": PDF,
@@ -167,240 +96,222 @@ def test_the_whole_journey(
         (tmp_path / name).write_bytes(content)
     email_address = f"hoa.{lang}@example.com"
 
-    try:
-        citizen = person("citizen", citizen=True)
-        officer = person("officer", citizen=False)
-        visitor = person("visitor", citizen=True)
-        c, o, v = citizen.page, officer.page, visitor.page
-        t = citizen.t
+    citizen = people("citizen", citizen=True)
+    officer = people("officer", citizen=False)
+    visitor = people("visitor", citizen=True)
+    c, o, v = citizen.page, officer.page, visitor.page
+    t = citizen.t
 
-        # 1. Register, open the confirmation link from the email, get the activation email.
-        c.goto(stack + "/")
-        citizen.check("home")
-        c.locator("header").get_by_role("link", name=t("Register")).click()
-        c.wait_for_url("**/accounts/signup/")
-        citizen.check("signup")
-        c.fill("input[name=email]", email_address)
-        c.fill("input[name=full_name]", "Lê Thị Hoa")
-        c.select_option("select[name=applicant_type]", "person")
-        c.fill("input[name=password1]", PASSWORD)
-        c.fill("input[name=password2]", PASSWORD)
-        c.locator("main form button[type=submit]").click()
-        c.wait_for_url("**/accounts/confirm-email/")
-        citizen.check("verification-sent")
-        confirmation = mailbox.wait_for(email_address, r"/accounts/confirm-email/")
-        link = re.search(r"https?://\S+/accounts/confirm-email/\S+/", confirmation["body"]).group(0)
-        c.goto(link)
-        citizen.check("confirm-email")
-        c.locator("main form button[type=submit]").click()
-        c.wait_for_url("**/accounts/login/**")
-        # By its subject: the confirmation's body also says the account will be active.
-        activated = mailbox.wait_for(email_address, "^" + re.escape(t("Your account is active")))
-        assert "/accounts/login/" in activated["body"] and PASSWORD not in activated["body"]
+    # 1. Register, open the confirmation link from the email, get the activation email.
+    c.goto(stack + "/")
+    citizen.check("home")
+    c.locator("header").get_by_role("link", name=t("Register")).click()
+    c.wait_for_url("**/accounts/signup/")
+    citizen.check("signup")
+    c.fill("input[name=email]", email_address)
+    c.fill("input[name=full_name]", "Lê Thị Hoa")
+    c.select_option("select[name=applicant_type]", "person")
+    c.fill("input[name=password1]", PASSWORD)
+    c.fill("input[name=password2]", PASSWORD)
+    c.locator("main form button[type=submit]").click()
+    c.wait_for_url("**/accounts/confirm-email/")
+    citizen.check("verification-sent")
+    confirmation = mailbox.wait_for(email_address, r"/accounts/confirm-email/")
+    link = re.search(r"https?://\S+/accounts/confirm-email/\S+/", confirmation["body"]).group(0)
+    c.goto(link)
+    citizen.check("confirm-email")
+    c.locator("main form button[type=submit]").click()
+    c.wait_for_url("**/accounts/login/**")
+    # By its subject: the confirmation's body also says the account will be active.
+    activated = mailbox.wait_for(email_address, "^" + re.escape(t("Your account is active")))
+    assert "/accounts/login/" in activated["body"] and PASSWORD not in activated["body"]
 
-        # 2. Sign in.
-        c.fill("input[name=login]", email_address)
-        c.fill("input[name=password]", PASSWORD)
-        c.locator("main form button[type=submit]").click()
-        c.wait_for_url("**/me/")
-        citizen.check("personal-page")
+    # 2. Sign in.
+    c.fill("input[name=login]", email_address)
+    c.fill("input[name=password]", PASSWORD)
+    c.locator("main form button[type=submit]").click()
+    c.wait_for_url("**/me/")
+    citizen.check("personal-page")
 
-        # 3. Find the procedure by typing without accents, read it, start a dossier.
-        c.goto(stack + "/")
-        c.fill("main input[name=q]", "dang ky ten mien gov vn")
-        c.locator("main form[role=search] button[type=submit]").first.click()
-        c.wait_for_url("**/procedures/?q=*")
-        citizen.check("search-results")
-        c.get_by_role("link", name=catalogue_name(procedure)).first.click()
-        c.wait_for_url(f"**/procedures/{procedure.slug}/")
-        citizen.check("procedure")
-        c.get_by_role("link", name=t("Submit a dossier")).first.click()
-        c.wait_for_url(f"**/me/dossiers/new/{procedure.slug}/")
-        citizen.check("dossier-form")
+    # 3. Find the procedure by typing without accents, read it, start a dossier.
+    c.goto(stack + "/")
+    c.fill("main input[name=q]", "dang ky ten mien gov vn")
+    c.locator("main form[role=search] button[type=submit]").first.click()
+    c.wait_for_url("**/procedures/?q=*")
+    citizen.check("search-results")
+    c.get_by_role("link", name=catalogue_name(procedure)).first.click()
+    c.wait_for_url(f"**/procedures/{procedure.slug}/")
+    citizen.check("procedure")
+    c.get_by_role("link", name=t("Submit a dossier")).first.click()
+    c.wait_for_url(f"**/me/dossiers/new/{procedure.slug}/")
+    citizen.check("dossier-form")
 
-        # 4. Fill it in and submit it with two files.
-        c.fill("input[name=citizen_id]", "001190012345")
-        c.fill("input[name=phone]", "0912345678")
-        c.fill("input[name=address]", "47 Bà Triệu, Hoàn Kiếm, Hà Nội")
-        _fill_required_inputs(c)
-        slots = c.locator("main input[type=file]")
-        slots.nth(0).set_input_files(str(tmp_path / "don.pdf"))
-        slots.nth(1).set_input_files(str(tmp_path / "quyet-dinh.pdf"))
-        c.get_by_role("button", name=t("Submit the dossier")).click()
-        c.wait_for_url(re.compile(r".*/me/dossiers/\d+/$"))
-        dossier = Dossier.objects.get(applicant__email=email_address)
-        assert dossier.status == DossierStatus.SUBMITTED
-        assert dossier.attachments.count() == 2
-        assert "don.pdf" in citizen.main_text() and "quyet-dinh.pdf" in citizen.main_text()
-        citizen.check("submitted")
-        dossier_url = c.url
+    # 4. Fill it in and submit it with two files.
+    c.fill("input[name=citizen_id]", "001190012345")
+    c.fill("input[name=phone]", "0912345678")
+    c.fill("input[name=address]", "47 Bà Triệu, Hoàn Kiếm, Hà Nội")
+    _fill_required_inputs(c)
+    slots = c.locator("main input[type=file]")
+    slots.nth(0).set_input_files(str(tmp_path / "don.pdf"))
+    slots.nth(1).set_input_files(str(tmp_path / "quyet-dinh.pdf"))
+    c.get_by_role("button", name=t("Submit the dossier")).click()
+    c.wait_for_url(re.compile(r".*/me/dossiers/\d+/$"))
+    dossier = Dossier.objects.get(applicant__email=email_address)
+    assert dossier.status == DossierStatus.SUBMITTED
+    assert dossier.attachments.count() == 2
+    assert "don.pdf" in citizen.main_text() and "quyet-dinh.pdf" in citizen.main_text()
+    citizen.check("submitted")
+    dossier_url = c.url
 
-        # 5. The officer signs in to the admin with a second factor and receives it.
-        o.goto(stack + "/admin/")
-        o.wait_for_url("**/accounts/login/**")
-        o.fill("input[name=login]", staff.email)
-        o.fill("input[name=password]", STAFF_PASSWORD)
-        o.locator("main form button[type=submit]").click()
-        o.wait_for_url("**/accounts/2fa/authenticate/**")
-        officer.check("second-factor")
-        o.fill("input[name=code]", _totp_now())
-        o.locator("main form button.button-primary").click()
-        o.wait_for_url("**/admin/")
-        officer.check("admin-home")
-        change_url = f"{stack}/admin/dossiers/dossier/{dossier.pk}/change/"
-        o.goto(change_url)
-        officer.check("admin-dossier")
-        o.get_by_role("button", name=t("Receive (issue code and due date)")).click()
-        o.locator(".messagelist").wait_for()
-        officer.check("admin-received")
-        dossier.refresh_from_db()
-        assert dossier.status == DossierStatus.RECEIVED and dossier.code.startswith(
-            procedure.agency.code
-        )
-        o.get_by_role("button", name=t("Start processing")).click()
-        o.locator(".messagelist").wait_for()
+    # 5. The officer signs in to the admin with a second factor and receives it.
+    officer.sign_in_staff(stack, staff.email, secret=TOTP_SECRET)
+    change_url = f"{stack}/admin/dossiers/dossier/{dossier.pk}/change/"
+    o.goto(change_url)
+    officer.check("admin-dossier")
+    o.get_by_role("button", name=t("Receive (issue code and due date)")).click()
+    o.locator(".messagelist").wait_for()
+    officer.check("admin-received")
+    dossier.refresh_from_db()
+    assert dossier.status == DossierStatus.RECEIVED and dossier.code.startswith(
+        procedure.agency.code
+    )
+    o.get_by_role("button", name=t("Start processing")).click()
+    o.locator(".messagelist").wait_for()
 
-        # 6. The citizen reads the code and due date in the email and the transaction list.
-        due = dossier.due_date.strftime("%d/%m/%Y")
+    # 6. The citizen reads the code and due date in the email and the transaction list.
+    due = dossier.due_date.strftime("%d/%m/%Y")
 
-        def subject(message: str) -> str:
-            return "^" + re.escape(message % {"code": dossier.code}) + "$"
+    def subject(message: str) -> str:
+        return "^" + re.escape(message % {"code": dossier.code}) + "$"
 
-        received = mailbox.wait_for(email_address, subject(t("Dossier received: %(code)s")))
-        assert due in received["body"]
-        assert f"/me/dossiers/{dossier.pk}/slips/receipt/" in received["body"]
-        c.goto(stack + "/me/dossiers/")
-        listing = citizen.main_text()
-        assert dossier.code in listing and due in listing
-        citizen.check("transaction-list")
+    received = mailbox.wait_for(email_address, subject(t("Dossier received: %(code)s")))
+    assert due in received["body"]
+    assert f"/me/dossiers/{dossier.pk}/slips/receipt/" in received["body"]
+    c.goto(stack + "/me/dossiers/")
+    listing = citizen.main_text()
+    assert dossier.code in listing and due in listing
+    citizen.check("transaction-list")
 
-        # 7. The officer asks to supplement one file; the citizen uploads a new version.
-        o.goto(change_url)
-        o.get_by_role("link", name=t("Request a supplement")).click()
-        officer.check("supplement-form")
-        component = procedure.components.filter(required=True).order_by("order", "id").first()
-        o.fill("textarea[name=message]", "Đơn đề nghị chưa có chữ ký của thủ trưởng đơn vị.")
-        o.get_by_label(component.name).check()
-        o.locator("form.step-form input[type=submit]").click()
-        o.locator(".messagelist").wait_for()
-        asked = mailbox.wait_for(
-            email_address, subject(t("Please supplement your dossier %(code)s"))
-        )
-        assert "Đơn đề nghị chưa có chữ ký" in asked["body"]
-        c.goto(dossier_url)
-        assert "Đơn đề nghị chưa có chữ ký" in citizen.main_text()
-        citizen.check("supplement-requested")
-        c.get_by_role("link", name=t("Supplement the dossier")).click()
-        citizen.check("supplement-answer")
-        c.locator("main input[type=file]").first.set_input_files(str(tmp_path / "don-v2.pdf"))
-        c.get_by_role("button", name=t("Send supplement")).click()
-        c.wait_for_url(re.compile(r".*/me/dossiers/\d+/(#.*)?$"))
-        dossier.refresh_from_db()
-        assert dossier.status == DossierStatus.SUPPLEMENTED
-        assert "don-v2.pdf" in citizen.main_text()
-        citizen.check("supplemented")
-        # The officer who asked is emailed that the answer is in, in the officer's language.
-        with translation.override(staff.language):
-            answered_subject = gettext("Dossier %(code)s has been supplemented")
-        answered = mailbox.wait_for(staff.email, subject(answered_subject))
-        assert f"/admin/dossiers/dossier/{dossier.pk}/change/" in answered["body"]
+    # 7. The officer asks to supplement one file; the citizen uploads a new version.
+    o.goto(change_url)
+    o.get_by_role("link", name=t("Request a supplement")).click()
+    officer.check("supplement-form")
+    component = procedure.components.filter(required=True).order_by("order", "id").first()
+    o.fill("textarea[name=message]", "Đơn đề nghị chưa có chữ ký của thủ trưởng đơn vị.")
+    o.get_by_label(component.name).check()
+    o.locator("form.step-form input[type=submit]").click()
+    o.locator(".messagelist").wait_for()
+    asked = mailbox.wait_for(email_address, subject(t("Please supplement your dossier %(code)s")))
+    assert "Đơn đề nghị chưa có chữ ký" in asked["body"]
+    c.goto(dossier_url)
+    assert "Đơn đề nghị chưa có chữ ký" in citizen.main_text()
+    citizen.check("supplement-requested")
+    c.get_by_role("link", name=t("Supplement the dossier")).click()
+    citizen.check("supplement-answer")
+    c.locator("main input[type=file]").first.set_input_files(str(tmp_path / "don-v2.pdf"))
+    c.get_by_role("button", name=t("Send supplement")).click()
+    c.wait_for_url(re.compile(r".*/me/dossiers/\d+/(#.*)?$"))
+    dossier.refresh_from_db()
+    assert dossier.status == DossierStatus.SUPPLEMENTED
+    assert "don-v2.pdf" in citizen.main_text()
+    citizen.check("supplemented")
+    # The officer who asked is emailed that the answer is in, in the officer's language.
+    with translation.override(staff.language):
+        answered_subject = gettext("Dossier %(code)s has been supplemented")
+    answered = mailbox.wait_for(staff.email, subject(answered_subject))
+    assert f"/admin/dossiers/dossier/{dossier.pk}/change/" in answered["body"]
 
-        # The officer sees both versions and continues processing.
-        o.goto(change_url)
-        admin_text = o.locator("#content").inner_text()
-        assert "don.pdf" in admin_text and "don-v2.pdf" in admin_text
-        officer.check("admin-supplemented")
-        o.get_by_role(
-            "button",
-            name=re.compile(
-                re.escape(t("Start processing"))
-                + "|"
-                + re.escape(t("Continue processing (new due date)"))
-            ),
-        ).first.click()
-        o.locator(".messagelist").wait_for()
-        dossier.refresh_from_db()
-        assert dossier.status == DossierStatus.PROCESSING
+    # The officer sees both versions and continues processing.
+    o.goto(change_url)
+    admin_text = o.locator("#content").inner_text()
+    assert "don.pdf" in admin_text and "don-v2.pdf" in admin_text
+    officer.check("admin-supplemented")
+    o.get_by_role(
+        "button",
+        name=re.compile(
+            re.escape(t("Start processing"))
+            + "|"
+            + re.escape(t("Continue processing (new due date)"))
+        ),
+    ).first.click()
+    o.locator(".messagelist").wait_for()
+    dossier.refresh_from_db()
+    assert dossier.status == DossierStatus.PROCESSING
 
-        # 8. The officer issues the fee notice; the citizen pays online at the sandbox bank.
-        o.goto(change_url)
-        o.get_by_role("link", name=t("Issue a fee notice")).click()
-        officer.check("fee-notice-form")
-        o.locator("input[name=_save]").click()
-        o.wait_for_url("**/admin/**")
-        officer.check("fee-notice-issued")
-        dossier.refresh_from_db()
-        assert dossier.status == DossierStatus.AWAITING_PAYMENT
-        mailbox.wait_for(email_address, subject(t("Fee notice for dossier %(code)s")))
-        c.goto(dossier_url)
-        citizen.check("fee-notice")
-        c.locator("#payment").get_by_role("link", name=t("Pay online")).click()
-        c.wait_for_url("**/online/")
-        c.get_by_label(re.compile("NCB")).first.check()
-        citizen.check("choose-bank")
-        c.get_by_role("button", name=re.compile(f"^{re.escape(t('Pay'))}$")).click()
-        c.wait_for_url("**/sandbox-bank/**/card/")
-        citizen.check("sandbox-bank")
-        c.get_by_label(re.compile("Số thẻ")).fill("9704198526191432198")
-        c.get_by_label(re.compile("Tên chủ thẻ")).fill("NGUYEN VAN A")
-        c.get_by_label(re.compile("Ngày phát hành")).fill("07/15")
-        c.get_by_label(re.compile("Mã OTP")).fill("123456")
-        c.get_by_role("button", name=re.compile("Xác nhận thanh toán")).click()
-        c.wait_for_url("**/payments/vnpay/return/?*")
-        # The IPN travels bank → Celery worker → portal; the page follows until it is paid.
-        for _ in range(60):
-            if t("Paid") in c.locator(".payment-state").inner_text():
-                break
-            time.sleep(0.5)
-            c.reload()
-        assert t("Paid") in c.locator(".payment-state").inner_text()
-        citizen.check("paid")
-        dossier.refresh_from_db()
-        assert dossier.status == DossierStatus.PROCESSING
-        mailbox.wait_for(email_address, subject(t("Payment confirmed for dossier %(code)s")))
+    # 8. The officer issues the fee notice; the citizen pays online at the sandbox bank.
+    o.goto(change_url)
+    o.get_by_role("link", name=t("Issue a fee notice")).click()
+    officer.check("fee-notice-form")
+    o.locator("input[name=_save]").click()
+    o.wait_for_url("**/admin/**")
+    officer.check("fee-notice-issued")
+    dossier.refresh_from_db()
+    assert dossier.status == DossierStatus.AWAITING_PAYMENT
+    mailbox.wait_for(email_address, subject(t("Fee notice for dossier %(code)s")))
+    c.goto(dossier_url)
+    citizen.check("fee-notice")
+    c.locator("#payment").get_by_role("link", name=t("Pay online")).click()
+    c.wait_for_url("**/online/")
+    c.get_by_label(re.compile("NCB")).first.check()
+    citizen.check("choose-bank")
+    c.get_by_role("button", name=re.compile(f"^{re.escape(t('Pay'))}$")).click()
+    c.wait_for_url("**/sandbox-bank/**/card/")
+    citizen.check("sandbox-bank")
+    c.get_by_label(re.compile("Số thẻ")).fill("9704198526191432198")
+    c.get_by_label(re.compile("Tên chủ thẻ")).fill("NGUYEN VAN A")
+    c.get_by_label(re.compile("Ngày phát hành")).fill("07/15")
+    c.get_by_label(re.compile("Mã OTP")).fill("123456")
+    c.get_by_role("button", name=re.compile("Xác nhận thanh toán")).click()
+    c.wait_for_url("**/payments/vnpay/return/?*")
+    # The IPN travels bank → Celery worker → portal; the page follows until it is paid.
+    for _ in range(60):
+        if t("Paid") in c.locator(".payment-state").inner_text():
+            break
+        time.sleep(0.5)
+        c.reload()
+    assert t("Paid") in c.locator(".payment-state").inner_text()
+    citizen.check("paid")
+    dossier.refresh_from_db()
+    assert dossier.status == DossierStatus.PROCESSING
+    mailbox.wait_for(email_address, subject(t("Payment confirmed for dossier %(code)s")))
 
-        # 9. The officer approves with the result file; the citizen downloads it.
-        o.goto(change_url)
-        o.get_by_role("link", name=t("Approve with the result")).click()
-        o.locator("input[type=file]").set_input_files(str(tmp_path / "ket-qua.pdf"))
-        officer.check("approve")
-        o.locator("form.step-form input[type=submit]").click()
-        o.locator(".messagelist").wait_for()
-        dossier.refresh_from_db()
-        assert dossier.status == DossierStatus.APPROVED
-        officer.check("approved")
-        mailbox.wait_for(email_address, subject(t("The result of your dossier %(code)s is ready")))
-        c.goto(dossier_url)
-        citizen.check("result-ready")
-        with c.expect_download() as download:
-            c.get_by_role("link", name=re.compile(re.escape(t("Download the result")))).click()
-        assert Path(download.value.path()).read_bytes() == files["ket-qua.pdf"]
+    # 9. The officer approves with the result file; the citizen downloads it.
+    o.goto(change_url)
+    o.get_by_role("link", name=t("Approve with the result")).click()
+    o.locator("input[type=file]").set_input_files(str(tmp_path / "ket-qua.pdf"))
+    officer.check("approve")
+    o.locator("form.step-form input[type=submit]").click()
+    o.locator(".messagelist").wait_for()
+    dossier.refresh_from_db()
+    assert dossier.status == DossierStatus.APPROVED
+    officer.check("approved")
+    mailbox.wait_for(email_address, subject(t("The result of your dossier %(code)s is ready")))
+    c.goto(dossier_url)
+    citizen.check("result-ready")
+    with c.expect_download() as download:
+        c.get_by_role("link", name=re.compile(re.escape(t("Download the result")))).click()
+    assert Path(download.value.path()).read_bytes() == files["ket-qua.pdf"]
 
-        # 10. Anyone looks the code up and opens the processing history.
-        v.goto(stack + "/")
-        v.locator("header").get_by_role("link", name=t("Dossier lookup")).click()
-        v.wait_for_url("**/lookup/")
-        visitor.check("lookup")
-        v.fill("main input[name=code]", " " + dossier.code.lower() + " ")
-        v.locator("main form button[type=submit]").first.click()
-        lookup_text = visitor.main_text()
-        assert catalogue_name(procedure) in lookup_text
-        assert catalogue_name(procedure.agency) in lookup_text
-        assert "Lê Thị Hoa" not in lookup_text and "L** T** H**" not in lookup_text
-        visitor.check("lookup-result")
-        v.get_by_role("link", name=t("View")).first.click()
-        history = visitor.main_text()
-        for status in (
-            DossierStatus.RECEIVED,
-            DossierStatus.SUPPLEMENT_REQUESTED,
-            DossierStatus.APPROVED,
-        ):
-            with translation.override(lang):
-                assert str(DossierStatus(status).label) in history
-        assert "Đơn đề nghị chưa có chữ ký" not in history  # the request's details stay private
-        visitor.check("history")
-    finally:
-        for context in contexts:
-            for index, open_page in enumerate(context.pages):
-                screenshot(open_page, f"{lang}-last-{contexts.index(context)}-{index}")
-            context.close()
+    # 10. Anyone looks the code up and opens the processing history.
+    v.goto(stack + "/")
+    v.locator("header").get_by_role("link", name=t("Dossier lookup")).click()
+    v.wait_for_url("**/lookup/")
+    visitor.check("lookup")
+    v.fill("main input[name=code]", " " + dossier.code.lower() + " ")
+    v.locator("main form button[type=submit]").first.click()
+    lookup_text = visitor.main_text()
+    assert catalogue_name(procedure) in lookup_text
+    assert catalogue_name(procedure.agency) in lookup_text
+    assert "Lê Thị Hoa" not in lookup_text and "L** T** H**" not in lookup_text
+    visitor.check("lookup-result")
+    v.get_by_role("link", name=t("View")).first.click()
+    history = visitor.main_text()
+    for status in (
+        DossierStatus.RECEIVED,
+        DossierStatus.SUPPLEMENT_REQUESTED,
+        DossierStatus.APPROVED,
+    ):
+        with translation.override(lang):
+            assert str(DossierStatus(status).label) in history
+    assert "Đơn đề nghị chưa có chữ ký" not in history  # the request's details stay private
+    visitor.check("history")

@@ -19,11 +19,16 @@ def signatures(data: bytes):
 def validate(data: bytes, pki, index: int = 0):
     """pyHanko's validation of one embedded signature under the test root, fetching OCSP and
     CRLs from the loopback responders."""
-    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.validation import async_validate_pdf_signature
+
+    from signing.aio import run_coroutine
 
     embedded = signatures(data)[index]
-    return validate_pdf_signature(
-        embedded, signer_validation_context=pki.validation_context(), skip_diff=False
+    # The coroutine run in its own thread when a browser test's event loop runs here.
+    return run_coroutine(
+        async_validate_pdf_signature(
+            embedded, signer_validation_context=pki.validation_context(), skip_diff=False
+        )
     )
 
 

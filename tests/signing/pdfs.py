@@ -7,6 +7,8 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.writer import PageObject, PdfFileWriter
 from pyhanko.sign import signers, timestamps
 
+from signing.aio import run_coroutine
+
 # A word of the page's text that a tampering test changes (same length, so the file stays whole).
 MARK = b"GENUINE-TEXT"
 
@@ -51,7 +53,9 @@ def signed_pdf(
     writer = IncrementalPdfFileWriter(BytesIO(data or plain_pdf()), strict=False)
     meta = signers.PdfSignatureMetadata(field_name=field_name, name=person, reason=reason)
     timestamper = timestamps.HTTPTimeStamper(tsa_url) if tsa_url else None
-    out = signers.sign_pdf(writer, meta, signer=signer, timestamper=timestamper)
+    out = run_coroutine(
+        signers.async_sign_pdf(writer, meta, signer=signer, timestamper=timestamper)
+    )
     return out.getvalue()
 
 

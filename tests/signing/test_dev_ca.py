@@ -28,12 +28,16 @@ def test_dev_ca_is_idempotent_marked_not_trusted_and_signs(tmp_path, settings):
     embedded = signatures(signed)[0]
     assert "NOT TRUSTED — development" in embedded.signer_cert.subject.human_friendly
 
-    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.validation import async_validate_pdf_signature
     from pyhanko_certvalidator import ValidationContext
 
+    from signing.aio import run_coroutine
+
     _, _, der = pem.unarmor((folder / "dev-root.pem").read_bytes())
-    status = validate_pdf_signature(
-        embedded, ValidationContext(trust_roots=[x509.Certificate.load(der)])
+    status = run_coroutine(
+        async_validate_pdf_signature(
+            embedded, ValidationContext(trust_roots=[x509.Certificate.load(der)])
+        )
     )
     assert status.intact and status.valid and status.trusted
     assert status.timestamp_validity is None  # B-B: make run has no TSA
