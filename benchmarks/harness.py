@@ -35,10 +35,19 @@ def free_port() -> int:
 
 
 class Server:
-    """gunicorn serving the portal with the benchmark settings, on a free loopback port."""
+    """gunicorn serving a WSGI application on a free loopback port: the portal with the
+    benchmark settings, or one of the reference projects (`benchmarks/reference/`), always with
+    the same gunicorn settings."""
 
-    def __init__(self, args):
+    def __init__(
+        self,
+        args,
+        app: str = "portal.wsgi:application",
+        settings: str = "benchmarks.settings",
+    ):
         self.args = args
+        self.app = app
+        self.settings = settings
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
@@ -48,7 +57,7 @@ class Server:
         """The environment as `benchmarks.settings` completed it, with the benchmark's musts."""
         return {
             **os.environ,
-            "DJANGO_SETTINGS_MODULE": "benchmarks.settings",
+            "DJANGO_SETTINGS_MODULE": self.settings,
             "DEBUG": "false",
             "DJANGO_PRODUCTION": "false",
             "ALLOWED_HOSTS": "127.0.0.1",
@@ -60,7 +69,7 @@ class Server:
         gunicorn = Path(sys.executable).with_name("gunicorn")
         command = [
             str(gunicorn),
-            "portal.wsgi:application",
+            self.app,
             "--config",
             "python:portal.gunicorn_conf",
             "--bind",
@@ -177,10 +186,14 @@ def _ticks_used(before: dict[int, int], after: dict[int, int]) -> int:
     return sum(ticks - before.get(pid, 0) for pid, ticks in after.items())
 
 
-def wrk(args, url: str, cookie: str | None, seconds: float, our_pids=None) -> dict:
+def wrk(
+    args, url: str, cookie: str | None, seconds: float, our_pids=None, paths: Path | None = None
+) -> dict:
     """One wrk run; with `our_pids` (a callable), also the share of the machine's CPU that
-    processes other than the benchmark's (server, database backends, Redis, wrk) used."""
-    env = dict(os.environ, BENCH_COOKIE=cookie or "")
+    processes other than the benchmark's (server, database backends, Redis, wrk) used. With
+    `paths` (a requests file, see wrk/report.lua), every request picks one of its lines at
+    random: `url` then gives only the server."""
+    env = dict(os.environ, BENCH_COOKIE=cookie or "", BENCH_PATHS=str(paths or ""))
     command = [
         args.wrk,
         f"-t{args.wrk_threads}",
@@ -213,5 +226,8 @@ def wrk(args, url: str, cookie: str | None, seconds: float, our_pids=None) -> di
     result = json.loads(match.group(1))
     result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
     result["other_cpu"] = max(0.0, foreign / capacity)
+    # CPU time the server side (web workers, database backends, Redis) spent per request:
+    # unlike requests per second, hardly moved by other work on the machine.
+    result["server_cpu_ms"] = 1000 * used / tick / max(1, result["requests"]) if our_pids else None
     result["stolen_cpu"] = max(0.0, (stolen_after - stolen) / capacity)
     return result

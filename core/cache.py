@@ -38,7 +38,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.messages import get_messages
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Model
@@ -48,6 +48,7 @@ from django.middleware.csp import get_nonce
 from django.template.response import SimpleTemplateResponse
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
+from django.utils.connection import ConnectionProxy
 from django.utils.http import urlencode
 
 KEY_PREFIX = "pagecache"
@@ -232,13 +233,26 @@ def _read(request: HttpRequest, keys: list[str]) -> dict:
     return cache.get_many(keys)
 
 
+def _adding_backend():
+    """The cache backend behind `cache` when it can add and read in one round trip (the
+    portal's Redis backend, `core.redis_cache.RedisCache`), else None."""
+    backend = caches[DEFAULT_CACHE_ALIAS] if isinstance(cache, ConnectionProxy) else cache
+    return backend if hasattr(backend, "add_and_get_many") else None
+
+
 def _versions(values: dict, tags: list[str]) -> tuple[str, ...]:
     """The tags' tokens from a get_many answer, creating (once) those the cache lacks."""
     missing = [tag for tag in tags if values.get(tag) is None]
     if missing:
-        for tag in missing:
-            cache.add(tag, uuid.uuid4().hex, TAG_SECONDS)
-        values = {**values, **cache.get_many(missing)}
+        tokens = {tag: uuid.uuid4().hex for tag in missing}
+        adding = _adding_backend()
+        if adding is not None:
+            found = adding.add_and_get_many(tokens, missing, TAG_SECONDS)
+        else:
+            for tag, token in tokens.items():
+                cache.add(tag, token, TAG_SECONDS)
+            found = cache.get_many(missing)
+        values = {**values, **found}
     return tuple(values.get(tag) or "" for tag in tags)
 
 

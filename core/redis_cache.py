@@ -18,7 +18,10 @@ client library's own work around each round trip cost more CPU than the round tr
 - Every key is checked character by character for memcached's limits (250 characters, no
   spaces or control characters), which Redis does not have.
 
-Everything else (writes, deletes, incr, clear) is Django's backend on redis-py's pool.
+Storing a value (`set`, which the page cache does for every page it builds) and creating a
+page's missing tags while reading them back (`add_and_get_many`, one round trip instead of an
+`add` per tag and a `get_many`) go over the wire too. Everything else (deletes, incr, clear,
+`set_many`) is Django's backend on redis-py's pool.
 
 **Redis down.** The cache is an accelerator, never a dependency: every call fails open. A read
 finds nothing, a write is dropped, and the page, the session (cached_db) and the signed-in user
@@ -155,6 +158,28 @@ class SharedClientRedisCacheClient(RedisCacheClient):
         if count == 1:
             self.roundtrip(("EXPIRE", counter, timeout), write=True)
         return int(count), self._decoded(keys, fetched[0]) if keys else {}
+
+    # --- Writes over the wire ----------------------------------------------------------------
+
+    def set(self, key, value, timeout):
+        """SET over the wire: every page built for the page cache is stored with one."""
+        if timeout == 0:
+            super().set(key, value, timeout)
+            return
+        command = ("SET", key, self._serializer.dumps(value))
+        self.roundtrip(command if timeout is None else (*command, "EX", timeout), write=True)
+
+    def add_and_get_many(self, values: dict, timeout: float | None, keys: list) -> dict:
+        """SET NX each of `values` (living `timeout` seconds) and read `keys`, in one round
+        trip: the page cache creates the tags a page lacks and reads back the winners."""
+        expiry = () if timeout is None else ("EX", timeout)
+        commands: list[tuple] = [
+            ("SET", key, self._serializer.dumps(value), *expiry, "NX")
+            for key, value in values.items()
+        ]
+        commands.append(("MGET", *keys))
+        *_added, fetched = self.roundtrip(*commands, write=True)
+        return self._decoded(keys, fetched)
 
 
 def _now() -> float:
@@ -374,6 +399,20 @@ class RedisCache(DjangoRedisCache):
 
     def clear(self):
         return self._guard(self._cache.clear, default=False)
+
+    def add_and_get_many(self, values: dict, keys: Iterable[str], timeout=DEFAULT_TIMEOUT) -> dict:
+        """`add` each of `values`, then `get_many(keys)`, in one round trip. While Redis is
+        down nothing is added or found, and the keys are owed a delete, as with `add`."""
+        made = {self.make_key(key): value for key, value in values.items()}
+        key_map = {self.make_key(key): key for key in keys}
+
+        def on_redis() -> dict:
+            found = self._cache.add_and_get_many(
+                made, self.get_backend_timeout(timeout), list(key_map)
+            )
+            return {key_map[k]: v for k, v in found.items()}
+
+        return self._guard(on_redis, default={}, written=list(made))
 
     def incr_and_get_many(
         self, counter: str, timeout: int, keys: Iterable[str] = ()

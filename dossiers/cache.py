@@ -7,10 +7,13 @@ transaction list and its agency's admin queue (and the all-agency queue superuse
 """
 
 from core.cache import tags_moved_by
+from procedures.models import Unit, UnitMembership
 
-from .models import Dossier, DossierEvent, DossierStep, HandOver, SupplementRequest
+from .models import CalendarDay, Dossier, DossierEvent, DossierStep, HandOver, SupplementRequest
 
 ALL_AGENCIES_TAG = "pagetag:dossiers:all"
+# The working-day calendar: due-soon and overdue marks are counted on it.
+CALENDAR_TAG = "pagetag:dossiers:calendar"
 
 
 def code_tag(code: str) -> str:
@@ -26,11 +29,12 @@ def agency_tag(agency_id: int) -> str:
 
 
 def queue_tags(user) -> list[str]:
-    """The tags of the admin dossier queue `user` sees (DossierQuerySet.for_staff)."""
+    """The tags of the admin dossier queue `user` sees (DossierQuerySet.for_staff), and of the
+    working-day calendar its deadline marks are counted on."""
     if user.is_superuser:
-        return [ALL_AGENCIES_TAG]
+        return [ALL_AGENCIES_TAG, CALENDAR_TAG]
     membership = getattr(user, "staff_membership", None)
-    return [agency_tag(membership.agency_id)] if membership is not None else []
+    return [agency_tag(membership.agency_id), CALENDAR_TAG] if membership is not None else []
 
 
 def dossier_tags(*, code: str | None, applicant_id: int | None, agency_id: int | None) -> list[str]:
@@ -68,3 +72,15 @@ def _tags_of_part(
 
 tags_moved_by(Dossier, tags=_tags_of_dossier)
 tags_moved_by(DossierEvent, SupplementRequest, DossierStep, HandOver, tags=_tags_of_part)
+
+
+def _tags_of_membership(membership: UnitMembership) -> list[str]:
+    """A unit role given or taken changes the work queues its agency's staff see."""
+    agency_id = Unit.objects.filter(pk=membership.unit_id).values_list("agency_id", flat=True)
+    found = agency_id.first()
+    # The unit itself is going (a cascade): its own deletion moves the catalogue tag.
+    return [agency_tag(found)] if found is not None else [ALL_AGENCIES_TAG]
+
+
+tags_moved_by(UnitMembership, tags=_tags_of_membership)
+tags_moved_by(CalendarDay, tags=lambda day: [CALENDAR_TAG])

@@ -142,6 +142,33 @@ for template, with_code, without_code in (
     if without_code is not None:
         message(f"{template}.no_code", without_code, visibility=APPLICANT)
 message("dossier_submitted", _("Dossier sent: %(procedure)s"), procedure="procedure")
+# The staff's notices about the internal process (services/staff_notify.py).
+message(
+    "staff_step_assigned", _("Dossier %(code)s is assigned to you"), visibility=STAFF, code="text"
+)
+message(
+    "staff_step_pool",
+    _("Dossier %(code)s is waiting in the pool of %(unit)s"),
+    visibility=STAFF,
+    code="text",
+    unit="unit",
+)
+message(
+    "staff_step_returned", _("Dossier %(code)s was sent back to you"), visibility=STAFF, code="text"
+)
+message(
+    "staff_step_to_sign",
+    _("Dossier %(code)s is waiting for your signature"),
+    visibility=STAFF,
+    code="text",
+)
+message(
+    "staff_step_due_soon",
+    _("Dossier %(code)s: the step is due by %(deadline)s"),
+    visibility=STAFF,
+    code="text",
+    deadline="datetime",
+)
 message(
     "dossier_apology_to_sign",
     _("Apology letter to sign: dossier %(code)s, new date %(date)s"),
@@ -174,6 +201,11 @@ def notification_message(template: str, dossier: Dossier, context: Mapping) -> t
     supplement = context.get("supplement")
     if supplement is not None:
         params["date"] = supplement.deadline.isoformat()
+    step = context.get("step")
+    if step is not None:
+        # A step of the internal process: its unit and its deadline (staff notices).
+        params["unit"] = step.unit_id
+        params["deadline"] = step.deadline.isoformat()
     letter = context.get("letter")
     if letter is not None:
         params["date"] = letter.new_date.isoformat()

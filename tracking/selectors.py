@@ -10,6 +10,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from django.core.cache import cache
 from django.utils import timezone
 
 from dossiers.constants import (
@@ -23,6 +24,8 @@ from dossiers.constants import (
 from dossiers.constants import DossierStatus as S
 from dossiers.history import events_render
 from dossiers.models import Dossier, DossierEvent
+from procedures.cache import CATALOGUE_CACHE_SECONDS, catalogue_cache_key
+from procedures.i18n import localized
 from procedures.models import Agency
 
 from .constants import Timeliness
@@ -36,9 +39,15 @@ EXAMPLE_CODE_TAIL = "-251120-0001"
 
 def lookup_example_code() -> str:
     """A dossier code in the shape the portal issues, for the lookup form's hint: the first
-    catalogue agency's code (the page is kept until the catalogue changes)."""
-    agency_code = Agency.objects.order_by("pk").values_list("code", flat=True).first()
-    return f"{(agency_code or 'VBC').upper()}{EXAMPLE_CODE_TAIL}"
+    catalogue agency's code. A cached catalogue read (procedures/cache.py): every lookup page
+    shows it, and it changes only with the catalogue."""
+    key = catalogue_cache_key("lookup-example-code")
+    example = cache.get(key)
+    if example is None:
+        agency_code = Agency.objects.order_by("pk").values_list("code", flat=True).first()
+        example = f"{(agency_code or 'VBC').upper()}{EXAMPLE_CODE_TAIL}"
+        cache.set(key, example, CATALOGUE_CACHE_SECONDS)
+    return example
 
 
 _DASHES = str.maketrans(dict.fromkeys("‐‑‒–—―−﹘﹣－", "-"))
@@ -191,11 +200,11 @@ def dossier_public_lookup(*, code: str, today: date | None = None) -> PublicDoss
     """
     if not CODE_RE.match(code or ""):
         return None
-    row = (
+    # A read-only page: plain values (no model instances), one row at most (the code is unique).
+    rows = (
         Dossier.objects.filter(code=code)
         .exclude(status=S.DRAFT)
-        .select_related("procedure", "agency", "current_step__unit")
-        .only(
+        .values(
             "id",
             "code",
             "status",
@@ -215,36 +224,39 @@ def dossier_public_lookup(*, code: str, today: date | None = None) -> PublicDoss
             "agency__name",
             "agency__name_en",
             "agency__require_lookup_secret",
-        )
-        .first()
+        )[:1]
     )
+    row = next(iter(rows), None)
     if row is None:
         return None
-    step = row.current_step
-    if row.applicant_type == "organisation" and row.organisation_name:
-        shown_name = row.organisation_name
+    if row["applicant_type"] == "organisation" and row["organisation_name"]:
+        shown_name = row["organisation_name"]
     else:
-        shown_name = row.applicant_name
+        shown_name = row["applicant_name"]
     return PublicDossier(
-        pk=row.pk,
-        code=row.code or "",
-        procedure=row.procedure.display_name,
-        agency=row.agency.display_name,
+        pk=row["id"],
+        code=row["code"] or "",
+        procedure=localized(row, "procedure__name"),
+        agency=localized(row, "agency__name"),
         applicant=mask_name(shown_name),
-        received_at=row.received_at,
-        due_date=row.due_date,
-        appointment_date=row.appointment_date,
-        status=row.status,
-        secret_required=row.agency.require_lookup_secret,
+        received_at=row["received_at"],
+        due_date=row["due_date"],
+        appointment_date=row["appointment_date"],
+        status=row["status"],
+        secret_required=row["agency__require_lookup_secret"],
         timeliness=dossier_timeliness(
-            status=row.status,
-            due_date=row.due_date,
-            completed_at=row.completed_at,
+            status=row["status"],
+            due_date=row["due_date"],
+            completed_at=row["completed_at"],
             today=today or timezone.localdate(),
         ),
-        _secret=row.lookup_secret,
-        current_unit=str(step.unit.display_name) if step is not None else "",
-        current_step_date=local_date(step.deadline) if step is not None else None,
+        _secret=row["lookup_secret"],
+        current_unit=(
+            str(localized(row, "current_step__unit__name"))
+            if row["current_step__unit__name"]
+            else ""
+        ),
+        current_step_date=local_date(row["current_step__deadline"]),
     )
 
 

@@ -14,7 +14,22 @@ month, completed per month — cached briefly. Definitions, for a period [start,
 - satisfaction: the mean rating score of the dossiers completed in the period;
 - received by channel: the received ones submitted online, and those the desk registered
   (brought in person or sent by post: `received_in_person` is both together). They add up to
-  "received"; the months are not split by channel.
+  "received"; the months are not split by channel. Completed and on time are split by channel
+  the same way (`completed_online`, `on_time_online`, …), adding up to the totals.
+
+The dossier's on-time figures always compare with `due_date`, the date set at receipt (or after a
+supplement): a later appointment the agency gives with an apology letter never makes a late
+dossier count as on time.
+
+The internal process (issue 17, item 10), from the steps of the dossiers (`DossierStep`), in one
+more query for the steps and one for the calendar:
+
+- per unit and per step of the process (unit kind and acting role): the steps finished in the
+  period, early / on time / late against their own deadlines, and the on-time rate (early and on
+  time together over finished);
+- where dossiers wait: the office hours each finished step took, average and longest (the time
+  the clock stood still while the applicant was asked for something is not counted: the
+  deadline moved by it), and the steps open now, how many are late, and the age of the oldest.
 """
 
 from dataclasses import dataclass, field
@@ -25,8 +40,10 @@ from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone, translation
 
-from dossiers.constants import CLOCK_STOPPED, COMPLETED, Channel, DossierStatus
-from dossiers.models import Dossier
+from dossiers.calendar import OfficeClock
+from dossiers.constants import CLOCK_STOPPED, COMPLETED, Channel, DossierStatus, StepOutcome
+from dossiers.models import Dossier, DossierStep
+from procedures.constants import StaffRole, UnitKind
 from procedures.i18n import localized
 
 from .models import Rating
@@ -39,6 +56,16 @@ CHANNEL_FIGURES = {
     "received_online": Channel.ONLINE,
     "received_counter": Channel.COUNTER,
     "received_post": Channel.POST,
+}
+# The completed ones, and those on time, by channel (filter: completed, on time).
+COMPLETED_CHANNEL_FIGURES = {
+    f"{figure}_{name}": (figure, channel)
+    for name, channel in (
+        ("online", Channel.ONLINE),
+        ("counter", Channel.COUNTER),
+        ("post", Channel.POST),
+    )
+    for figure in ("completed", "on_time")
 }
 COUNTED = ("received", "completed", "on_time", "late", "overdue", "rating_count")
 CLOCK_RUNNING = [status for status in DossierStatus.values if status not in CLOCK_STOPPED]
@@ -99,12 +126,18 @@ class Row:
     received_online: int = 0
     received_counter: int = 0
     received_post: int = 0
+    completed_online: int = 0
+    completed_counter: int = 0
+    completed_post: int = 0
+    on_time_online: int = 0
+    on_time_counter: int = 0
+    on_time_post: int = 0
     # Widths (0–100) of the bars in the charts.
     bar_received: float = 0.0
     bar_completed: float = 0.0
 
     def add(self, other: "Row") -> None:
-        for name in (*COUNTED, *CHANNEL_FIGURES):
+        for name in (*COUNTED, *CHANNEL_FIGURES, *COMPLETED_CHANNEL_FIGURES):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.rating_sum += other.rating_sum
 
@@ -114,8 +147,32 @@ class Row:
         return self.received_counter + self.received_post
 
     @property
+    def completed_in_person(self) -> int:
+        return self.completed_counter + self.completed_post
+
+    @property
+    def on_time_in_person(self) -> int:
+        return self.on_time_counter + self.on_time_post
+
+    @property
     def on_time_rate(self) -> float | None:
-        return round(100 * self.on_time / self.completed, 1) if self.completed else None
+        return _rate(self.on_time, self.completed)
+
+    @property
+    def on_time_rate_online(self) -> float | None:
+        return _rate(self.on_time_online, self.completed_online)
+
+    @property
+    def on_time_rate_in_person(self) -> float | None:
+        return _rate(self.on_time_in_person, self.completed_in_person)
+
+    @property
+    def on_time_rate_counter(self) -> float | None:
+        return _rate(self.on_time_counter, self.completed_counter)
+
+    @property
+    def on_time_rate_post(self) -> float | None:
+        return _rate(self.on_time_post, self.completed_post)
 
     @property
     def satisfaction(self) -> float | None:
@@ -126,6 +183,55 @@ class Row:
         return not (self.received or self.completed or self.overdue)
 
 
+def _rate(part: int, whole: int) -> float | None:
+    return round(100 * part / whole, 1) if whole else None
+
+
+@dataclass
+class StepRow:
+    """The steps of one unit, or of one kind of step (unit kind and acting role): how the
+    finished ones ended against their deadlines and how long they took, and the open ones."""
+
+    key: object
+    name: object
+    # The agency of a unit (None for a kind of step, which spans agencies).
+    agency: object = None
+    finished: int = 0
+    early: int = 0
+    on_time: int = 0
+    late: int = 0
+    hours_sum: float = 0.0
+    hours_max: float = 0.0
+    open: int = 0
+    open_late: int = 0
+    open_age_max: float = 0.0
+
+    def add_finished(self, outcome: str, hours: float) -> None:
+        self.finished += 1
+        if outcome == StepOutcome.EARLY:
+            self.early += 1
+        elif outcome == StepOutcome.LATE:
+            self.late += 1
+        else:
+            self.on_time += 1
+        self.hours_sum += hours
+        self.hours_max = max(self.hours_max, hours)
+
+    def add_open(self, *, late: bool, age: float) -> None:
+        self.open += 1
+        self.open_late += int(late)
+        self.open_age_max = max(self.open_age_max, age)
+
+    @property
+    def on_time_rate(self) -> float | None:
+        """Finished early or on time, over finished (percent)."""
+        return _rate(self.early + self.on_time, self.finished)
+
+    @property
+    def hours_average(self) -> float | None:
+        return round(self.hours_sum / self.finished, 1) if self.finished else None
+
+
 @dataclass
 class Statistics:
     period: Period
@@ -134,6 +240,9 @@ class Statistics:
     agencies: list[Row] = field(default_factory=list)
     fields: list[Row] = field(default_factory=list)
     months: list[Row] = field(default_factory=list)
+    # The internal process: per unit (by agency and name), per kind of step (longest first).
+    units: list[StepRow] = field(default_factory=list)
+    steps: list[StepRow] = field(default_factory=list)
 
 
 def _conditions(period: Period, today: date) -> dict[str, Q]:
@@ -168,6 +277,10 @@ def _aggregates(cond: dict[str, Q], *, only: tuple[str, ...] | None = None) -> d
             name: Count("id", filter=cond["received"] & Q(channel=channel))
             for name, channel in CHANNEL_FIGURES.items()
         },
+        **{
+            name: Count("id", filter=cond[figure] & Q(channel=channel))
+            for name, (figure, channel) in COMPLETED_CHANNEL_FIGURES.items()
+        },
     }
     return {name: agg for name, agg in aggregates.items() if only is None or name in only}
 
@@ -183,7 +296,7 @@ def _row(key, name: str, values: dict) -> Row:
         overdue=values.get("overdue") or 0,
         rating_count=values.get("rating_count") or 0,
         rating_sum=float(values.get("rating_sum") or 0),
-        **{name: values.get(name) or 0 for name in CHANNEL_FIGURES},
+        **{name: values.get(name) or 0 for name in (*CHANNEL_FIGURES, *COMPLETED_CHANNEL_FIGURES)},
     )
 
 
@@ -207,8 +320,87 @@ def _set_bars(rows: list[Row]) -> None:
         row.bar_completed = round(100 * row.completed / top, 1) if top else 0.0
 
 
-def statistics_compute(*, period: Period, today: date) -> Statistics:
-    """The figures of `period` as of `today`. Exactly four queries."""
+STEP_COLUMNS = (
+    "unit_id",
+    "unit__name",
+    "unit__name_en",
+    "unit__agency__name",
+    "unit__agency__name_en",
+    "unit_kind",
+    "role",
+    "hours",
+    "started_at",
+    "deadline",
+    "paused_at",
+    "finished_at",
+    "outcome",
+)
+
+
+def _step_used_hours(clock: OfficeClock, step: dict, until: datetime) -> float:
+    """The office hours a step has used up to `until` (its end, or now): its duration less the
+    office hours still left before its deadline, or plus those past it. The deadline moved by
+    the time the clock stood still (waiting on the applicant), so that time is not counted."""
+    used = step["hours"] + clock.signed_hours(step["deadline"], until)
+    return round(max(used, 0.0), 1)
+
+
+def _kind_name(unit_kind: str, role: str) -> str:
+    kind = UnitKind(unit_kind).label if unit_kind in UnitKind.values else unit_kind
+    acting = StaffRole(role).label if role in StaffRole.values else role
+    return f"{kind} — {acting}"
+
+
+def step_statistics(*, period: Period, now: datetime) -> tuple[list[StepRow], list[StepRow]]:
+    """The internal process's figures per unit and per kind of step: the steps finished in
+    `period` and those open at `now`. Two queries (the steps, the calendar of their dates), one
+    when there are none."""
+    finished_in_period = Q(finished_at__gte=period.start, finished_at__lt=period.end)
+    open_now = Q(finished_at__isnull=True, started_at__lte=now)
+    rows = list(
+        DossierStep.objects.filter(finished_in_period | open_now).order_by().values(*STEP_COLUMNS)
+    )
+    if not rows:
+        return [], []
+    moments = [m for r in rows for m in (r["started_at"], r["deadline"], r["finished_at"]) if m]
+    clock = OfficeClock(
+        timezone.localtime(min(*moments, now)).date(),
+        timezone.localtime(max(*moments, now)).date(),
+    )
+    units: dict[int, StepRow] = {}
+    kinds: dict[tuple[str, str], StepRow] = {}
+    for step in rows:
+        unit = units.get(step["unit_id"])
+        if unit is None:
+            unit = units[step["unit_id"]] = StepRow(
+                key=step["unit_id"],
+                name=localized(step, "unit__name"),
+                agency=localized(step, "unit__agency__name"),
+            )
+        kind_key = (step["unit_kind"], step["role"])
+        kind = kinds.get(kind_key)
+        if kind is None:
+            kind = kinds[kind_key] = StepRow(key=kind_key, name=_kind_name(*kind_key))
+        if step["finished_at"] is not None:
+            hours = _step_used_hours(clock, step, step["finished_at"])
+            for row in (unit, kind):
+                row.add_finished(step["outcome"], hours)
+        else:
+            late = step["paused_at"] is None and step["deadline"] < now
+            age = _step_used_hours(clock, step, step["paused_at"] or now)
+            for row in (unit, kind):
+                row.add_open(late=late, age=age)
+    unit_rows = sorted(units.values(), key=lambda r: (str(r.agency), str(r.name), r.key))
+    kind_rows = sorted(
+        kinds.values(), key=lambda r: (-(r.hours_average or 0.0), -r.open_age_max, r.name)
+    )
+    return unit_rows, kind_rows
+
+
+def statistics_compute(*, period: Period, today: date, now: datetime | None = None) -> Statistics:
+    """The figures of `period` as of `today` (the open steps as of `now`, default: the end of
+    `today` or now, whichever is first). Five queries, and one for the calendar when there are
+    steps of an internal process."""
     cond = _conditions(period, today)
     base = Dossier.objects.filter(cond["received"] | cond["completed"] | cond["overdue"])
     agencies = _grouped(base, cond, "agency_id", "agency__name")
@@ -245,15 +437,26 @@ def statistics_compute(*, period: Period, today: date) -> Statistics:
     month_rows = list(months.values())
     for rows in (agencies, fields, month_rows):
         _set_bars(rows)
+    if now is None:
+        end_of_today = timezone.make_aware(datetime.combine(today, time.max))
+        now = min(timezone.now(), end_of_today)
+    units, steps = step_statistics(period=period, now=now)
     return Statistics(
-        period=period, today=today, total=total, agencies=agencies, fields=fields, months=month_rows
+        period=period,
+        today=today,
+        total=total,
+        agencies=agencies,
+        fields=fields,
+        months=month_rows,
+        units=units,
+        steps=steps,
     )
 
 
 def statistics_for_period(*, period: Period, today: date | None = None) -> Statistics:
     """`statistics_compute`, cached for a few minutes per period, day and language."""
     today = today or timezone.localdate()
-    key = "tracking:statistics:v2:{lang}:{first:%Y-%m}:{last:%Y-%m}:{today:%Y-%m-%d}".format(
+    key = "tracking:statistics:v3:{lang}:{first:%Y-%m}:{last:%Y-%m}:{today:%Y-%m-%d}".format(
         lang=translation.get_language() or "", first=period.first, last=period.last, today=today
     )
     stats = cache.get(key)

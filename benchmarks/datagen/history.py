@@ -55,6 +55,15 @@ BANK_CODES = ["NCB", "VCB", "BIDV", "VTB", "TCB", "MB"]
 # --- Dossiers and their history ----------------------------------------------------------------
 
 
+# Procedure popularity follows a Zipf law: the procedure of rank r is chosen with weight
+# 1 / r**ZIPF_EXPONENT. The load benchmark's spread procedure pages use the same law.
+ZIPF_EXPONENT = 0.9
+
+
+def zipf_weight(rank: int) -> float:
+    return 1.0 / rank**ZIPF_EXPONENT
+
+
 class ProcInfo:
     __slots__ = (
         "pk",
@@ -106,7 +115,7 @@ class Generator:
         rng.shuffle(real)
         rng.shuffle(generated)
         for rank, i in enumerate(real + generated, start=1):
-            self.procs[i].weight = 1.0 / rank**0.9
+            self.procs[i].weight = zipf_weight(rank)
         self.cum_weights = []
         total = 0.0
         for p in self.procs:

@@ -1,15 +1,57 @@
--- wrk script for the portal benchmark: optional session cookie, exact percentiles as JSON.
+-- wrk script for the portal benchmark: spread requests, session cookies, exact percentiles.
 --
--- BENCH_COOKIE (environment) is sent as the Cookie header, e.g. "sessionid=abc", for pages that
--- need a signed-in user. done() prints one line "BENCH_JSON {...}" that benchmarks/run.py reads:
--- request count, duration, errors (status = answers that were not 2xx/3xx) and latency
--- percentiles in milliseconds, computed by wrk over every request (not sampled).
+-- BENCH_PATHS (environment), when set, names a file of requests, one a line: a path, or a path,
+-- a tab and the Cookie header to send with it (a citizen's session, a language cookie). Every
+-- request picks one line at random, so a page is measured over thousands of different URLs or
+-- users rather than one. The requests are built once per thread in init(), so picking one costs
+-- the load generator no more than a fixed URL.
+-- BENCH_COOKIE (environment) is the Cookie header of a fixed-URL run.
+-- done() prints one line "BENCH_JSON {...}" that benchmarks/run.py reads: request count,
+-- duration, errors (status = answers that were not 2xx/3xx) and latency percentiles in
+-- milliseconds, computed by wrk over every request (not sampled).
 
 local cookie = os.getenv("BENCH_COOKIE")
 if cookie ~= nil and cookie ~= "" then
   wrk.headers["Cookie"] = cookie
 end
 wrk.headers["Accept-Language"] = "vi"
+
+local counter = 0
+function setup(thread)
+  counter = counter + 1
+  thread:set("thread_number", counter)
+end
+
+local requests = nil
+local count = 0
+
+function init(args)
+  local paths = os.getenv("BENCH_PATHS")
+  if paths == nil or paths == "" then
+    return
+  end
+  math.randomseed(os.time() * 1000 + (thread_number or 0) * 7919)
+  requests = {}
+  for line in io.lines(paths) do
+    if line ~= "" then
+      local path, line_cookie = line:match("^([^\t]+)\t(.+)$")
+      local headers = nil
+      if path == nil then
+        path = line
+      else
+        headers = { ["Cookie"] = line_cookie }
+      end
+      count = count + 1
+      requests[count] = wrk.format("GET", path, headers)
+    end
+  end
+end
+
+if os.getenv("BENCH_PATHS") ~= nil and os.getenv("BENCH_PATHS") ~= "" then
+  function request()
+    return requests[math.random(count)]
+  end
+end
 
 function done(summary, latency, requests)
   local percentiles = {}

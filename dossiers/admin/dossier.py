@@ -7,13 +7,13 @@ from django import forms
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.http import Http404, HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from accounts.constants import ApplicantType
@@ -26,12 +26,16 @@ from .. import documents, plugins, policy, services, views
 from ..cache import queue_tags
 from ..constants import CLOCK_STOPPED, DossierStatus
 from ..models import Attachment, Dossier, DossierQuerySet, DossierStep, HandOver
+from ..queues import STEP_QUEUES
 from ..selectors import declared_value, dossier_for_slip, supplement_open, supplement_review
 from .filters import (
     DeadlineFilter,
     ProcedureFilter,
+    QueueFilter,
     SupplementFilter,
     WaitingFilter,
+    request_queue,
+    request_queue_counts,
     supplement_overdue_ids,
 )
 from .inlines import AttachmentInline, DossierEventInline, SupplementRequestInline
@@ -43,6 +47,15 @@ S = DossierStatus
 # The queue page is kept while nothing in it changes; this bounds what time alone changes
 # (a supplement deadline passing during the day).
 QUEUE_PAGE_SECONDS = 60
+# The columns of a work queue (`?queue=`): where each dossier is in its process and by when.
+WORK_QUEUE_COLUMNS = [
+    "code_or_draft",
+    "procedure_name",
+    "step_at",
+    "step_assignee",
+    "step_deadline",
+    "due",
+]
 
 
 def process_panel(dossier: Dossier) -> dict:
@@ -105,6 +118,7 @@ class DossierAdmin(
     ]
     list_select_related = ["procedure", "agency"]
     list_filter = [
+        QueueFilter,
         "status",
         DeadlineFilter,
         WaitingFilter,
@@ -194,6 +208,24 @@ class DossierAdmin(
         """Staff see only their agency's dossiers; superusers all (sent ones only)."""
         return cast(DossierQuerySet, super().get_queryset(request)).for_staff(request.user)
 
+    def get_list_display(self, request):
+        return WORK_QUEUE_COLUMNS if request_queue(request) else self.list_display
+
+    def get_list_select_related(self, request):
+        if request_queue(request):
+            return [*self.list_select_related, "current_step__unit", "current_step__assignee"]
+        return self.list_select_related
+
+    def get_ordering(self, request):
+        """A work queue puts the nearest step deadline first (overdue ones at the top); the
+        dossiers to receive, the longest waiting first."""
+        queue = request_queue(request)
+        if queue in STEP_QUEUES:
+            return [F("current_step__deadline").asc(nulls_last=True), "pk"]
+        if queue:
+            return ["submitted_at", "pk"]
+        return super().get_ordering(request)
+
     def autocomplete_label(self, obj: Dossier) -> str:
         """The label of a dossier offered by an autocomplete field (portal/admin_site.py)."""
         return dossier_choice_label(obj)
@@ -244,6 +276,40 @@ class DossierAdmin(
             return format_html('<span class="overdue-flag">{}</span>', gettext("Overdue"))
         return format_html('<span class="on-time">{}</span>', gettext("No"))
 
+    @admin.display(description=pgettext_lazy("work queue", "current step"))
+    def step_at(self, obj: Dossier) -> str:
+        step = obj.current_step
+        if step is None:
+            return "—"
+        return f"{step.unit.display_name} — {step.get_role_display()}"
+
+    @admin.display(description=pgettext_lazy("work queue", "assigned to"))
+    def step_assignee(self, obj: Dossier) -> str:
+        step = obj.current_step
+        if step is None:
+            return "—"
+        if step.assignee is None:
+            return pgettext("work queue", "In the unit's pool")
+        return step.assignee.get_full_name()
+
+    @admin.display(
+        description=pgettext_lazy("work queue", "step deadline"), ordering="current_step__deadline"
+    )
+    def step_deadline(self, obj: Dossier) -> str:
+        step = obj.current_step
+        if step is None:
+            return "—"
+        when = formats.date_format(timezone.localtime(step.deadline), "SHORT_DATETIME_FORMAT")
+        # Set by the work queue filter (QueueFilter) for the rows of a queue.
+        urgency = getattr(obj, "step_urgency", "")
+        if urgency == "overdue":
+            return format_html('{} <span class="overdue-flag">{}</span>', when, gettext("Overdue"))
+        if urgency == "soon":
+            return format_html(
+                '{} <span class="due-soon">{}</span>', when, pgettext("work queue", "Due soon")
+            )
+        return when
+
     @admin.display(description=_("answers"))
     def declared_data(self, obj: Dossier) -> str:
         fields = {f.key: f for f in obj.procedure.form_fields.all()}
@@ -263,9 +329,13 @@ class DossierAdmin(
     # The queue: counts by status above the list
 
     def changelist_view(self, request, extra_context=None):
-        """The queue, from the page cache while nothing in it (nor the catalogue) changed."""
+        """The queue, from the page cache while nothing in it (nor the catalogue) changed. A
+        work queue is built each time: it names the officers steps are assigned to and marks
+        what falls due within the hour, which no stored copy would follow."""
         if not self.has_view_or_change_permission(request):
             raise PermissionDenied
+        if request_queue(request):
+            return self._changelist_view(request, extra_context)
         return serve_private_page(
             request,
             lambda: self._changelist_view(request, extra_context),
@@ -304,6 +374,8 @@ class DossierAdmin(
             if S.SUPPLEMENT_REQUESTED in by_status
             else 0,
             "current_status": request.GET.get("status__exact", ""),
+            "queue_counts": request_queue_counts(request),
+            "current_queue": request_queue(request),
         }
         return super().changelist_view(request, extra_context=extra_context)
 

@@ -1,16 +1,26 @@
-"""The dossier queue's filters: deadline, waiting, procedure, supplement."""
+"""The dossier queue's filters: work queue, deadline, waiting, procedure, supplement."""
 
 from django.contrib import admin
-from django.db.models import Q
+from django.db.models import Case, CharField, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from procedures.models import Procedure
 
 from .. import policy, services
 from ..calendar import add_working_days
 from ..constants import WAITING_FOR_CITIZEN, DossierStatus
-from ..models import SupplementRequest
+from ..models import Dossier, SupplementRequest
+from ..queues import (
+    STEP_QUEUES,
+    QueueCount,
+    StaffUnits,
+    due_soon_limit,
+    queue_counts,
+    queue_filter,
+    staff_units,
+)
 
 S = DossierStatus
 
@@ -105,3 +115,67 @@ def supplement_overdue_ids():
     return SupplementRequest.objects.filter(
         late, answered_at__isnull=True, dossier__status=S.SUPPLEMENT_REQUESTED
     ).values("dossier_id")
+
+
+# --- Work queues ------------------------------------------------------------------------------
+
+
+def request_staff_units(request) -> StaffUnits:
+    """The signed-in person's units by role, read once per request."""
+    units = getattr(request, "_dossier_staff_units", None)
+    if units is None:
+        units = staff_units(request.user)
+        request._dossier_staff_units = units
+    return units
+
+
+def request_queue_counts(request) -> list[QueueCount]:
+    """The person's queues with their counts, counted once per request (one query)."""
+    counts = getattr(request, "_dossier_queue_counts", None)
+    if counts is None:
+        counts = queue_counts(Dossier.objects.for_staff(request.user), request_staff_units(request))
+        request._dossier_queue_counts = counts
+    return counts
+
+
+def request_queue(request) -> str:
+    """The work queue the changelist shows (`?queue=`), if it is one of the person's."""
+    name = request.GET.get(QueueFilter.parameter_name, "")
+    return name if name in {q.name for q in request_queue_counts(request)} else ""
+
+
+class QueueFilter(admin.SimpleListFilter):
+    """The person's work queues (dossiers.queues), each with its count; only the queues their
+    unit roles give are offered."""
+
+    title = pgettext_lazy("work queue", "work queue")
+    parameter_name = "queue"
+
+    def lookups(self, request, model_admin):
+        return [(q.name, f"{q.label} ({q.count})") for q in request_queue_counts(request)]
+
+    def queryset(self, request, queryset):
+        name = self.value()
+        if not name:
+            return queryset
+        try:
+            queryset = queryset.filter(queue_filter(name, request_staff_units(request)))
+        except KeyError:
+            return queryset.none()
+        return step_urgency_annotate(queryset) if name in STEP_QUEUES else queryset
+
+
+def step_urgency_annotate(queryset):
+    """Each dossier's `step_urgency`: "overdue" when its current step's deadline has passed,
+    "soon" when it falls within one working day, else "" (and "" while the step's clock is
+    stopped, waiting on the applicant)."""
+    now = timezone.now()
+    running = Q(current_step__paused_at__isnull=True)
+    return queryset.annotate(
+        step_urgency=Case(
+            When(running & Q(current_step__deadline__lt=now), then=Value("overdue")),
+            When(running & Q(current_step__deadline__lt=due_soon_limit(now)), then=Value("soon")),
+            default=Value(""),
+            output_field=CharField(),
+        )
+    )

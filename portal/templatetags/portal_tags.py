@@ -1,6 +1,7 @@
 """Template helpers shared by every app."""
 
 from django import template
+from django.utils import translation
 from django.utils.html import format_html
 
 from core.numbers import vnd
@@ -24,3 +25,51 @@ register.filter("vnd", vnd)
 @register.simple_tag
 def status_badge(status: str, label: str, css: str = "") -> str:
     return format_html('<span class="status {}">{}</span>', css, label)
+
+
+# Rendered layout parts by (name, language, vary-on values): a few dozen strings at most.
+_LAYOUT_PARTS: dict[tuple, str] = {}
+_LAYOUT_PARTS_MAX = 1000
+
+
+class LayoutPartNode(template.Node):
+    # Not searched for {% block %} tags (a part holds none): `{% extends %}` walks the whole
+    # layout's node tree for them on every page.
+    child_nodelists = ()
+
+    def __init__(self, nodelist, name: str, vary_on: list):
+        self.nodelist = nodelist
+        self.name = name
+        self.vary_on = vary_on
+
+    def render(self, context) -> str:
+        key = (
+            self.name,
+            translation.get_language(),
+            *(str(value.resolve(context)) for value in self.vary_on),
+        )
+        html = _LAYOUT_PARTS.get(key)
+        if html is None:
+            html = self.nodelist.render(context)
+            if len(_LAYOUT_PARTS) >= _LAYOUT_PARTS_MAX:
+                _LAYOUT_PARTS.clear()
+            _LAYOUT_PARTS[key] = html
+        return html
+
+
+@register.tag
+def layout_part(parser, token) -> LayoutPartNode:
+    """`{% layout_part name [value …] %}…{% endlayout_part %}`: a part of the site layout that
+    is the same for every reader of a language (the brand, the main links, the footer), rendered
+    once per process, language and the given values, then reused on every page.
+
+    Like Django's `{% cache %}` tag with a per-process memory, without its key hashing and
+    pickling, and independent of the CACHES setting. Only for markup that depends on nothing
+    but the language, the settings and the values named (never the user or the request).
+    """
+    bits = token.split_contents()
+    if len(bits) < 2:
+        raise template.TemplateSyntaxError("layout_part needs a name")
+    nodelist = parser.parse(("endlayout_part",))
+    parser.delete_first_token()
+    return LayoutPartNode(nodelist, bits[1], [parser.compile_filter(bit) for bit in bits[2:]])

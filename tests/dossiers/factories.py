@@ -1,6 +1,7 @@
 """factory_boy factories for dossiers, and small real files of each accepted type."""
 
 import io
+import itertools
 import zipfile
 from datetime import timedelta
 
@@ -37,6 +38,7 @@ __all__ = [
     "UserFactory",
     "UnitFactory",
     "agency_staff",
+    "dossier_at_step",
     "unit_member",
 ]
 
@@ -145,6 +147,27 @@ class HandOverFactory(DjangoModelFactory):
 
     dossier = factory.SubFactory(DossierFactory)
     kind = HandOverKind.FORWARD
+
+
+_STEP_CODES = itertools.count(1)
+
+
+def dossier_at_step(*, unit, status=DossierStatus.PROCESSING, procedure=None, **step) -> Dossier:
+    """A received dossier of `unit`'s agency whose current step is an open step in `unit`
+    (`step`: the DossierStep's fields, e.g. role, assignee, deadline, approves)."""
+    procedure = procedure or ProcedureFactory(agency=unit.agency)
+    dossier = DossierFactory(
+        procedure=procedure,
+        status=status,
+        code=f"{unit.agency.code}-{next(_STEP_CODES):06d}",
+        received_at=timezone.now() - timedelta(days=2),
+        due_date=timezone.localdate() + timedelta(days=5),
+    )
+    dossier.current_step = DossierStepFactory(
+        dossier=dossier, unit=unit, unit_kind=unit.kind, **step
+    )
+    dossier.save(update_fields=["current_step"])
+    return dossier
 
 
 # --- Real bytes of each type ----------------------------------------------------------------

@@ -56,3 +56,29 @@ def test_working_days_between():
     assert working_days_between(date(2027, 3, 12), date(2027, 3, 15)) == 1
     assert working_days_between(date(2027, 3, 15), date(2027, 3, 12)) == 0
     assert working_days_between(date(2027, 2, 3), date(2027, 2, 15)) == 3
+
+
+def test_the_office_clock_counts_as_working_hours_between_does():
+    """The statistics' clock reads the calendar once and answers each pair from a table: the
+    same hours across Tết, an extra day off, a make-up Saturday, nights and lunch."""
+    import random
+    from datetime import datetime as dt
+    from datetime import timedelta as td
+    from zoneinfo import ZoneInfo
+
+    from dossiers.calendar import OfficeClock, working_hours_between
+
+    hcm = ZoneInfo("Asia/Ho_Chi_Minh")
+    CalendarDayFactory(date=date(2026, 3, 9), kind=CalendarDayKind.DAY_OFF)
+    CalendarDayFactory(date=date(2026, 3, 7), kind=CalendarDayKind.WORKING_DAY)
+    clock = OfficeClock(date(2026, 1, 1), date(2026, 6, 30))
+    pick = random.Random(17)  # noqa: S311 (test data)
+    for _ in range(200):
+        start = dt(2026, 1, 1, tzinfo=hcm) + td(minutes=pick.randrange(0, 60 * 24 * 150))
+        end = start + td(minutes=pick.randrange(0, 60 * 24 * 20))
+        assert abs(clock.hours_between(start, end) - working_hours_between(start, end)) < 1e-6
+    friday = dt(2026, 3, 6, 8, tzinfo=hcm)
+    assert clock.signed_hours(friday, dt(2026, 3, 10, 9, tzinfo=hcm)) == 17.0
+    assert clock.signed_hours(dt(2026, 3, 10, 9, tzinfo=hcm), friday) == -17.0
+    # Outside the window it still answers, from the calendar.
+    assert clock.hours_between(dt(2025, 12, 31, 8, tzinfo=hcm), friday) > 0

@@ -207,6 +207,8 @@ def sample_data(superuser):
     # The back office: a unit with a member, the agency's default process and the procedure's.
     unit = UnitFactory(agency=procedure.agency, kind=UnitKind.DESK, name="Bộ phận một cửa")
     UnitMembership.objects.create(user=officer, unit=unit, role=StaffRole.DESK_OFFICER)
+    # Only the desk receives: the superuser who receives below works there too.
+    UnitMembership.objects.create(user=superuser, unit=unit, role=StaffRole.DESK_OFFICER)
     ProcessStepFactory(procedure=None, agency=procedure.agency, unit_kind=UnitKind.DESK)
     ProcessStepFactory(procedure=procedure, duration=5)
     # A Vietnamese applicant: the emails and notifications written to them show in admin too.

@@ -108,7 +108,13 @@ def _transaction_list(client, procedure, dossier):
 
 
 def _staff_queue(client, procedure, dossier):
+    from procedures.models import UnitMembership
+
     officer = agency_staff(procedure.agency, groups=(RECEPTION_GROUP, PROCESSING_GROUP))
+    # A specialist of the unit the dossier is at: its work queues are on the page.
+    UnitMembership.objects.create(
+        user=officer, unit=dossier.current_step.unit, role=dossier.current_step.role
+    )
     _signed_in(client, officer, "admin:index")
     tags = [*queue_tags(officer), CATALOGUE_TAG, user_tag(officer.pk)]
     return reverse("admin:dossiers_dossier_changelist"), {}, tags

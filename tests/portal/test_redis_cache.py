@@ -59,6 +59,34 @@ def test_the_counter_and_the_keys_come_back_in_one_answer(backends, redis_url):
     assert 0 < raw.ttl(django.make_key("counter")) <= 60
 
 
+def test_a_stored_value_is_what_djangos_own_backend_reads(backends, redis_url):
+    portal, django = backends
+    page = (("v1",), 200, [("Content-Type", "text/html")], b"<p>stored</p>")
+    portal.set("page", page, 60)
+    portal.set("forever", "kept", None)
+    portal.set("count", 7, 60)
+
+    assert django.get("page") == page
+    assert django.get("count") == 7
+    raw = redis.Redis.from_url(redis_url)
+    assert 0 < raw.ttl(django.make_key("page")) <= 60
+    assert raw.ttl(django.make_key("forever")) == -1
+    portal.set("page", "gone", 0)  # Django's meaning of a zero timeout: delete
+    assert django.get("page") is None
+
+
+def test_missing_keys_are_added_and_read_back_in_one_answer(backends, redis_url):
+    portal, django = backends
+    django.set("tag:a", "token-a")
+
+    found = portal.add_and_get_many({"tag:b": "token-b"}, ["tag:a", "tag:b"], 60)
+    assert found == {"tag:a": "token-a", "tag:b": "token-b"}
+    # An existing key keeps its value (another process created it first).
+    assert portal.add_and_get_many({"tag:a": "other"}, ["tag:a"], 60) == {"tag:a": "token-a"}
+    raw = redis.Redis.from_url(redis_url)
+    assert 0 < raw.ttl(django.make_key("tag:b")) <= 60
+
+
 def test_an_error_reply_leaves_no_reply_unread_for_the_next_read(backends, redis_url):
     portal, django = backends
     django.set_many({"first": "first value", "second": "second value"})

@@ -80,8 +80,9 @@ def test_statistics_and_rating_form_are_accessible(page, live_server, axe_check,
     )
     DossierFactory(due_date=timezone.localdate() - timedelta(days=3))
     page.goto(live_server.url + "/statistics/")
-    # by agency, by field, by month, and received by channel (online, counter, post)
-    assert page.locator("main table caption").count() == 4
+    # by agency, by field, by month, received by channel (online, counter, post), and the
+    # steps of the internal process by unit and by kind of step
+    assert page.locator("main table caption").count() == 6
     axe_check(page, name="statistics")
     screenshot(page, "3-statistics")
 

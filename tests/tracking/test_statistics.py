@@ -191,7 +191,8 @@ def test_the_english_page_marks_an_untranslated_field_name_as_vietnamese(client,
 
 
 def test_statistics_are_cached_briefly(known, django_assert_num_queries):
-    with django_assert_num_queries(4):
+    # Four for the dossiers' figures, one for the steps of the internal process (none here).
+    with django_assert_num_queries(5):
         first = statistics_for_period(period=PERIOD, today=TODAY)
     with django_assert_num_queries(0):
         again = statistics_for_period(period=PERIOD, today=TODAY)
@@ -247,15 +248,16 @@ def test_statistics_page_makes_a_constant_number_of_queries(client):
     _bulk_dossiers(990, start=10)
     assert Dossier.objects.count() == 1000
     large = _queries(client, received=1000)
-    assert small == large <= 5
+    assert small == large <= 6
     assert _queries(client) == 0  # cached
 
 
 def test_the_channel_figures_add_no_query(client, known, django_assert_max_num_queries):
     """The channels are counted in the agency and field queries: the page's queries stay as
-    they were (four figures queries, the rest of the page's own)."""
+    they were (four figures queries, one for the steps of the internal process, the rest of
+    the page's own)."""
     Dossier.objects.filter(status=S.PROCESSING).update(channel=Channel.POST)
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(6):
         response = client.get(STATISTICS, {"from": "2026-01", "to": "2026-06"})
     assert response.context["stats"].total.received_post == 2
 
@@ -265,8 +267,8 @@ def test_statistics_page_renders_tables_and_charts(client, known):
     assert response.status_code == 200
     html = response.content.decode()
     assert "Cục A" in html and "Viễn thông" in html
-    # Agency, field, month, and the received dossiers by channel.
-    assert html.count("<caption>") == 4
+    # Agency, field, month, the received dossiers by channel, the steps by unit and by kind.
+    assert html.count("<caption>") == 6
     assert 'scope="col"' in html and 'scope="row"' in html
     # Bars are SVG rectangles sized by attributes: no inline styles under the CSP.
     assert "style=" not in html
@@ -294,3 +296,201 @@ def test_statistics_reject_a_reversed_period(client):
 def test_statistics_preset_links_carry_from_and_to(client):
     html = client.get(STATISTICS).content.decode()
     assert re.search(r'href="\?from=\d{4}-\d{2}&amp;to=\d{4}-\d{2}"', html)
+
+
+# --- The internal process: per unit, per kind of step, where dossiers wait (issue 17) --------
+
+MARCH = Period(date(2026, 3, 1), date(2026, 3, 1))
+
+
+@pytest.fixture
+def steps():
+    """Steps with hand-worked office hours in the week of Monday 2 March 2026 (no holiday):
+    office hours 08:00–12:00 and 13:00–17:00."""
+    from dossiers.constants import StepOutcome
+    from procedures.constants import StaffRole, UnitKind
+    from tests.dossiers.factories import DossierStepFactory
+    from tests.procedures.factories import UnitFactory
+
+    agency = AgencyFactory(code="QTNB", name="Sở Quy trình", name_en="Process Department")
+    unit = UnitFactory(agency=agency, name="Phòng Cấp phép", name_en="Licensing Division")
+    leaders = UnitFactory(agency=agency, kind=UnitKind.LEADERSHIP, name="Lãnh đạo Sở")
+    dossier = DossierFactory(
+        procedure=ProcedureFactory(agency=agency), status=S.PROCESSING, code="QTNB-1"
+    )
+
+    def step(unit, role, hours, started, deadline, finished=None, outcome="", **extra):
+        return DossierStepFactory(
+            dossier=dossier,
+            unit=unit,
+            unit_kind=unit.kind,
+            role=role,
+            hours=hours,
+            started_at=started,
+            deadline=deadline,
+            finished_at=finished,
+            outcome=outcome,
+            **extra,
+        )
+
+    # Used 6 office hours (Mon 08–12, 13–15) of 16: early.
+    step(unit, StaffRole.SPECIALIST, 16, at(2026, 3, 2, 8), at(2026, 3, 3, 17),
+         at(2026, 3, 2, 15), StepOutcome.EARLY)  # fmt: skip
+    # Used 10 of 8 (all Tuesday, Wednesday 08–10): late.
+    step(unit, StaffRole.SPECIALIST, 8, at(2026, 3, 3, 8), at(2026, 3, 3, 17),
+         at(2026, 3, 4, 10), StepOutcome.LATE)  # fmt: skip
+    # The unit head's review: 3 of 4 hours, on time.
+    step(unit, StaffRole.UNIT_HEAD, 4, at(2026, 3, 4, 8), at(2026, 3, 4, 12),
+         at(2026, 3, 4, 11), StepOutcome.ON_TIME)  # fmt: skip
+    # Open at 14:00 on Thursday: waiting for the applicant since 10:00 (2 hours used, not late).
+    step(unit, StaffRole.SPECIALIST, 8, at(2026, 3, 5, 8), at(2026, 3, 5, 17),
+         paused_at=at(2026, 3, 5, 10))  # fmt: skip
+    # Open at the leaders since 08:00, due at 12:00: 5 hours used, late.
+    step(leaders, StaffRole.LEADER, 4, at(2026, 3, 5, 8), at(2026, 3, 5, 12), approves=True)
+    # Finished in February: outside the period.
+    step(unit, StaffRole.SPECIALIST, 8, at(2026, 2, 25, 8), at(2026, 2, 25, 17),
+         at(2026, 2, 25, 16), StepOutcome.ON_TIME)  # fmt: skip
+    return unit, leaders
+
+
+def step_figures(row):
+    return (
+        row.finished,
+        row.early,
+        row.on_time,
+        row.late,
+        row.on_time_rate,
+        row.hours_average,
+        row.hours_max,
+        row.open,
+        row.open_late,
+        row.open_age_max,
+    )
+
+
+def test_steps_on_time_and_waiting_per_unit_and_per_kind_of_step(steps):
+    unit, leaders = steps
+    stats = statistics_compute(period=MARCH, today=date(2026, 3, 5), now=at(2026, 3, 5, 14))
+
+    by_unit = {row.key: row for row in stats.units}
+    assert step_figures(by_unit[unit.pk]) == (3, 1, 1, 1, 66.7, 6.3, 10.0, 1, 0, 2.0)
+    assert step_figures(by_unit[leaders.pk]) == (0, 0, 0, 0, None, None, 0.0, 1, 1, 5.0)
+    assert str(by_unit[unit.pk].name) == "Phòng Cấp phép"
+    assert str(by_unit[unit.pk].agency) == "Sở Quy trình"
+
+    # The kinds of step, the longest average first.
+    assert [(row.name, step_figures(row)) for row in stats.steps] == [
+        ("Phòng chuyên môn — Chuyên viên", (2, 1, 0, 1, 50.0, 8.0, 10.0, 1, 0, 2.0)),
+        ("Phòng chuyên môn — Trưởng phòng", (1, 0, 1, 0, 100.0, 3.0, 3.0, 0, 0, 0.0)),
+        ("Lãnh đạo cơ quan — Lãnh đạo", (0, 0, 0, 0, None, None, 0.0, 1, 1, 5.0)),
+    ]
+
+
+def test_step_office_hours_skip_a_holiday_and_count_a_make_up_saturday(steps):
+    from dossiers.constants import CalendarDayKind, StepOutcome
+    from dossiers.models import DossierStep
+    from procedures.constants import StaffRole
+    from tests.dossiers.factories import CalendarDayFactory, DossierStepFactory
+
+    unit, _leaders = steps
+    DossierStep.objects.all().delete()
+    CalendarDayFactory(date=date(2026, 3, 9), kind=CalendarDayKind.DAY_OFF)
+    CalendarDayFactory(date=date(2026, 3, 7), kind=CalendarDayKind.WORKING_DAY)
+    # Friday 6 March 08:00 to Tuesday 10 March 09:00: Friday 8, Saturday 8, Monday off, 1.
+    DossierStepFactory(
+        dossier=DossierFactory(procedure=ProcedureFactory(agency=unit.agency), status=S.RETURNED),
+        unit=unit,
+        role=StaffRole.SPECIALIST,
+        hours=16,
+        started_at=at(2026, 3, 6, 8),
+        deadline=at(2026, 3, 7, 17),
+        finished_at=at(2026, 3, 10, 9),
+        outcome=StepOutcome.LATE,
+    )
+    stats = statistics_compute(period=MARCH, today=date(2026, 3, 31))
+    [row] = stats.units
+    assert (row.finished, row.late, row.hours_average) == (1, 1, 17.0)
+
+
+def test_the_step_figures_cost_the_same_queries_for_3_or_30_dossiers(
+    client, django_assert_num_queries
+):
+    from dossiers.constants import StepOutcome
+    from tests.dossiers.factories import DossierStepFactory
+    from tests.procedures.factories import UnitFactory
+
+    unit = UnitFactory()
+    procedure = ProcedureFactory(agency=unit.agency)
+    now = timezone.now()
+
+    def fill(n):
+        for i in range(n):
+            dossier = DossierFactory(procedure=procedure, status=S.PROCESSING)
+            DossierStepFactory(
+                dossier=dossier,
+                unit=unit,
+                started_at=now - timedelta(days=3),
+                deadline=now - timedelta(days=2 - i % 3),
+                finished_at=now - timedelta(days=1),
+                outcome=(StepOutcome.EARLY, StepOutcome.ON_TIME, StepOutcome.LATE)[i % 3],
+            )
+            DossierStepFactory(dossier=dossier, unit=unit, started_at=now - timedelta(hours=i))
+
+    period = Period.last_12_months(timezone.localdate())
+    fill(3)
+    with django_assert_num_queries(6):
+        few = statistics_compute(period=period, today=timezone.localdate())
+    fill(27)
+    with django_assert_num_queries(6):
+        many = statistics_compute(period=period, today=timezone.localdate())
+    assert (few.units[0].finished, few.units[0].open) == (3, 3)
+    assert (many.units[0].finished, many.units[0].open) == (30, 30)
+    assert many.units[0].early == many.units[0].on_time == many.units[0].late == 10
+
+
+def test_completed_and_on_time_are_counted_by_channel_and_together(known):
+    Dossier.objects.filter(status=S.APPROVED).update(channel=Channel.COUNTER)
+    Dossier.objects.filter(completed_at__date=date(2026, 4, 10)).update(channel=Channel.POST)
+
+    stats = statistics_compute(period=PERIOD, today=TODAY)
+    total = stats.total
+
+    # Four completed: two online (one on time), one at the counter (on time), one by post (late).
+    assert (total.completed_online, total.on_time_online) == (2, 1)
+    assert (total.completed_counter, total.on_time_counter) == (1, 1)
+    assert (total.completed_post, total.on_time_post) == (1, 0)
+    assert (total.completed_in_person, total.on_time_in_person) == (2, 1)
+    assert (total.on_time_rate_online, total.on_time_rate_in_person) == (50.0, 50.0)
+    # Together, as before.
+    assert (total.completed, total.on_time, total.on_time_rate) == (4, 2, 50.0)
+
+
+def test_a_dossier_is_late_against_its_original_due_date(known):
+    """The dossier's on-time figure compares the completion with the due date set at receipt
+    (or after a supplement); an apology letter's new appointment never changes it. A dossier
+    completed two days after its due date stays late."""
+    agency_a = known[0]
+    late = Dossier.objects.get(agency=agency_a, completed_at__date=date(2026, 4, 10))
+    # The leader signed an apology letter with a new appointment after the completion day.
+    Dossier.objects.filter(pk=late.pk).update(appointment_date=date(2026, 4, 15))
+    stats = statistics_compute(period=PERIOD, today=TODAY)
+    row = {r.key: r for r in stats.agencies}[agency_a.pk]
+    assert late.due_date == date(2026, 4, 8)
+    assert (row.completed, row.on_time, row.late) == (3, 2, 1)
+
+
+def test_the_statistics_page_shows_the_steps_by_unit_and_kind_in_both_languages(
+    client, steps, settings
+):
+    response = client.get(STATISTICS, {"from": "2026-03", "to": "2026-03"})
+    html = response.content.decode()
+    assert "Theo đơn vị của cơ quan" in html
+    assert "Hồ sơ chờ lâu nhất ở bước nào" in html
+    assert '<th scope="row">Phòng Cấp phép</th>' in html
+    assert "Phòng chuyên môn — Chuyên viên" in html
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    html = client.get(STATISTICS, {"from": "2026-03", "to": "2026-03"}).content.decode()
+    assert "Where dossiers wait longest" in html
+    assert '<th scope="row">Licensing Division</th>' in html
+    assert "Specialist unit — Specialist" in html
+    assert "Officer" not in html and "Chuyên Viên" not in html  # never a person's name
