@@ -16,7 +16,8 @@ busiest agency (datagen/backoffice.py):
    changelist as the reference: built for each request (the agency's page-cache tag moved
    before each, untimed), then as the page cache serves it. A queue the changelist does not
    know yet is reported as such;
-3. EXPLAIN (ANALYZE, BUFFERS) of each queue's queries, with the indexes the plans use.
+3. EXPLAIN (ANALYZE, BUFFERS) of each queue's queries and of the changelist's dossier and step
+   queries for each queue, with the indexes the plans use.
 
 Every measurement is the median and 95th percentile over `--requests` runs after one warm-up.
 Prints a Markdown table and writes it with the plans to benchmarks/results/queues.md.
@@ -173,15 +174,22 @@ def changelist(client: Client, params: dict, user, requests: int) -> tuple[str, 
     return (str(response.status_code), str(queries), built, cached)
 
 
-def explain(name: str, user) -> list[tuple[str, str]]:
-    """(SQL, plan) of each query of the queue page."""
-    queries, _result = recorded(lambda: queue_page(name, user))
+def explain(queries: list[str]) -> list[tuple[str, str]]:
+    """(SQL, plan) of each query."""
     plans = []
     with connection.cursor() as cursor:
         for sql in queries:
             cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
             plans.append((sql, "\n".join(row[0] for row in cursor.fetchall())))
     return plans
+
+
+def changelist_queries(client: Client, params: dict, user) -> list[str]:
+    """The dossier and step queries of one changelist request built afresh (not the session,
+    user or membership lookups)."""
+    tags_changed(agency_tag(user.staff_membership.agency_id))
+    queries, _response = recorded(lambda: client.get(CHANGELIST, params))
+    return [sql for sql in queries if sql.lstrip().startswith("SELECT") and "dossiers_" in sql]
 
 
 def people() -> dict[str, User]:
@@ -256,7 +264,12 @@ def main(argv=None) -> int:
             )
             print(lines[-1], flush=True)
             if not args.no_explain and name not in plans:
-                plans[name] = explain(name, user)
+                queries_of_page, _result = recorded(lambda n=name, u=user: queue_page(n, u))
+                plans[name] = explain(queries_of_page)
+                if page[0] == "200":
+                    plans[f"changelist ?queue={name}"] = explain(
+                        changelist_queries(client, {"queue": name}, user)
+                    )
         lines.append(
             f"| {label} | (plain changelist) | | | | "
             + " | ".join(changelist(client, {}, user, args.requests))
