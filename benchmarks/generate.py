@@ -6,9 +6,12 @@ At scale 1.0: 1,000 procedures (the real catalogue loaded by `load_catalogue`, t
 variants with steps, components, declared fields and fees), 100,000 dossiers spread over the
 last 12 months whose status follows from a simulated timeline (submitted, received with a code
 and due date, processed, supplements, fee notices and payments, approved or rejected, returned,
-withdrawn; drafts), 1,000,000 history events (public and internal), 200,000 attachment rows
-pointing at a handful of real small files, ratings, notifications, one citizen with exactly 200
-dossiers, one staff member of the busiest agency and a superuser. `--scale 0.01` is a smoke run.
+withdrawn; drafts), 1,000,000 history events or a little more (public and internal, each
+hand-over's among them), 200,000 attachment rows pointing at a handful of real small files,
+ratings, notifications, one citizen with exactly 200 dossiers, one staff member of the busiest
+agency and a superuser; every agency's back office (units, staff per role) and each received
+dossier's steps and hand-overs, the dossiers in flight at their current step
+(datagen/backoffice.py). `--scale 0.01` is a smoke run.
 
 Rows are written with PostgreSQL COPY (psycopg 3 `cursor.copy()`) with explicit ids, after a
 TRUNCATE of the application's tables; columns this script does not know are filled with the
@@ -35,9 +38,9 @@ django.setup()
 
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
-from django.utils import timezone  # noqa: E402
 
 from accounts.models import Notification, User  # noqa: E402
+from benchmarks.datagen.backoffice import BackOffice  # noqa: E402
 from benchmarks.datagen.catalogue import generate_procedures, store_sample_files  # noqa: E402
 from benchmarks.datagen.copying import (  # noqa: E402
     analyze,
@@ -259,12 +262,9 @@ def finish(gen: Generator, people: People, sequences: Counter) -> None:
             WHERE p.id = c.procedure_id
             """
         )
-    # The staff member works for the busiest agency; both staff accounts can use the admin.
-    busiest = Counter(row[2] for row in gen.dossiers).most_common(1)[0][0]
-    staff = User.objects.create_user(
-        STAFF_EMAIL, PASSWORD, full_name="Lê Thị Cán Bộ", is_staff=True, activated_at=timezone.now()
-    )
-    StaffMembership.objects.create(user=staff, agency_id=busiest)
+    # The staff member works for the busiest agency (a desk officer and a specialist there,
+    # datagen/backoffice.py); both staff accounts can use the admin.
+    staff = User.objects.get(email=STAFF_EMAIL)
     others = [
         StaffMembership(user_id=pk, agency_id=agency_id)
         for agency_id, ids in people.staff_by_agency.items()
@@ -280,7 +280,7 @@ def finish(gen: Generator, people: People, sequences: Counter) -> None:
         groups = list(Group.objects.filter(name__in=list(GROUP_PERMISSIONS)))
     except ImportError:
         groups = []
-    staff_ids = [staff.pk] + [m.user_id for m in others]
+    staff_ids = [m.user_id for m in others]
     for user in User.objects.filter(pk__in=staff_ids):
         if groups:
             user.groups.add(*groups)
@@ -330,10 +330,15 @@ def main(argv=None) -> int:
     gen = Generator(rng, scale, people, sample_files)
     log(f"simulate {dossiers:,} dossiers")
     gen.build(dossiers)
+    log("the back offices: units, staff per role, steps and hand-overs")
+    office = BackOffice(args.seed + 17, people, gen)
+    office.build()
     sequences = gen.assign_codes()
-    gen.pad_events(round(1_000_000 * scale))
+    # The hand-overs' history events count towards the million.
+    gen.pad_events(round(1_000_000 * scale) - len(office.events))
     gen.fit_attachments(round(200_000 * scale))
     write_all(gen, people)
+    office.write()
     finish(gen, people, sequences)
     analyze()
     by_status = Counter(row[4] for row in gen.dossiers)
@@ -344,8 +349,8 @@ def main(argv=None) -> int:
             Procedure.objects.count(),
             len(gen.dossiers),
             ", ".join(f"{s} {n:,}" for s, n in by_status.most_common()),
-            len(gen.events),
-            sum(1 for e in gen.events if e[5]),
+            len(gen.events) + len(office.events),
+            sum(1 for e in gen.events if e[5]) + sum(1 for e in office.events if e[5]),
             len(gen.attachments),
             len(gen.ratings),
             len(gen.payments),

@@ -7,12 +7,16 @@ from pathlib import Path
 
 from django.core.files.storage import default_storage
 
+from procedures.constants import WORKING_HOURS_PER_DAY
+from procedures.management.commands.load_catalogue import sample_process
 from procedures.models import (
     DossierComponent,
     Fee,
     FormField,
     Procedure,
     ProcedureStep,
+    ProcessStep,
+    process_hours,
 )
 from procedures.search import fold
 
@@ -211,5 +215,23 @@ def generate_procedures(rng: random.Random, total: int) -> None:
         (DossierComponent, components),
         (FormField, form_fields),
         (Fee, fees),
+        (ProcessStep, _variant_processes(procedures)),
     ):
         model.objects.bulk_create(rows, batch_size=2000)
+
+
+def _variant_processes(procedures: list[Procedure]) -> list[ProcessStep]:
+    """A sample internal process for each variant whose processing time its agency's default
+    process does not add up to, as `load_catalogue` gives the real catalogue's procedures."""
+    defaults: dict[int, list[ProcessStep]] = {}
+    for step in ProcessStep.objects.filter(procedure=None).order_by("order", "id"):
+        defaults.setdefault(step.agency_id, []).append(step)
+    rows = []
+    for procedure in procedures:
+        days = procedure.processing_days
+        if process_hours(defaults.get(procedure.agency_id, [])) == days * WORKING_HOURS_PER_DAY:
+            continue
+        for order, values in enumerate(sample_process(days)):
+            values["is_sample"] = values.pop("sample", True)
+            rows.append(ProcessStep(procedure=procedure, order=order, **values))
+    return rows
