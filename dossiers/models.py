@@ -481,6 +481,12 @@ class DossierStep(models.Model):
                 condition=models.Q(finished_at__isnull=True),
                 name="dossierstep_open_assignee",
             ),
+            # A unit's pool ("My work" of its specialists): stays small as finished steps grow.
+            models.Index(
+                fields=["unit", "deadline"],
+                condition=models.Q(finished_at__isnull=True, assignee__isnull=True),
+                name="dossierstep_open_pool",
+            ),
             # Statistics per unit and step over a period.
             models.Index(fields=["unit", "finished_at"]),
         ]
