@@ -13,7 +13,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from .constants import ApologyStatus, DossierStatus, HandOverKind, StepOutcome
-from .documents import AGENCY_TZ, render_pdf
+from .documents import AGENCY_TZ, render_pdf, verify_context
 from .models import ApologyLetter, Dossier, HandOver
 from .selectors import dossier_handovers
 
@@ -67,9 +67,10 @@ def _base_context(dossier: Dossier, day) -> dict:
     }
 
 
-def apology_letter_pdf(letter: ApologyLetter) -> bytes:
+def apology_letter_pdf(letter: ApologyLetter, *, verify_url: str = "") -> bytes:
     """The apology letter and new appointment: the date promised, the reason, the apology and
-    the new date, signed by the leader (a draft prints "Dự thảo" and no signature)."""
+    the new date, signed by the leader (a draft prints "Dự thảo" and no signature); the QR code
+    of `verify_url` top left once issued."""
     dossier = letter.dossier
     signed = letter.status == ApologyStatus.SIGNED
     context = _base_context(dossier, _local(letter.signed_at if signed else letter.drafted_at))
@@ -78,18 +79,23 @@ def apology_letter_pdf(letter: ApologyLetter) -> bytes:
         "signed": signed,
         "signer": _person(letter.signed_by),
         "unit": _unit(letter.unit),
+        **verify_context(verify_url),
     }
     return render_pdf(template="dossiers/pdf/apology.html", context=context)
 
 
-def stop_notice_pdf(dossier: Dossier) -> bytes:
+def stop_notice_pdf(dossier: Dossier, *, verify_url: str = "") -> bytes:
     """The notice that processing of `dossier` stopped, with the reason and the signing leader.
     Precondition: the dossier is stopped."""
     if dossier.status != DossierStatus.STOPPED:
         raise ValueError("not stopped")
     stopped_at = _local(dossier.completed_at) or _local(timezone.now())
     context = _base_context(dossier, stopped_at)
-    context |= {"signer": _person(dossier.stopped_by), "stopped_at": stopped_at}
+    context |= {
+        "signer": _person(dossier.stopped_by),
+        "stopped_at": stopped_at,
+        **verify_context(verify_url),
+    }
     return render_pdf(template="dossiers/pdf/stop_notice.html", context=context)
 
 
@@ -118,10 +124,11 @@ def control_rows(handovers: list[HandOver]) -> list[dict]:
     return rows
 
 
-def control_slip_pdf(dossier: Dossier) -> bytes:
+def control_slip_pdf(dossier: Dossier, *, verify_url: str = "") -> bytes:
     """The processing-control slip of `dossier`: one line per hand-over, in order."""
     context = _base_context(dossier, _local(timezone.now()))
     context |= {
+        **verify_context(verify_url),
         "rows": control_rows(dossier_handovers(dossier)),
         "due_date": dossier.due_date,
         "appointment_date": dossier.appointment_date,

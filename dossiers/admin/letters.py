@@ -25,7 +25,7 @@ from core.admin import take_admin_step
 from .. import letters, policy, selectors, services
 from ..constants import APOLOGY_STATUSES, ApologyStatus, DossierStatus
 from ..models import ApologyLetter, Dossier
-from ..views import pdf_response
+from ..views.letters import apology_response, issued_response, stop_notice_response
 
 S = DossierStatus
 
@@ -274,22 +274,20 @@ class DossierLettersMixin:
             )
         except ApologyLetter.DoesNotExist as exc:
             raise Http404 from exc
-        return pdf_response(
-            letters.apology_letter_pdf(letter), letters.letter_filename(dossier, "apology")
-        )
+        return apology_response(letter)
 
     def stop_notice_view(self, request: HttpRequest, object_id: str):
         dossier = self._dossier(request, object_id)
         if dossier.status != S.STOPPED:
             raise Http404
-        return pdf_response(
-            letters.stop_notice_pdf(dossier), letters.letter_filename(dossier, "stop")
-        )
+        return stop_notice_response(dossier)
 
     def control_slip_view(self, request: HttpRequest, object_id: str):
         dossier = self._dossier(request, object_id)
         if not dossier.code:
             raise Http404
-        return pdf_response(
-            letters.control_slip_pdf(dossier), letters.letter_filename(dossier, "control")
+        return issued_response(
+            lambda: services.control_slip_issue(dossier=dossier),
+            lambda: letters.control_slip_pdf(dossier),
+            letters.letter_filename(dossier, "control"),
         )

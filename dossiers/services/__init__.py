@@ -35,7 +35,12 @@ from .processing import (
     dossier_return_result,
     dossier_start_processing,
 )
-from .slips import dossier_slip_issue
+from .slips import (
+    apology_letter_issue,
+    control_slip_issue,
+    dossier_slip_issue,
+    stop_notice_issue,
+)
 from .steps import (
     audited_step,
     dossier_available_steps,
@@ -74,6 +79,9 @@ from .workflow import (
 )
 
 __all__ = [
+    "apology_letter_issue",
+    "control_slip_issue",
+    "stop_notice_issue",
     "dossier_apology_cancel",
     "dossier_apology_draft",
     "dossier_apology_sign",

@@ -4,12 +4,20 @@ stop notice, as PDF. Staff get them (and the control slip) from the dossier's ad
 Another user's dossier or letter, or a letter not signed yet, is a 404.
 """
 
+import logging
+from collections.abc import Callable
+
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 
-from .. import letters, selectors
-from ..constants import DossierStatus
+from signing.models import IssuedDocument
+from signing.services import SigningUnavailable
+
+from .. import letters, selectors, services
+from ..constants import ApologyStatus, DossierStatus
 from ..models import ApologyLetter, Dossier
+
+logger = logging.getLogger(__name__)
 
 
 def pdf_response(pdf: bytes, filename: str) -> HttpResponse:
@@ -21,6 +29,41 @@ def pdf_response(pdf: bytes, filename: str) -> HttpResponse:
     return response
 
 
+def issued_response(
+    issue: Callable[[], IssuedDocument], unsigned: Callable[[], bytes], filename: str
+) -> HttpResponse:
+    """The document as issued (signed, stored, served from storage); when it cannot be signed
+    right now, an unsigned copy rendered for this response only."""
+    try:
+        issued = issue()
+        with issued.file.open("rb") as handle:  # a letter is small: one read
+            pdf = handle.read()
+    except SigningUnavailable:
+        logger.exception("%s served unsigned", filename)
+        pdf = unsigned()
+    return pdf_response(pdf, filename)
+
+
+def apology_response(letter: ApologyLetter) -> HttpResponse:
+    """A signed letter as issued; a draft (staff only) printed as a draft, never issued."""
+    filename = letters.letter_filename(letter.dossier, "apology")
+    if letter.status != ApologyStatus.SIGNED:
+        return pdf_response(letters.apology_letter_pdf(letter), filename)
+    return issued_response(
+        lambda: services.apology_letter_issue(letter=letter),
+        lambda: letters.apology_letter_pdf(letter),
+        filename,
+    )
+
+
+def stop_notice_response(dossier: Dossier) -> HttpResponse:
+    return issued_response(
+        lambda: services.stop_notice_issue(dossier=dossier),
+        lambda: letters.stop_notice_pdf(dossier),
+        letters.letter_filename(dossier, "stop"),
+    )
+
+
 @login_required
 def apology_download(request: HttpRequest, pk: int, letter_id: int) -> HttpResponse:
     """A signed apology letter and new appointment of the dossier."""
@@ -28,9 +71,7 @@ def apology_download(request: HttpRequest, pk: int, letter_id: int) -> HttpRespo
         letter = selectors.apology_letter_for_pdf(request.user, pk, letter_id, signed_only=True)
     except ApologyLetter.DoesNotExist as exc:
         raise Http404 from exc
-    return pdf_response(
-        letters.apology_letter_pdf(letter), letters.letter_filename(letter.dossier, "apology")
-    )
+    return apology_response(letter)
 
 
 @login_required
@@ -42,4 +83,4 @@ def stop_notice_download(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404 from exc
     if dossier.status != DossierStatus.STOPPED:
         raise Http404
-    return pdf_response(letters.stop_notice_pdf(dossier), letters.letter_filename(dossier, "stop"))
+    return stop_notice_response(dossier)

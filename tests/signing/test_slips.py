@@ -147,3 +147,45 @@ def test_a_slip_is_served_unsigned_when_the_tsa_is_down(client, dossier, agency_
     pdf = _download(client, dossier, "receipt")
     assert pdf.startswith(b"%PDF")
     assert not IssuedDocument.objects.exists()  # issued (and stored) later, when it can be signed
+
+
+# --- The late and stop letters and the processing-control slip -----------------------------------
+
+
+def test_the_signed_apology_letter_and_the_stop_notice_are_issued_signed_with_their_qr(
+    client, agency_signing, tmp_path
+):
+    from dossiers import services
+    from tests.dossiers.test_letters import build_office, draft, processing
+
+    office = build_office()
+    dossier = processing(office)
+    letter = draft(dossier, office.specialist)
+    services.dossier_apology_sign(dossier_id=dossier.pk, actor=office.leader, letter_id=letter.pk)
+    client.force_login(dossier.applicant)
+    url = reverse("dossiers:apology", args=[dossier.pk, letter.pk])
+    pdf = client.get(url).content
+    issued = IssuedDocument.objects.get(kind="apology", dossier_code=dossier.code)
+    assert issued.signed and issued.signer_name == office.leader.full_name
+    assert validate(pdf, agency_signing).bottom_line
+    assert verify_url_for(issued.reference) in qr_codes(pdf, tmp_path)
+    assert client.get(url).content == pdf  # issued once, then served from storage
+
+    services.dossier_stop(dossier_id=dossier.pk, actor=office.leader, reason="Tạm dừng.")
+    notice = client.get(reverse("dossiers:stop_notice", args=[dossier.pk])).content
+    stopped = IssuedDocument.objects.get(kind="stop", dossier_code=dossier.code)
+    assert stopped.signed and validate(notice, agency_signing).bottom_line
+
+
+def test_each_printed_control_slip_is_a_recorded_signed_document(client, agency_signing, settings):
+    from tests.dossiers.test_letters import build_office, processing
+
+    settings.STAFF_MFA_REQUIRED = False
+    office = build_office()
+    dossier = processing(office)
+    client.force_login(office.head)
+    url = reverse("admin:dossiers_dossier_control_slip", args=[dossier.pk])
+    first, second = client.get(url).content, client.get(url).content
+    issued = IssuedDocument.objects.filter(kind="control_slip", dossier_code=dossier.code)
+    assert issued.count() == 2 and all(document.signed for document in issued)
+    assert validate(first, agency_signing).bottom_line and first != second
