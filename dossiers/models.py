@@ -465,6 +465,9 @@ class DossierStep(models.Model):
     warned_at = models.DateTimeField(_("lateness warning sent"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     outcome = models.CharField(_("outcome"), max_length=8, choices=StepOutcome, blank=True)
+    # The office hours the finished step took, the applicant's time (clock stopped) left out:
+    # computed once when it finishes, so statistics add them up in the database.
+    hours_used = models.FloatField(_("office hours used"), null=True, blank=True)
 
     class Meta:
         ordering = ["started_at", "id"]

@@ -34,9 +34,10 @@ more query for the steps and one for the calendar:
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from typing import Any, cast
 
 from django.core.cache import cache
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, F, Max, Q, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone, translation
 
@@ -217,6 +218,17 @@ class StepRow:
         self.hours_sum += hours
         self.hours_max = max(self.hours_max, hours)
 
+    def add_finished_group(
+        self, *, early: int, on_time: int, late: int, hours_sum: float, hours_max: float
+    ) -> None:
+        """Steps counted in the database (their stored office hours)."""
+        self.finished += early + on_time + late
+        self.early += early
+        self.on_time += on_time
+        self.late += late
+        self.hours_sum += hours_sum
+        self.hours_max = max(self.hours_max, hours_max)
+
     def add_open(self, *, late: bool, age: float) -> None:
         self.open += 1
         self.open_late += int(late)
@@ -351,25 +363,54 @@ def _kind_name(unit_kind: str, role: str) -> str:
     return f"{kind} — {acting}"
 
 
+def _outcome_counts() -> dict:
+    return {
+        name: Count("id", filter=Q(outcome=value))
+        for name, value in (
+            ("early", StepOutcome.EARLY),
+            ("on_time", StepOutcome.ON_TIME),
+            ("late", StepOutcome.LATE),
+        )
+    }
+
+
 def step_statistics(*, period: Period, now: datetime) -> tuple[list[StepRow], list[StepRow]]:
     """The internal process's figures per unit and per kind of step: the steps finished in
-    `period` and those open at `now`. Two queries (the steps, the calendar of their dates), one
-    when there are none."""
+    `period` and those open at `now`.
+
+    Finished steps are counted in the database by unit and by kind, from the office hours each
+    stored when it finished (one grouped query); only the open steps, and finished ones from
+    before those hours were stored, are read row by row, with the calendar of their dates. At
+    most three queries, one when there are no steps."""
     finished_in_period = Q(finished_at__gte=period.start, finished_at__lt=period.end)
     open_now = Q(finished_at__isnull=True, started_at__lte=now)
+    grouped = (
+        DossierStep.objects.filter(finished_in_period, hours_used__isnull=False)
+        .order_by()
+        .values(
+            "unit_id",
+            "unit__name",
+            "unit__name_en",
+            "unit__agency__name",
+            "unit__agency__name_en",
+            "unit_kind",
+            "role",
+        )
+        .annotate(**_outcome_counts(), hours_sum=Sum("hours_used"), hours_max=Max("hours_used"))
+    )
+    # The outcome counts come from **_outcome_counts(): the row types cannot name them.
+    groups = cast(list[dict[str, Any]], list(grouped))
     rows = list(
-        DossierStep.objects.filter(finished_in_period | open_now).order_by().values(*STEP_COLUMNS)
+        DossierStep.objects.filter(open_now | (finished_in_period & Q(hours_used__isnull=True)))
+        .order_by()
+        .values(*STEP_COLUMNS)
     )
-    if not rows:
+    if not rows and not groups:
         return [], []
-    moments = [m for r in rows for m in (r["started_at"], r["deadline"], r["finished_at"]) if m]
-    clock = OfficeClock(
-        timezone.localtime(min(*moments, now)).date(),
-        timezone.localtime(max(*moments, now)).date(),
-    )
     units: dict[int, StepRow] = {}
     kinds: dict[tuple[str, str], StepRow] = {}
-    for step in rows:
+
+    def rows_of(step: dict) -> tuple[StepRow, StepRow]:
         unit = units.get(step["unit_id"])
         if unit is None:
             unit = units[step["unit_id"]] = StepRow(
@@ -381,6 +422,23 @@ def step_statistics(*, period: Period, now: datetime) -> tuple[list[StepRow], li
         kind = kinds.get(kind_key)
         if kind is None:
             kind = kinds[kind_key] = StepRow(key=kind_key, name=_kind_name(*kind_key))
+        return unit, kind
+
+    for group in groups:
+        for row in rows_of(group):
+            row.add_finished_group(
+                early=group["early"],
+                on_time=group["on_time"],
+                late=group["late"],
+                hours_sum=group["hours_sum"] or 0.0,
+                hours_max=group["hours_max"] or 0.0,
+            )
+    if rows:
+        moments = [m for r in rows for m in (r["started_at"], r["deadline"], r["finished_at"]) if m]
+        first, last = min([*moments, now]), max([*moments, now])
+        clock = OfficeClock(timezone.localtime(first).date(), timezone.localtime(last).date())
+    for step in rows:
+        unit, kind = rows_of(step)
         if step["finished_at"] is not None:
             hours = _step_used_hours(clock, step, step["finished_at"])
             for row in (unit, kind):
@@ -399,8 +457,8 @@ def step_statistics(*, period: Period, now: datetime) -> tuple[list[StepRow], li
 
 def statistics_compute(*, period: Period, today: date, now: datetime | None = None) -> Statistics:
     """The figures of `period` as of `today` (the open steps as of `now`, default: the end of
-    `today` or now, whichever is first). Five queries, and one for the calendar when there are
-    steps of an internal process."""
+    `today` or now, whichever is first). Six queries, and one for the calendar when there are
+    steps of an internal process to read one by one (`step_statistics`)."""
     cond = _conditions(period, today)
     base = Dossier.objects.filter(cond["received"] | cond["completed"] | cond["overdue"])
     agencies = _grouped(base, cond, "agency_id", "agency__name")

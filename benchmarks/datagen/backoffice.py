@@ -107,6 +107,7 @@ STEP_COLUMNS = [
     "paused_at",
     "finished_at",
     "outcome",
+    "hours_used",
 ]
 HANDOVER_COLUMNS = [
     "id",
@@ -447,6 +448,11 @@ class BackOffice:
                     paused_at,
                     finished,
                     outcome(finished, deadline) if finished else "",
+                    # As the services store it: the duration, less the office hours left
+                    # before the deadline or plus those past it.
+                    round(max(step[3] + clock.hours(finished) - clock.hours(deadline), 0.0), 2)
+                    if finished
+                    else None,
                 )
             )
             rows.append((self.steps[-1], actor))

@@ -98,10 +98,20 @@ def _open(
     )
 
 
+def step_hours_used(step: DossierStep, until: datetime) -> float:
+    """The office hours `step` has used by `until`: its duration, less the office hours still
+    left before its deadline or plus those past it (the deadline moved by the time the clock
+    stood still, so the applicant's time is not counted)."""
+    past = working_hours_between(step.deadline, until)
+    left = working_hours_between(until, step.deadline)
+    return round(max(step.hours + past - left, 0.0), 2)
+
+
 def _finish(step: DossierStep, now: datetime) -> str:
     step.finished_at = now
     step.outcome = step_outcome(finished_at=now, deadline=step.deadline)
-    step.save(update_fields=["finished_at", "outcome"])
+    step.hours_used = step_hours_used(step, now)
+    step.save(update_fields=["finished_at", "outcome", "hours_used"])
     return step.outcome
 
 

@@ -149,6 +149,8 @@ def test_a_dossier_goes_through_every_step_of_its_process(office):
         assert handover.step_deadline is not None
         assert handover.outcome in StepOutcome.values
         assert DossierEvent.objects.filter(handover=handover).count() == 1
+    # Each finished step stored the office hours it took (for the statistics).
+    assert not DossierStep.objects.filter(dossier=dossier, hours_used=None).exists()
     # Seven steps: desk, specialist, head, specialist again, head again, leader, desk.
     assert DossierStep.objects.filter(dossier=dossier).count() == 7
     assert not DossierStep.objects.filter(dossier=dossier, finished_at=None).exists()

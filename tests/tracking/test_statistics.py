@@ -191,8 +191,8 @@ def test_the_english_page_marks_an_untranslated_field_name_as_vietnamese(client,
 
 
 def test_statistics_are_cached_briefly(known, django_assert_num_queries):
-    # Four for the dossiers' figures, one for the steps of the internal process (none here).
-    with django_assert_num_queries(5):
+    # Four for the dossiers' figures, two for the steps of the internal process (none here).
+    with django_assert_num_queries(6):
         first = statistics_for_period(period=PERIOD, today=TODAY)
     with django_assert_num_queries(0):
         again = statistics_for_period(period=PERIOD, today=TODAY)
@@ -254,10 +254,10 @@ def test_statistics_page_makes_a_constant_number_of_queries(client):
 
 def test_the_channel_figures_add_no_query(client, known, django_assert_max_num_queries):
     """The channels are counted in the agency and field queries: the page's queries stay as
-    they were (four figures queries, one for the steps of the internal process, the rest of
+    they were (four figures queries, two for the steps of the internal process, the rest of
     the page's own)."""
     Dossier.objects.filter(status=S.PROCESSING).update(channel=Channel.POST)
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):
         response = client.get(STATISTICS, {"from": "2026-01", "to": "2026-06"})
     assert response.context["stats"].total.received_post == 2
 
@@ -433,15 +433,17 @@ def test_the_step_figures_cost_the_same_queries_for_3_or_30_dossiers(
                 deadline=now - timedelta(days=2 - i % 3),
                 finished_at=now - timedelta(days=1),
                 outcome=(StepOutcome.EARLY, StepOutcome.ON_TIME, StepOutcome.LATE)[i % 3],
+                # Stored when the step finished, or (older rows) computed from the calendar.
+                hours_used=8.0 if i % 2 else None,
             )
             DossierStepFactory(dossier=dossier, unit=unit, started_at=now - timedelta(hours=i))
 
     period = Period.last_12_months(timezone.localdate())
     fill(3)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         few = statistics_compute(period=period, today=timezone.localdate())
     fill(27)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         many = statistics_compute(period=period, today=timezone.localdate())
     assert (few.units[0].finished, few.units[0].open) == (3, 3)
     assert (many.units[0].finished, many.units[0].open) == (30, 30)
@@ -494,3 +496,31 @@ def test_the_statistics_page_shows_the_steps_by_unit_and_kind_in_both_languages(
     assert '<th scope="row">Licensing Division</th>' in html
     assert "Specialist unit — Specialist" in html
     assert "Officer" not in html and "Chuyên Viên" not in html  # never a person's name
+
+
+def test_finished_steps_are_added_up_from_their_stored_hours(django_assert_num_queries):
+    """Steps that stored their office hours when they finished are counted in the database:
+    no calendar is read for them."""
+    from dossiers.constants import StepOutcome
+    from tests.dossiers.factories import DossierStepFactory
+    from tests.procedures.factories import UnitFactory
+
+    unit = UnitFactory()
+    procedure = ProcedureFactory(agency=unit.agency)
+    now = timezone.now()
+    for hours, outcome in ((4.0, StepOutcome.EARLY), (10.0, StepOutcome.LATE)):
+        DossierStepFactory(
+            dossier=DossierFactory(procedure=procedure, status=S.PROCESSING),
+            unit=unit,
+            started_at=now - timedelta(days=3),
+            deadline=now - timedelta(days=2),
+            finished_at=now - timedelta(days=1),
+            outcome=outcome,
+            hours_used=hours,
+        )
+    period = Period.last_12_months(timezone.localdate())
+    with django_assert_num_queries(6):
+        stats = statistics_compute(period=period, today=timezone.localdate())
+    row = stats.units[0]
+    assert (row.finished, row.early, row.late, row.on_time_rate) == (2, 1, 1, 50.0)
+    assert (row.hours_average, row.hours_max) == (7.0, 10.0)
