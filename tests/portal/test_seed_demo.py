@@ -36,3 +36,16 @@ def test_seed_demo_runs_on_postgresql_outside_any_test_transaction(postgres):
     statuses = sorted(Dossier.objects.filter(applicant=citizen).values_list("status", flat=True))
     assert statuses == ["approved", "processing", "submitted"]
     assert all(d.attachments.exists() for d in Dossier.objects.filter(applicant=citizen))
+
+
+def test_the_demo_result_is_signed_when_signing_is_on(agency_signing):
+    """`make run` signs (with its development CA): the demo's approved result must be a PDF
+    the approval can sign, approved by a leader of the demo back office."""
+    from signing.models import IssuedDocument
+
+    call_command("load_catalogue", verbosity=0)
+    call_command("seed_demo")
+    approved = Dossier.objects.get(status="approved")
+    issued = IssuedDocument.objects.get(kind="result", dossier_code=approved.code)
+    assert issued.signed and issued.sha256 == approved.result_sha256
+    assert issued.signer_name in {"Đặng Văn Vụ Trưởng", "Ngô Thị Phó Vụ Trưởng"}

@@ -73,6 +73,17 @@ DEMO_FILES = {
 DEMO_FILES["jpg"] = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 32 + b"\xff\xd9"
 
 
+def demo_result_pdf(dossier) -> bytes:
+    """A one-page sample result (the approval signs it: it needs a real page)."""
+    from weasyprint import HTML
+
+    html = (
+        "<h1>KẾT QUẢ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH (MẪU)</h1>"
+        f"<p>Hồ sơ: {dossier.code}</p><p>Dữ liệu mẫu, không có giá trị pháp lý.</p>"
+    )
+    return HTML(string=html).write_pdf()
+
+
 class Command(BaseCommand):
     help = "Create the demo staff and citizen accounts (never in production)."
 
@@ -220,7 +231,7 @@ class Command(BaseCommand):
         processing.dossier_start_processing(dossier_id=dossier_id, actor=specialist)
         if not approve:
             return
-        draft = ContentFile(DEMO_FILES["pdf"], name="ket-qua.pdf")
+        draft = ContentFile(demo_result_pdf(Dossier.objects.get(pk=dossier_id)), name="ket-qua.pdf")
         workflow.dossier_result_draft(dossier_id=dossier_id, actor=specialist, draft_file=draft)
         workflow.dossier_step_forward(
             dossier_id=dossier_id, actor=person(step.unit, StaffRole.UNIT_HEAD)
