@@ -216,17 +216,18 @@ _LOOKUP_COLUMNS = (
     "agency__name_en",
     "agency__require_lookup_secret",
 )
-# The dossier by its code (a unique index), never a draft, with the names the page shows.
+# The dossier by its code (a unique index), never a draft, with the names the page shows. Table
+# names are quoted as the ORM quotes them (tests/portal/test_page_tags.py finds them so).
 _LOOKUP_SQL = """
 SELECT d.id, d.code, d.status, s.deadline, u.name, u.name_en, d.lookup_secret,
        d.applicant_name, d.applicant_type, d.organisation_name, d.received_at, d.due_date,
        d.appointment_date, d.completed_at, p.name, p.name_en, a.name, a.name_en,
        a.require_lookup_secret
-FROM dossiers_dossier d
-JOIN procedures_procedure p ON p.id = d.procedure_id
-JOIN procedures_agency a ON a.id = d.agency_id
-LEFT JOIN dossiers_dossierstep s ON s.id = d.current_step_id
-LEFT JOIN procedures_unit u ON u.id = s.unit_id
+FROM "dossiers_dossier" d
+JOIN "procedures_procedure" p ON p.id = d.procedure_id
+JOIN "procedures_agency" a ON a.id = d.agency_id
+LEFT JOIN "dossiers_dossierstep" s ON s.id = d.current_step_id
+LEFT JOIN "procedures_unit" u ON u.id = s.unit_id
 WHERE d.code = %s AND d.status <> %s
 """
 
@@ -310,7 +311,7 @@ class PublicEvent:
 # The public events of one dossier (index on the dossier), oldest first; no free-text column.
 _PUBLIC_EVENTS_SQL = """
 SELECT id, created_at, handling_unit, from_status, to_status, message, params
-FROM dossiers_dossierevent
+FROM "dossiers_dossierevent"
 WHERE dossier_id = %s AND is_public
 ORDER BY created_at, id
 """
