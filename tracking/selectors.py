@@ -10,8 +10,8 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from django.core.cache import cache
 from django.db import connection
+from django.http import HttpRequest
 from django.utils import timezone
 
 from dossiers.constants import (
@@ -25,7 +25,7 @@ from dossiers.constants import (
 from dossiers.constants import DossierStatus as S
 from dossiers.history import events_render
 from dossiers.models import DossierEvent
-from procedures.cache import CATALOGUE_CACHE_SECONDS, catalogue_cache_key
+from procedures.cache import catalogue_version
 from procedures.i18n import localized
 from procedures.models import Agency
 
@@ -38,16 +38,23 @@ CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{2,31}$")
 EXAMPLE_CODE_TAIL = "-251120-0001"
 
 
-def lookup_example_code() -> str:
+# The example code by catalogue version, in this process (a few entries in its lifetime).
+_EXAMPLE_CODES: dict[str, str] = {}
+
+
+def lookup_example_code(request: HttpRequest | None = None) -> str:
     """A dossier code in the shape the portal issues, for the lookup form's hint: the first
-    catalogue agency's code. A cached catalogue read (procedures/cache.py): every lookup page
-    shows it, and it changes only with the catalogue."""
-    key = catalogue_cache_key("lookup-example-code")
-    example = cache.get(key)
+    catalogue agency's code. Every lookup page shows it and it changes only with the
+    catalogue, so each process keeps it by catalogue version (procedures/cache.py); given the
+    request, the version its page cache already read is used (no Redis round trip)."""
+    version = catalogue_version(request)
+    example = _EXAMPLE_CODES.get(version)
     if example is None:
         agency_code = Agency.objects.order_by("pk").values_list("code", flat=True).first()
         example = f"{(agency_code or 'VBC').upper()}{EXAMPLE_CODE_TAIL}"
-        cache.set(key, example, CATALOGUE_CACHE_SECONDS)
+        if len(_EXAMPLE_CODES) >= 100:  # never grows without bound
+            _EXAMPLE_CODES.clear()
+        _EXAMPLE_CODES[version] = example
     return example
 
 
