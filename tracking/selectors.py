@@ -296,6 +296,10 @@ def dossier_public_lookup(*, code: str, today: date | None = None) -> PublicDoss
     )
 
 
+# Every status value, once (`DossierStatus.values` builds its list again on each read).
+_STATUSES = frozenset(S.values)
+
+
 @dataclass(frozen=True)
 class PublicEvent:
     """One step of the processing history (quá trình xử lý) as the public sees it: only what
@@ -308,11 +312,11 @@ class PublicEvent:
 
     @property
     def status_label(self) -> str:
-        return str(S(self.status).label) if self.status in S.values else ""
+        return str(S(self.status).label) if self.status in _STATUSES else ""
 
     @property
     def status_css(self) -> str:
-        return STATUS_CSS.get(S(self.status), "") if self.status in S.values else ""
+        return STATUS_CSS.get(S(self.status), "") if self.status in _STATUSES else ""
 
 
 # The public events of one dossier (index on the dossier), oldest first; no free-text column.
