@@ -256,9 +256,13 @@ def _versions(values: dict, tags: list[str]) -> tuple[str, ...]:
     return tuple(values.get(tag) or "" for tag in tags)
 
 
-def tag_versions(tags: list[str]) -> tuple[str, ...]:
-    """The current tokens of `tags` (created on first use), e.g. to key other cached values."""
-    return _versions(cache.get_many(tags), tags)
+def tag_versions(tags: list[str], request: HttpRequest | None = None) -> tuple[str, ...]:
+    """The current tokens of `tags` (created on first use), e.g. to key other cached values.
+
+    Given the request, tokens its page cache already read for it (`hold_prefetched`) are not
+    read again."""
+    values = _read(request, tags) if request is not None else cache.get_many(tags)
+    return _versions(values, tags)
 
 
 def _replay(entry: tuple) -> HttpResponse:

@@ -28,9 +28,10 @@ CATALOGUE_TAG = "procedures:catalogue-version"
 CATALOGUE_CACHE_SECONDS = 300
 
 
-def catalogue_version() -> str:
-    """The current catalogue version token (created on first use)."""
-    return tag_versions([CATALOGUE_TAG])[0]
+def catalogue_version(request: HttpRequest | None = None) -> str:
+    """The current catalogue version token (created on first use); given the request, the one
+    its page cache already read, if it did."""
+    return tag_versions([CATALOGUE_TAG], request)[0]
 
 
 def catalogue_changed() -> None:

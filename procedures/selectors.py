@@ -5,9 +5,11 @@ whatever the size of the catalogue. The small lists shown on every page are cach
 catalogue changes (procedures/cache.py).
 """
 
+from dataclasses import dataclass
+
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Case, Count, FloatField, Prefetch, Q, Value, When
+from django.db.models import Case, Count, FloatField, Q, Value, When
 from django.shortcuts import get_object_or_404
 
 from .cache import CATALOGUE_CACHE_SECONDS, catalogue_cache_key
@@ -16,9 +18,12 @@ from .i18n import reader_language
 from .models import (
     Agency,
     DossierComponent,
+    Fee,
     Field,
+    FormField,
     Procedure,
     ProcedureQuerySet,
+    ProcedureStep,
     ProcessStep,
 )
 from .search import fold
@@ -197,20 +202,53 @@ def procedure_popular(*, limit: int = 8) -> list[Procedure]:
     )
 
 
-def procedure_detail(*, slug: str, include_unpublished: bool = False) -> Procedure:
-    """One procedure with everything its guidance page shows, in a fixed number of queries.
+@dataclass(frozen=True)
+class ProcedureGuidance:
+    """What a procedure's guidance page shows: the procedure (with its field and agency) and
+    its parts, each in its order."""
+
+    procedure: Procedure
+    steps: list[ProcedureStep]
+    components: list[DossierComponent]
+    form_fields: list[FormField]
+    fees: list[Fee]
+
+    @property
+    def total_fee(self) -> int:
+        return sum(fee.amount for fee in self.fees)
+
+
+# A procedure's parts, in their `Meta.ordering`. Hand-written raw querysets (model instances,
+# as the template expects): for these four small reads on every uncached guidance page,
+# building the `prefetch_related` querysets cost several times more CPU than running them.
+_PARTS_SQL = {
+    # A model's own table name (never a caller's value), quoted as the ORM quotes it.
+    model: f'SELECT * FROM "{model._meta.db_table}" WHERE procedure_id = %s ORDER BY "order", id'  # noqa: S608
+    for model in (ProcedureStep, DossierComponent, FormField, Fee)
+}
+
+
+def _parts[M: (ProcedureStep, DossierComponent, FormField, Fee)](
+    model: type[M], procedure: Procedure
+) -> list[M]:
+    return list(model.objects.raw(_PARTS_SQL[model], [procedure.pk]))
+
+
+def procedure_detail(*, slug: str, include_unpublished: bool = False) -> ProcedureGuidance:
+    """One procedure with everything its guidance page shows, in five queries.
 
     Raises Http404 when there is no such procedure or it is unpublished (unless
     `include_unpublished`, for staff previews).
     """
     qs = Procedure.objects.all() if include_unpublished else Procedure.objects.published()
-    qs = qs.select_related("field", "agency").prefetch_related(
-        "steps",
-        Prefetch("components", queryset=DossierComponent.objects.order_by("order", "id")),
-        "form_fields",
-        "fees",
+    procedure = get_object_or_404(qs.select_related("field", "agency"), slug=slug)
+    return ProcedureGuidance(
+        procedure=procedure,
+        steps=_parts(ProcedureStep, procedure),
+        components=_parts(DossierComponent, procedure),
+        form_fields=_parts(FormField, procedure),
+        fees=_parts(Fee, procedure),
     )
-    return get_object_or_404(qs, slug=slug)
 
 
 def component_template(*, slug: str, component_id: int) -> DossierComponent:

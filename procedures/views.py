@@ -121,8 +121,12 @@ def _can_preview(request: HttpRequest) -> bool:
 @anonymous_page_cache(PAGE_CACHE_SECONDS, tags=catalogue_tags)
 def procedure_detail_view(request: HttpRequest, slug: str) -> HttpResponse:
     """All the guidance a citizen reads before applying; staff may preview unpublished ones."""
-    procedure = procedure_detail(slug=slug, include_unpublished=_can_preview(request))
-    return render(request, "procedures/procedure_detail.html", {"procedure": procedure})
+    guidance = procedure_detail(slug=slug, include_unpublished=_can_preview(request))
+    return render(
+        request,
+        "procedures/procedure_detail.html",
+        {"procedure": guidance.procedure, "guidance": guidance},
+    )
 
 
 @require_safe

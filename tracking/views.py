@@ -44,7 +44,7 @@ def _not_found(request: HttpRequest, code: str) -> HttpResponse:
                 "searched": True,
                 "code": code,
                 "dossier": None,
-                "example_code": lookup_example_code(),
+                "example_code": lookup_example_code(request),
             },
         )
     )
@@ -80,7 +80,7 @@ def lookup(request: HttpRequest) -> HttpResponse:
         return render(
             request,
             "tracking/dossier_lookup.html",
-            {"searched": False, "example_code": lookup_example_code()},
+            {"searched": False, "example_code": lookup_example_code(request)},
         )
     code = normalise_code(request.GET["code"])
     dossier = dossier_public_lookup(code=code)
@@ -92,7 +92,7 @@ def lookup(request: HttpRequest) -> HttpResponse:
         "code": code,
         "dossier": dossier,
         "secret": secret,
-        "example_code": lookup_example_code(),
+        "example_code": lookup_example_code(request),
     }
     response = render(request, "tracking/dossier_lookup.html", context)
     # The form repeats a given secret: only the right one (the QR code's) is worth storing.

@@ -100,7 +100,8 @@ def test_detail_of_unpublished_is_404_unless_previewing(catalogue):
     Procedure.objects.filter(slug="1-004477").update(is_published=False)
     with pytest.raises(Http404):
         procedure_detail(slug="1-004477")
-    assert procedure_detail(slug="1-004477", include_unpublished=True).name == POSTAL
+    guidance = procedure_detail(slug="1-004477", include_unpublished=True)
+    assert guidance.procedure.name == POSTAL
 
 
 def test_field_and_agency_lists_are_cached_until_the_catalogue_changes(
@@ -221,3 +222,30 @@ def test_a_query_that_fills_a_page_skips_the_typo_matching_on_postgresql(postgre
     assert common.count() == 25
     assert "similarity" in str(rare.query).lower()
     assert names(rare)[:2] == ["Thủ tục hàng loạt số 17", "Thủ tục hàng loạt số 7"]
+
+
+def test_detail_reads_each_part_of_the_procedure_in_its_order(catalogue, django_assert_num_queries):
+    procedure = Procedure.objects.get(slug="1-004477")
+    # Reorder the parts against their ids: the page must follow `order`, then the id.
+    for part in (procedure.steps, procedure.components, procedure.form_fields, procedure.fees):
+        rows = list(part.order_by("id"))
+        for position, row in enumerate(reversed(rows)):
+            type(row).objects.filter(pk=row.pk).update(order=position)
+    other = Procedure.objects.exclude(pk=procedure.pk).first()
+
+    with django_assert_num_queries(5):
+        guidance = procedure_detail(slug="1-004477")
+
+    assert guidance.procedure == procedure
+    assert guidance.procedure.agency.pk == procedure.agency_id  # read with the procedure
+    for shown, part in (
+        (guidance.steps, procedure.steps),
+        (guidance.components, procedure.components),
+        (guidance.form_fields, procedure.form_fields),
+        (guidance.fees, procedure.fees),
+    ):
+        assert len(shown) > 1
+        assert [row.pk for row in shown] == [row.pk for row in part.order_by("order", "id")]
+        assert all(row.procedure_id == procedure.pk for row in shown)
+        assert other is None or not any(row.procedure_id == other.pk for row in shown)
+    assert guidance.total_fee == sum(fee.amount for fee in procedure.fees.all())

@@ -11,6 +11,7 @@ import pytest
 
 from dossiers.constants import DossierStatus as S
 from tests.procedures.factories import AgencyFactory, ProcedureFactory
+from tracking.selectors import lookup_example_code
 
 from .factories import DossierEventFactory, DossierFactory
 
@@ -119,6 +120,18 @@ def test_the_example_code_has_the_shape_of_a_real_agencys_codes(client, dossier)
     assert example == "CBC-251120-0001"
     assert re.fullmatch(r"[A-Z0-9]+-\d{6}-\d{4}", example)
     assert "BCVT" not in html
+
+
+def test_the_example_code_follows_a_catalogue_change(client, dossier, django_assert_num_queries):
+    """Kept per process by catalogue version: no query once known, a new one when it moves."""
+    first = _body(client.get(LOOKUP))
+    assert "For example CBC-251120-0001." in first
+    with django_assert_num_queries(0):
+        assert lookup_example_code() == "CBC-251120-0001"
+    agency = dossier.agency
+    agency.code = "VBC"
+    agency.save()  # a catalogue change
+    assert "For example VBC-251120-0001." in _body(client.get(LOOKUP))
 
 
 def test_not_found_is_the_same_for_malformed_absent_and_draft(client, dossier):
