@@ -223,7 +223,7 @@ class ProcedureGuidance:
 # building the `prefetch_related` querysets cost several times more CPU than running them.
 _PARTS_SQL = {
     # A model's own table name (never a caller's value), quoted as the ORM quotes it.
-    model: f'SELECT * FROM "{model._meta.db_table}" WHERE procedure_id = %s ORDER BY "order", id'  # noqa: S608
+    model: f'SELECT * FROM "{model._meta.db_table}" WHERE procedure_id = %s ORDER BY "order", id'  # noqa: S608  # nosec B608 # a model's table
     for model in (ProcedureStep, DossierComponent, FormField, Fee)
 }
 
