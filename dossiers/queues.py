@@ -135,19 +135,28 @@ class QueueCount:
 
 
 def queue_counts(queryset, units: StaffUnits) -> list[QueueCount]:
-    """How many dossiers of `queryset` (the person's staff scope) are in each of their queues,
-    in one aggregate query (none when they have no queue)."""
+    """How many dossiers of `queryset` (the person's staff scope) are in each of their queues:
+    one aggregate query for the queues of open steps, one for the desk's dossiers to receive
+    (none when they have no queue)."""
     names = queue_names(units)
     if not names:
         return []
-    filters = {name: queue_filter(name, units) for name in names}
-    # Only the rows of some queue are read: the open steps (their partial indexes) and the
-    # dossiers waiting at the desk, not every dossier of the agency.
-    counts = (
-        queryset.filter(reduce(operator.or_, filters.values()))
-        .order_by()
-        .aggregate(**{name: Count("pk", filter=q) for name, q in filters.items()})
-    )
+    counts: dict[str, int] = {}
+    # The queues of open steps in one query (joined to the steps, through their partial
+    # indexes), the desk's "to receive" in another (the dossiers' agency and status index):
+    # together they would join every dossier of the agency to its step.
+    for group in (
+        [name for name in names if name in STEP_QUEUES],
+        [name for name in names if name not in STEP_QUEUES],
+    ):
+        if not group:
+            continue
+        filters = {name: queue_filter(name, units) for name in group}
+        counts |= (
+            queryset.filter(reduce(operator.or_, filters.values()))
+            .order_by()
+            .aggregate(**{name: Count("pk", filter=q) for name, q in filters.items()})
+        )
     return [QueueCount(name, QUEUES[name], counts[name] or 0) for name in names]
 
 

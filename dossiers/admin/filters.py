@@ -19,6 +19,7 @@ from ..queues import (
     due_soon_limit,
     queue_counts,
     queue_filter,
+    queue_names,
     staff_units,
 )
 
@@ -139,9 +140,12 @@ def request_queue_counts(request) -> list[QueueCount]:
 
 
 def request_queue(request) -> str:
-    """The work queue the changelist shows (`?queue=`), if it is one of the person's."""
+    """The work queue the changelist shows (`?queue=`), if it is one of the person's. The plain
+    list asks nothing (it is served from the page cache); a queue, only the person's units."""
     name = request.GET.get(QueueFilter.parameter_name, "")
-    return name if name in {q.name for q in request_queue_counts(request)} else ""
+    if not name:
+        return ""
+    return name if name in queue_names(request_staff_units(request)) else ""
 
 
 class QueueFilter(admin.SimpleListFilter):
