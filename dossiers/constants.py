@@ -177,16 +177,13 @@ EVENT_ACTION_LABELS: dict[str, Promise] = {
     "approve": pgettext_lazy("history action", "Approved with the result"),
     "reject": pgettext_lazy("history action", "Rejected"),
     "return_result": pgettext_lazy("history action", "Result returned"),
-    "step_forward": pgettext_lazy("history action", "Handed over to the next step"),
-    "step_back": pgettext_lazy("history action", "Sent back to the previous step"),
-    "step_assign": pgettext_lazy("history action", "Assigned within the unit"),
-    "step_take": pgettext_lazy("history action", "Taken from the unit's pool"),
+    # Every hand-over of the internal process is recorded as "step_<kind>" (services/workflow).
+    **{f"step_{kind.value}": kind.label for kind in HandOverKind},
     "draft_result": pgettext_lazy("history action", "Result drafted"),
     "apology_draft": pgettext_lazy("history action", "Apology letter drafted"),
     "apology_sign": pgettext_lazy("history action", "Apology letter signed: new date"),
     "apology_cancel": pgettext_lazy("history action", "Apology letter cancelled"),
     "stop": pgettext_lazy("history action", "Processing stopped"),
-    "step_stop": pgettext_lazy("history action", "Step ended: processing stopped"),
 }
 
 

@@ -59,17 +59,19 @@ WORK_QUEUE_COLUMNS = [
 
 
 def process_panel(dossier: Dossier) -> dict:
-    """The internal process on the dossier page: the current step and the processing-control
-    slip's lines (two queries)."""
-    if not dossier.current_step_id and not dossier.handovers.exists():
+    """The internal process on the dossier page: the processing-control slip's lines and the
+    current step (two queries; one for a dossier that never entered a process)."""
+    handovers = list(
+        HandOver.objects.filter(dossier=dossier).select_related(
+            "from_user", "to_user", "from_unit", "to_unit"
+        )
+    )
+    if not handovers:
         return {}
     step = (
         DossierStep.objects.select_related("unit", "assignee").get(pk=dossier.current_step_id)
         if dossier.current_step_id
         else None
-    )
-    handovers = HandOver.objects.filter(dossier=dossier).select_related(
-        "from_user", "to_user", "from_unit", "to_unit", "from_step", "to_step"
     )
     return {
         "process_step": step,

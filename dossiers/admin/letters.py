@@ -25,7 +25,8 @@ from core.admin import take_admin_step
 from .. import letters, policy, selectors, services
 from ..constants import APOLOGY_STATUSES, ApologyStatus, DossierStatus
 from ..models import ApologyLetter, Dossier
-from ..views.letters import apology_response, issued_response, stop_notice_response
+from ..views.files import issued_response
+from ..views.letters import apology_response, stop_notice_response
 
 S = DossierStatus
 

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.uploads import RESULT_FILE_TYPES, check_file
+from core.uploads import RESULT_FILE_TYPES, check_file, uploads_undone_on_error
 from procedures.models import DossierComponent
 
 from .. import policy
@@ -302,7 +302,8 @@ def dossier_approve(
     commit. Raises `UploadRejected` (bad file), `TransitionRefused` or `DossierError`.
     """
     checked = check_file(result_file, file_types=RESULT_FILE_TYPES) if result_file else None
-    with transaction.atomic():
+    # The stored (signed) result is deleted again if the approval rolls back.
+    with uploads_undone_on_error(), transaction.atomic():
 
         def approve(d: Dossier) -> None:
             if checked is not None:

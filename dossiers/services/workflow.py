@@ -17,8 +17,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.uploads import RESULT_FILE_TYPES, check_file, store_file
-from procedures.constants import StaffRole, UnitKind
+from core.uploads import RESULT_FILE_TYPES, check_file, store_file, uploads_undone_on_error
+from procedures.constants import UnitKind
 from procedures.models import ProcessStep, Unit
 from procedures.selectors import process_for
 
@@ -102,9 +102,11 @@ def step_hours_used(step: DossierStep, until: datetime) -> float:
     """The office hours `step` has used by `until`: its duration, less the office hours still
     left before its deadline or plus those past it (the deadline moved by the time the clock
     stood still, so the applicant's time is not counted)."""
-    past = working_hours_between(step.deadline, until)
-    left = working_hours_between(until, step.deadline)
-    return round(max(step.hours + past - left, 0.0), 2)
+    if until > step.deadline:
+        used = step.hours + working_hours_between(step.deadline, until)
+    else:
+        used = step.hours - working_hours_between(until, step.deadline)
+    return round(max(used, 0.0), 2)
 
 
 def _finish(step: DossierStep, now: datetime) -> str:
@@ -127,8 +129,10 @@ def _record(
     public: bool = False,
     reason: str = "",
     to_user=None,
+    action: str = "",
 ) -> HandOver:
-    """The hand-over row, its history event (linked to it), and the staff's notifications."""
+    """The hand-over row, its history event (linked to it; `action` default "step_<kind>"),
+    and the staff's notifications."""
     handover = HandOver.objects.create(
         dossier=dossier,
         kind=kind,
@@ -150,7 +154,7 @@ def _record(
     DossierEvent.objects.create(
         dossier=dossier,
         actor=actor,
-        action=f"step_{kind}" if kind != HandOverKind.FINISH else "step_finish",
+        action=action or f"step_{kind}",
         from_status=dossier.status,
         to_status=dossier.status,
         message=message,
@@ -178,14 +182,24 @@ def process_begin(dossier: Dossier, *, actor, now: datetime) -> HandOver | None:
     started = min(dossier.submitted_at or now, now)
     desk = _open(dossier, process[0], order=1, now=started, assignee=actor)
     _finish(desk, now)
-    return _advance(dossier, desk, process, actor=actor, now=now)
+    return _advance(dossier, desk, actor=actor, now=now, process=process)
 
 
 def _advance(
-    dossier: Dossier, step: DossierStep, process: list[ProcessStep], *, actor, now: datetime
+    dossier: Dossier,
+    step: DossierStep,
+    *,
+    actor,
+    now: datetime,
+    process: list[ProcessStep] | None = None,
+    reason: str = "",
+    action: str = "",
 ) -> HandOver:
     """Hand the dossier over from the finished `step` to the process's next step (its pool, or
-    the person who handled that step before when it comes round again)."""
+    the person who handled that step before when it comes round again). `process`: the
+    dossier's, when the caller has it already; `reason` and `action` go to the record."""
+    if process is None:
+        process = process_for(dossier.procedure)
     if step.order >= len(process):
         dossier.current_step = None
         dossier.save(update_fields=["current_step"])
@@ -197,6 +211,8 @@ def _advance(
             from_step=step,
             to_step=None,
             message="",
+            reason=reason,
+            action=action,
         )
     following = process[step.order]
     earlier = (
@@ -225,6 +241,8 @@ def _advance(
         to_step=next_step,
         message=Msg.STEP_FORWARD,
         public=True,
+        reason=reason,
+        action=action,
     )
 
 
@@ -235,7 +253,7 @@ def process_forward(dossier: Dossier, *, actor, now: datetime) -> HandOver | Non
     if step is None:
         return None
     _finish(step, now)
-    return _advance(dossier, step, process_for(dossier.procedure), actor=actor, now=now)
+    return _advance(dossier, step, actor=actor, now=now)
 
 
 def process_close(dossier: Dossier, *, actor, now: datetime, kind: str, reason: str = "") -> None:
@@ -311,6 +329,29 @@ def _locked(
     return dossier, dossier.current_step
 
 
+def _give(
+    *, dossier_id: int, actor, assignee, step_name: str, expected_step: int | None
+) -> HandOver:
+    """The current step given to `assignee`, recorded as an assignment or a take."""
+    taking = step_name == "step_take"
+    with transaction.atomic():
+        extra = {} if taking else {"assignee": assignee}
+        dossier, step = _locked(
+            dossier_id, actor=actor, step=step_name, expected_step=expected_step, **extra
+        )
+        step.assignee = assignee
+        step.save(update_fields=["assignee"])
+        return _record(
+            dossier,
+            kind=HandOverKind.TAKE if taking else HandOverKind.ASSIGN,
+            actor=actor,
+            now=timezone.now(),
+            from_step=step,
+            to_step=step,
+            message=Msg.STEP_TAKE if taking else Msg.STEP_ASSIGN,
+        )
+
+
 @audited("step_assign")
 def dossier_step_assign(
     *, dossier_id: int, actor, assignee, expected_step: int | None = None, request=None
@@ -321,25 +362,13 @@ def dossier_step_assign(
     step's role) or `TransitionRefused` (a stale screen)."""
     if assignee is None:
         raise DossierError(_("Choose the specialist to assign."))
-    with transaction.atomic():
-        dossier, step = _locked(
-            dossier_id,
-            actor=actor,
-            step="step_assign",
-            expected_step=expected_step,
-            assignee=assignee,
-        )
-        step.assignee = assignee
-        step.save(update_fields=["assignee"])
-        return _record(
-            dossier,
-            kind=HandOverKind.ASSIGN,
-            actor=actor,
-            now=timezone.now(),
-            from_step=step,
-            to_step=step,
-            message=Msg.STEP_ASSIGN,
-        )
+    return _give(
+        dossier_id=dossier_id,
+        actor=actor,
+        assignee=assignee,
+        step_name="step_assign",
+        expected_step=expected_step,
+    )
 
 
 @audited("step_take")
@@ -348,21 +377,13 @@ def dossier_step_take(
 ) -> HandOver:
     """A specialist takes the current step from the unit's pool (TAKE). Two at once: the row
     lock lets one win; the other is told the step is taken."""
-    with transaction.atomic():
-        dossier, step = _locked(
-            dossier_id, actor=actor, step="step_take", expected_step=expected_step
-        )
-        step.assignee = actor
-        step.save(update_fields=["assignee"])
-        return _record(
-            dossier,
-            kind=HandOverKind.TAKE,
-            actor=actor,
-            now=timezone.now(),
-            from_step=step,
-            to_step=step,
-            message=Msg.STEP_TAKE,
-        )
+    return _give(
+        dossier_id=dossier_id,
+        actor=actor,
+        assignee=actor,
+        step_name="step_take",
+        expected_step=expected_step,
+    )
 
 
 @audited("step_forward")
@@ -380,11 +401,7 @@ def dossier_step_forward(
             raise DossierError(_("Draft the result before handing the dossier over."))
         now = timezone.now()
         _finish(step, now)
-        handover = _advance(dossier, step, process_for(dossier.procedure), actor=actor, now=now)
-        if note:
-            HandOver.objects.filter(pk=handover.pk).update(reason=note)
-            handover.reason = note
-        return handover
+        return _advance(dossier, step, actor=actor, now=now, reason=note)
 
 
 @audited("step_back")
@@ -451,7 +468,8 @@ def dossier_result_draft(
     if draft_file is None:
         raise DossierError(_("Attach the draft result."))
     checked = check_file(draft_file, file_types=RESULT_FILE_TYPES)
-    with transaction.atomic():
+    # A stored draft is deleted again if the hand-over fails and rolls back.
+    with uploads_undone_on_error(), transaction.atomic():
         dossier, step = _locked(
             dossier_id, actor=actor, step="draft_result", expected_step=expected_step
         )
@@ -476,10 +494,4 @@ def dossier_result_draft(
             ]
         )
         _finish(step, now)
-        handover = _advance(dossier, step, process_for(dossier.procedure), actor=actor, now=now)
-        DossierEvent.objects.filter(handover=handover).update(action="draft_result")
-        return handover
-
-
-def step_role_label(step: DossierStep) -> str:
-    return str(StaffRole(step.role).label)
+        return _advance(dossier, step, actor=actor, now=now, action="draft_result")

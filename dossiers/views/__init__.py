@@ -7,17 +7,20 @@ from .files import (
     attachment_download,
     content_type_for,
     file_response,
+    issued_response,
+    pdf_response,
     result_download,
     slip_download,
     slip_response,
 )
 from .form import dossier_create, dossier_edit
-from .letters import apology_download, pdf_response, stop_notice_download
+from .letters import apology_download, stop_notice_download
 from .pages import dossier_detail, dossier_list, dossier_withdraw
 from .supplement import SupplementUploadHandler, dossier_supplement
 
 __all__ = [
     "apology_download",
+    "issued_response",
     "pdf_response",
     "stop_notice_download",
     "SupplementUploadHandler",

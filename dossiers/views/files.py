@@ -4,6 +4,7 @@ Another user's dossier, file or slip is a 404, never a 403: its existence is not
 """
 
 import logging
+from collections.abc import Callable
 
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
@@ -11,6 +12,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 
 from core.uploads import CONTENT_TYPES, extension_of
+from signing.models import IssuedDocument
 from signing.services import SigningUnavailable
 
 from .. import documents, selectors, services
@@ -77,22 +79,37 @@ def slip_download(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     return slip_response(dossier, kind)
 
 
-def slip_response(dossier: Dossier, kind: str) -> HttpResponse:
-    """The slip as issued (signed, stored once, served from storage). When it cannot be signed
-    right now (the key or the timestamp authority is unreachable), an unsigned copy is rendered
-    for this response only, so the applicant is never left without their slip."""
-    if kind not in documents.slips_available(dossier):
-        raise Http404
-    try:
-        issued = services.dossier_slip_issue(dossier=dossier, kind=kind)
-        with issued.file.open("rb") as handle:  # a slip is small: one read
-            pdf = handle.read()
-    except SigningUnavailable:
-        logger.exception("slip %s of dossier %s served unsigned", kind, dossier.pk)
-        pdf = documents.dossier_slip_pdf(dossier=dossier, kind=kind)
-    filename = documents.slip_filename(dossier, kind)
+def pdf_response(pdf: bytes, filename: str) -> HttpResponse:
+    """A PDF as a private download."""
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+def issued_response(
+    issue: Callable[[], IssuedDocument], unsigned: Callable[[], bytes], filename: str
+) -> HttpResponse:
+    """A document as issued (signed, stored once, served from storage). When it cannot be
+    signed right now (the key or the timestamp authority is unreachable), an unsigned copy is
+    rendered for this response only, so nobody is left without their document."""
+    try:
+        issued = issue()
+        with issued.file.open("rb") as handle:  # a slip or letter is small: one read
+            pdf = handle.read()
+    except SigningUnavailable:
+        logger.exception("%s served unsigned", filename)
+        pdf = unsigned()
+    return pdf_response(pdf, filename)
+
+
+def slip_response(dossier: Dossier, kind: str) -> HttpResponse:
+    """The slip `kind` of `dossier` as issued (see `issued_response`)."""
+    if kind not in documents.slips_available(dossier):
+        raise Http404
+    return issued_response(
+        lambda: services.dossier_slip_issue(dossier=dossier, kind=kind),
+        lambda: documents.dossier_slip_pdf(dossier=dossier, kind=kind),
+        documents.slip_filename(dossier, kind),
+    )

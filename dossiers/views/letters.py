@@ -4,44 +4,13 @@ stop notice, as PDF. Staff get them (and the control slip) from the dossier's ad
 Another user's dossier or letter, or a letter not signed yet, is a 404.
 """
 
-import logging
-from collections.abc import Callable
-
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-
-from signing.models import IssuedDocument
-from signing.services import SigningUnavailable
 
 from .. import letters, selectors, services
 from ..constants import ApologyStatus, DossierStatus
 from ..models import ApologyLetter, Dossier
-
-logger = logging.getLogger(__name__)
-
-
-def pdf_response(pdf: bytes, filename: str) -> HttpResponse:
-    """A generated PDF as a private download."""
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
-
-
-def issued_response(
-    issue: Callable[[], IssuedDocument], unsigned: Callable[[], bytes], filename: str
-) -> HttpResponse:
-    """The document as issued (signed, stored, served from storage); when it cannot be signed
-    right now, an unsigned copy rendered for this response only."""
-    try:
-        issued = issue()
-        with issued.file.open("rb") as handle:  # a letter is small: one read
-            pdf = handle.read()
-    except SigningUnavailable:
-        logger.exception("%s served unsigned", filename)
-        pdf = unsigned()
-    return pdf_response(pdf, filename)
+from .files import issued_response, pdf_response
 
 
 def apology_response(letter: ApologyLetter) -> HttpResponse:
