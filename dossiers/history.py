@@ -222,17 +222,25 @@ class RenderedEvent:
 
 
 def events_render(
-    events: Iterable[DossierEvent], *, public: bool, agency: Agency | None = None
+    events: Iterable[DossierEvent],
+    *,
+    public: bool,
+    agency: Agency | None = None,
+    known: Mapping[str, Mapping] | None = None,
 ) -> list[RenderedEvent]:
     """Compose the history texts and unit names of `events` in the active language.
 
     `public`: for the public lookup, where only messages meant for the public are written out
     (others leave the text empty). Agencies are loaded in one query for all the events, none
-    when `agency` (the dossier's, already loaded) is the only one they name. Free text (`note`,
-    `internal_note`) is not touched here: the caller decides who may read it.
+    when `agency` (the dossier's, already loaded) is the only one they name; `known` supplies
+    agencies and units already at hand by kind (procedures.selectors.catalogue_names), then
+    not queried. Free text (`note`, `internal_note`) is not touched here: the caller decides
+    who may read it.
     """
     rows = list(events)
-    known = {"agency": {agency.pk: agency}} if agency is not None else None
+    known = dict(known or {})
+    if agency is not None:
+        known["agency"] = {**known.get("agency", {}), agency.pk: agency}
     pairs = []
     for event in rows:
         composed = message_get(event.message)

@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import Case, Count, FloatField, Q, Value, When
+from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 
-from .cache import CATALOGUE_CACHE_SECONDS, catalogue_cache_key
+from .cache import CATALOGUE_CACHE_SECONDS, catalogue_cache_key, catalogue_version
 from .constants import ServiceLevel
 from .i18n import reader_language
 from .models import (
@@ -25,8 +26,34 @@ from .models import (
     ProcedureQuerySet,
     ProcedureStep,
     ProcessStep,
+    Unit,
 )
 from .search import fold
+
+# Agencies and units by id (only their names loaded), per catalogue version, in this process.
+_NAMES: dict[str, dict[str, dict]] = {}
+
+
+def catalogue_names(request: HttpRequest | None = None) -> dict[str, dict]:
+    """Every agency and unit by id, `{"agency": {id: Agency}, "unit": {id: Unit}}`, with only
+    their names: what a dossier's history names (accounts.messages `known=`).
+
+    There are a few hundred at most and they change only with the catalogue (a unit's edit
+    moves its tag too), so each process keeps them by catalogue version; given the request,
+    the version its page cache already read is used (no Redis round trip). The instances are
+    shared: read them, never change them."""
+    version = catalogue_version(request)
+    names = _NAMES.get(version)
+    if names is None:
+        names = {
+            "agency": Agency.objects.only("id", "name", "name_en").in_bulk(),
+            "unit": Unit.objects.only("id", "name", "name_en").in_bulk(),
+        }
+        if len(_NAMES) >= 8:  # a few versions in a process's life; never grows without bound
+            _NAMES.clear()
+        _NAMES[version] = names
+    return names
+
 
 # A query longer than this is cut: nobody types a procedure name that long, and every word costs
 # one more LIKE.

@@ -100,6 +100,12 @@ def _clear_cache():
 
     cache.clear()
     yield
+    if os.environ.get("PYTEST_XDIST_WORKER", "").startswith("gw") and settings.REDIS_URL:
+        location = settings.CACHES["default"].get("LOCATION")
+        assert location != settings.REDIS_URL, (
+            "this test left the in-process cache on REDIS_URL's database, which other workers "
+            "share: every later `cache.clear()` here would flush their keys"
+        )
 
 
 @pytest.fixture

@@ -28,6 +28,7 @@ from dossiers.models import DossierEvent
 from procedures.cache import catalogue_version
 from procedures.i18n import localized
 from procedures.models import Agency
+from procedures.selectors import catalogue_names
 
 from .constants import Timeliness
 
@@ -328,9 +329,13 @@ ORDER BY created_at, id
 """
 
 
-def dossier_public_events(*, dossier_id: int) -> list[PublicEvent]:
+def dossier_public_events(
+    *, dossier_id: int, request: HttpRequest | None = None
+) -> list[PublicEvent]:
     """The public events of a dossier, oldest first: time, unit, status and the public message,
-    composed in the active language. Two queries at most (the events, their agencies).
+    composed in the active language. One query: the agencies and units the events name come
+    from the process's copy for the current catalogue version (`request`: the page's, whose
+    page cache already read that version).
 
     Free text (the note to the applicant, internal notes), actors, files and non-public events
     are never read: a reason or a note can hold personal data (DESIGN §9).
@@ -339,7 +344,7 @@ def dossier_public_events(*, dossier_id: int) -> list[PublicEvent]:
     # filtered, ordered `.only()` queryset cost three times more CPU than this whole read.
     rows = DossierEvent.objects.raw(_PUBLIC_EVENTS_SQL, [dossier_id])
     events = []
-    for shown in events_render(rows, public=True):
+    for shown in events_render(rows, public=True, known=catalogue_names(request)):
         event, unit = shown.event, shown.unit
         if not unit and TRANSITIONS.get((event.from_status, event.to_status)) == Role.CITIZEN:
             # Moves only the applicant can make carry no agency unit.

@@ -117,7 +117,7 @@ def history(request: HttpRequest) -> HttpResponse:
         "dossier": dossier,
         "allowed": allowed,
         "secret_error": bool(secret) and not allowed,
-        "events": dossier_public_events(dossier_id=dossier.pk) if allowed else [],
+        "events": dossier_public_events(dossier_id=dossier.pk, request=request) if allowed else [],
     }
     response = render(request, "tracking/dossier_history.html", context)
     # Guessed secrets must not fill the cache.

@@ -170,6 +170,20 @@ def test_the_public_reads_the_unit_and_date_never_an_officer(office):
     assert not any("chuyên viên" in e.text.lower() for e in events)
 
 
+def test_a_renamed_unit_shows_at_once_in_the_public_history(office):
+    """The history's unit names are kept per catalogue version in each process: a unit's edit
+    moves the version, so the next history reads the new name."""
+    dossier = received_and_assigned(office)
+    with translation.override("vi"):
+        before = " ".join(e.text for e in dossier_public_events(dossier_id=dossier.pk))
+        unit = at(dossier).unit
+        unit.name = "Phòng Quản lý bưu chính"
+        unit.save()
+        after = " ".join(e.text for e in dossier_public_events(dossier_id=dossier.pk))
+    assert "Phòng Bưu chính" in before and "Phòng Quản lý bưu chính" not in before
+    assert "Phòng Quản lý bưu chính" in after
+
+
 def test_a_specialist_takes_a_pool_dossier_and_a_colleague_is_told(office):
     dossier = submitted(office)
     dossier_receive(dossier_id=dossier.pk, actor=office.desk1)

@@ -27,8 +27,22 @@ def pdf(tag: str) -> bytes:
     return PDF.replace(b"%%EOF", f"% {tag}\n%%EOF".encode())
 
 
+# The TOTP window each secret's last code came from: the portal accepts a code once.
+_USED_WINDOWS: dict[str, int] = {}
+# A code typed with less than this left of its 30-second window may reach the portal after the
+# window has turned, and be refused: wait for the next one, as a person would.
+TOTP_MARGIN_SECONDS = 6
+
+
 def totp_now(secret: str = TOTP_SECRET) -> str:
-    return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+    """A code of the current window that stays valid until the portal checks it."""
+    now = time.time()
+    window = int(now) // 30
+    if 30 - now % 30 < TOTP_MARGIN_SECONDS or _USED_WINDOWS.get(secret) == window:
+        time.sleep(30 - now % 30 + 0.2)
+        window = int(time.time()) // 30
+    _USED_WINDOWS[secret] = window
+    return format_hotp_value(hotp_value(secret, window))
 
 
 def staff_login(user, *, secret: str, password: str = STAFF_PASSWORD, groups=None) -> None:

@@ -14,6 +14,9 @@ from core.redis_cache import RedisCache
 
 # Every test that takes `redis_url` (which flushes its database) runs on one xdist worker.
 pytestmark = pytest.mark.xdist_group("celery-worker")
+# Lifetimes the tests give keys: long, so that a step of the machine's clock (Redis expires keys
+# by wall time) cannot expire one between a write and the read that checks it.
+HOUR = 3600
 
 
 @pytest.fixture
@@ -51,25 +54,28 @@ def test_the_counter_and_the_keys_come_back_in_one_answer(backends, redis_url):
     portal, django = backends
     django.set("page", b"stored")
 
-    assert portal.incr_and_get_many("counter", 60, ["page", "absent"]) == (1, {"page": b"stored"})
-    assert portal.incr_and_get_many("counter", 60) == (2, {})
+    assert portal.incr_and_get_many("counter", HOUR, ["page", "absent"]) == (
+        1,
+        {"page": b"stored"},
+    )
+    assert portal.incr_and_get_many("counter", HOUR) == (2, {})
     # A plain integer with the lifetime given when it was created, which Django's get() reads.
     assert django.get("counter") == 2
     raw = redis.Redis.from_url(redis_url)
-    assert 0 < raw.ttl(django.make_key("counter")) <= 60
+    assert 0 < raw.ttl(django.make_key("counter")) <= HOUR
 
 
 def test_a_stored_value_is_what_djangos_own_backend_reads(backends, redis_url):
     portal, django = backends
     page = (("v1",), 200, [("Content-Type", "text/html")], b"<p>stored</p>")
-    portal.set("page", page, 60)
+    portal.set("page", page, HOUR)
     portal.set("forever", "kept", None)
-    portal.set("count", 7, 60)
+    portal.set("count", 7, HOUR)
 
     assert django.get("page") == page
     assert django.get("count") == 7
     raw = redis.Redis.from_url(redis_url)
-    assert 0 < raw.ttl(django.make_key("page")) <= 60
+    assert 0 < raw.ttl(django.make_key("page")) <= HOUR
     assert raw.ttl(django.make_key("forever")) == -1
     portal.set("page", "gone", 0)  # Django's meaning of a zero timeout: delete
     assert django.get("page") is None
@@ -79,12 +85,12 @@ def test_missing_keys_are_added_and_read_back_in_one_answer(backends, redis_url)
     portal, django = backends
     django.set("tag:a", "token-a")
 
-    found = portal.add_and_get_many({"tag:b": "token-b"}, ["tag:a", "tag:b"], 60)
+    found = portal.add_and_get_many({"tag:b": "token-b"}, ["tag:a", "tag:b"], HOUR)
     assert found == {"tag:a": "token-a", "tag:b": "token-b"}
     # An existing key keeps its value (another process created it first).
-    assert portal.add_and_get_many({"tag:a": "other"}, ["tag:a"], 60) == {"tag:a": "token-a"}
+    assert portal.add_and_get_many({"tag:a": "other"}, ["tag:a"], HOUR) == {"tag:a": "token-a"}
     raw = redis.Redis.from_url(redis_url)
-    assert 0 < raw.ttl(django.make_key("tag:b")) <= 60
+    assert 0 < raw.ttl(django.make_key("tag:b")) <= HOUR
 
 
 def test_an_error_reply_leaves_no_reply_unread_for_the_next_read(backends, redis_url):

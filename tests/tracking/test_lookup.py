@@ -279,6 +279,8 @@ def test_query_budget_does_not_grow_with_the_history(client, url, django_assert_
 
 def test_signed_in_user_lookup_stays_within_budget(client, dossier, django_assert_max_num_queries):
     client.force_login(dossier.applicant)
-    with django_assert_max_num_queries(5):
+    # The first page of a catalogue version loads its agencies' and units' names for the process.
+    client.get(HISTORY, {"code": dossier.code})
+    with django_assert_max_num_queries(4):
         response = client.get(HISTORY, {"code": dossier.code})
     assert response.status_code == 200
