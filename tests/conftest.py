@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -131,6 +132,22 @@ def redis_url():
     # lives elsewhere under xdist, see _redis_cache_per_worker).
     client.flushdb()
     return url
+
+
+@pytest.fixture(scope="session")
+def private_redis_url() -> Iterator[str]:
+    """A redis-server of this test worker's own (tests/redis_server.py), started once, for tests
+    of the cache backend itself: no other test, worker or process writes to it, flushes it or
+    shares its clock with a fixture, so what a test reads is what it wrote. Each test still
+    uses its own key prefix."""
+    from tests.redis_server import REDIS_SERVER, OwnRedis
+
+    if not Path(REDIS_SERVER).exists():
+        missing_service("needs redis-server")
+    server = OwnRedis(free_port())
+    server.start()
+    yield server.url
+    server.stop()
 
 
 def _forget_broker_connections() -> None:

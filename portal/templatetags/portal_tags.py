@@ -1,8 +1,13 @@
 """Template helpers shared by every app."""
 
+from urllib.parse import quote
+
 from django import template
+from django.conf import settings
+from django.urls import get_script_prefix, reverse
 from django.utils import translation
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
 from core.numbers import vnd
 
@@ -73,3 +78,43 @@ def layout_part(parser, token) -> LayoutPartNode:
     nodelist = parser.parse(("endlayout_part",))
     parser.delete_first_token()
     return LayoutPartNode(nodelist, bits[1], [parser.compile_filter(bit) for bit in bits[2:]])
+
+
+# Each language's switch URL by script prefix: the same on every page of a process.
+_LANGUAGE_URLS: dict[str, tuple[tuple[str, str], ...]] = {}
+# A language's name in itself, whatever the page's language.
+LANGUAGE_SELF_NAMES = {"vi": "Tiếng Việt", "en": "English"}
+
+
+@register.simple_tag(takes_context=True)
+def language_links(context) -> SafeString:
+    """The header's language links (`<li>` items): each switches to its language and comes back
+    to this page (`?next=` the current path and query); the current one is marked.
+
+    On every page of the portal: the switch URLs are reversed once per process (and script
+    prefix), not twice per page as `{% url %}` in a loop would."""
+    prefix = get_script_prefix()
+    urls = _LANGUAGE_URLS.get(prefix)
+    if urls is None:
+        urls = tuple(
+            (code, reverse("set_language_get", args=[code])) for code, _name in settings.LANGUAGES
+        )
+        _LANGUAGE_URLS[prefix] = urls
+    request = context.get("request")  # absent on a page Django renders without one (500)
+    back = quote(request.get_full_path()) if request is not None else ""
+    current = translation.get_language()
+    return format_html_join(
+        "\n",
+        '<li><a href="{}?next={}" lang="{}" hreflang="{}"{}>{}</a></li>',
+        (
+            (
+                url,
+                back,
+                code,
+                code,
+                SafeString(' aria-current="true"') if code == current else "",
+                LANGUAGE_SELF_NAMES.get(code, code),
+            )
+            for code, url in urls
+        ),
+    )

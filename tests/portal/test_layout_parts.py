@@ -65,3 +65,20 @@ def test_the_language_links_name_the_page_being_read(client):
     assert "next=/lookup/%3Fcode%3DCBC-261125-0001" in html
     other = client.get(reverse("tracking:statistics"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "next=/statistics/" in other
+
+
+def test_the_language_links_mark_the_current_one_and_come_back_to_the_page(client):
+    html = client.get(LOOKUP, {"code": "ab<c"}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    back = "?next=/lookup/%3Fcode%3Dab%253Cc"  # the path as requested (%3C), quoted again
+    vi, en = reverse("set_language_get", args=["vi"]), reverse("set_language_get", args=["en"])
+    assert f'<a href="{vi}{back}" lang="vi" hreflang="vi">Tiếng Việt</a>' in html
+    assert f'<a href="{en}{back}" lang="en" hreflang="en" aria-current="true">English</a>' in html
+
+
+def test_the_language_links_render_without_a_request():
+    """A page Django renders with no request (its 500 handler) still gets the links."""
+    template = Template("{% load portal_tags %}{% language_links %}")
+    with translation.override("vi"):
+        html = template.render(Context({}))
+    assert f'href="{reverse("set_language_get", args=["en"])}?next="' in html
+    assert 'hreflang="vi" aria-current="true">Tiếng Việt' in html

@@ -12,18 +12,19 @@ import redis
 from core import redis_cache
 from core.redis_cache import RedisCache
 
-# Every test that takes `redis_url` (which flushes its database) runs on one xdist worker.
-pytestmark = pytest.mark.xdist_group("celery-worker")
 # Lifetimes the tests give keys: long, so that a step of the machine's clock (Redis expires keys
 # by wall time) cannot expire one between a write and the read that checks it.
 HOUR = 3600
 
 
 @pytest.fixture
-def backends(redis_url):
+def backends(private_redis_url):
     """The portal's backend and Django's own, sharing one key prefix."""
     params = {"KEY_PREFIX": f"redis-cache-test-{uuid.uuid4().hex}"}
-    portal, django = RedisCache(redis_url, params), DjangoRedisCache(redis_url, params)
+    portal, django = (
+        RedisCache(private_redis_url, params),
+        DjangoRedisCache(private_redis_url, params),
+    )
     yield portal, django
     portal._cache.close_wires()
 
@@ -50,7 +51,7 @@ def test_reads_give_what_djangos_own_backend_gives(backends):
     assert portal.get_many([]) == {}
 
 
-def test_the_counter_and_the_keys_come_back_in_one_answer(backends, redis_url):
+def test_the_counter_and_the_keys_come_back_in_one_answer(backends, private_redis_url):
     portal, django = backends
     django.set("page", b"stored")
 
@@ -61,11 +62,11 @@ def test_the_counter_and_the_keys_come_back_in_one_answer(backends, redis_url):
     assert portal.incr_and_get_many("counter", HOUR) == (2, {})
     # A plain integer with the lifetime given when it was created, which Django's get() reads.
     assert django.get("counter") == 2
-    raw = redis.Redis.from_url(redis_url)
+    raw = redis.Redis.from_url(private_redis_url)
     assert 0 < raw.ttl(django.make_key("counter")) <= HOUR
 
 
-def test_a_stored_value_is_what_djangos_own_backend_reads(backends, redis_url):
+def test_a_stored_value_is_what_djangos_own_backend_reads(backends, private_redis_url):
     portal, django = backends
     page = (("v1",), 200, [("Content-Type", "text/html")], b"<p>stored</p>")
     portal.set("page", page, HOUR)
@@ -74,14 +75,14 @@ def test_a_stored_value_is_what_djangos_own_backend_reads(backends, redis_url):
 
     assert django.get("page") == page
     assert django.get("count") == 7
-    raw = redis.Redis.from_url(redis_url)
+    raw = redis.Redis.from_url(private_redis_url)
     assert 0 < raw.ttl(django.make_key("page")) <= HOUR
     assert raw.ttl(django.make_key("forever")) == -1
     portal.set("page", "gone", 0)  # Django's meaning of a zero timeout: delete
     assert django.get("page") is None
 
 
-def test_missing_keys_are_added_and_read_back_in_one_answer(backends, redis_url):
+def test_missing_keys_are_added_and_read_back_in_one_answer(backends, private_redis_url):
     portal, django = backends
     django.set("tag:a", "token-a")
 
@@ -89,14 +90,14 @@ def test_missing_keys_are_added_and_read_back_in_one_answer(backends, redis_url)
     assert found == {"tag:a": "token-a", "tag:b": "token-b"}
     # An existing key keeps its value (another process created it first).
     assert portal.add_and_get_many({"tag:a": "other"}, ["tag:a"], HOUR) == {"tag:a": "token-a"}
-    raw = redis.Redis.from_url(redis_url)
+    raw = redis.Redis.from_url(private_redis_url)
     assert 0 < raw.ttl(django.make_key("tag:b")) <= HOUR
 
 
-def test_an_error_reply_leaves_no_reply_unread_for_the_next_read(backends, redis_url):
+def test_an_error_reply_leaves_no_reply_unread_for_the_next_read(backends, private_redis_url):
     portal, django = backends
     django.set_many({"first": "first value", "second": "second value"})
-    redis.Redis.from_url(redis_url).set(django.make_key("not-a-number"), b"abc")
+    redis.Redis.from_url(private_redis_url).set(django.make_key("not-a-number"), b"abc")
 
     # INCR fails; the MGET reply sent with it is still on the wire.
     with pytest.raises(redis.ResponseError):
@@ -120,13 +121,13 @@ def test_an_interrupted_read_leaves_no_reply_unread_for_the_next_read(backends, 
     assert portal.get("second", None) == "second value"
 
 
-def test_a_connection_the_server_dropped_is_reopened(backends, redis_url):
+def test_a_connection_the_server_dropped_is_reopened(backends, private_redis_url):
     portal, django = backends
     django.set("key", "value")
     before = _wire_id(portal)
 
     # As when Redis restarts or closes an idle client.
-    assert redis.Redis.from_url(redis_url).client_kill_filter(_id=before) == 1
+    assert redis.Redis.from_url(private_redis_url).client_kill_filter(_id=before) == 1
 
     assert portal.get("key", None) == "value"
     assert _wire_id(portal) != before

@@ -3,7 +3,6 @@ on the same port), the portal under gunicorn, and a browser-like HTTP session to
 
 import os
 import re
-import shutil
 import subprocess
 import time
 from collections.abc import Iterator
@@ -14,52 +13,10 @@ from django.conf import settings
 from django.db import connection
 
 import pytest
-import redis
 import requests
 
 from tests.conftest import gunicorn_argv, missing_service
-
-REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
-
-
-class OwnRedis:
-    """A redis-server only this test uses, on a fixed loopback port, with nothing persisted."""
-
-    def __init__(self, port: int):
-        self.port = port
-        self.url = f"redis://127.0.0.1:{port}/0"
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(  # noqa: S603 (a fixed binary, loopback only)
-            [
-                REDIS_SERVER,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        client = redis.Redis(port=self.port, socket_timeout=1)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                client.ping()
-                return
-            except redis.ConnectionError:
-                time.sleep(0.05)
-        raise AssertionError(f"redis-server on port {self.port} did not start")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            end(self.process)
-            self.process = None
+from tests.redis_server import REDIS_SERVER, OwnRedis, end
 
 
 @pytest.fixture
@@ -94,17 +51,6 @@ def portal_env(**overrides: str) -> dict[str, str]:
     )
     env.update(overrides)
     return env
-
-
-def end(proc: subprocess.Popen, grace: float = 20) -> None:
-    """SIGTERM, then SIGKILL if the process has not exited within `grace` seconds."""
-    proc.terminate()
-    deadline = time.monotonic() + grace
-    while proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.1)
-    if proc.poll() is None:
-        proc.kill()
-        proc.wait()
 
 
 @contextmanager

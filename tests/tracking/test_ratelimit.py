@@ -144,15 +144,14 @@ def test_decorator_reads_callable_limits_on_every_request(settings, clock):
     assert view(_request()).status_code == 200
 
 
-# Every test that takes `redis_url` (which flushes its database) runs on one xdist worker.
-@pytest.mark.xdist_group("celery-worker")
-def test_limit_holds_across_processes_on_redis(redis_url, monkeypatch, clock):
+# Tests of the backend run on a Redis server of their worker's own (`private_redis_url`).
+def test_limit_holds_across_processes_on_redis(private_redis_url, monkeypatch, clock):
     """Two independent cache clients (as two web processes have) share one counter in Redis."""
     from django.core.cache.backends.redis import RedisCache
 
     prefix = f"tracking-test-{uuid.uuid4().hex}"  # no clear(): other workers share the db
-    process_a = RedisCache(redis_url, {"KEY_PREFIX": prefix})
-    process_b = RedisCache(redis_url, {"KEY_PREFIX": prefix})
+    process_a = RedisCache(private_redis_url, {"KEY_PREFIX": prefix})
+    process_b = RedisCache(private_redis_url, {"KEY_PREFIX": prefix})
     args = {"scope": "x", "key": "203.0.113.1", "limit": 2, "window": 60}
     monkeypatch.setattr(ratelimit, "cache", process_a)
     assert ratelimit.hit(**args) == 0
@@ -162,12 +161,11 @@ def test_limit_holds_across_processes_on_redis(redis_url, monkeypatch, clock):
     assert ratelimit.hit(**args) > 0
 
 
-@pytest.mark.xdist_group("celery-worker")
-def test_on_redis_one_round_trip_counts_and_sets_the_expiry(redis_url, monkeypatch, clock):
+def test_on_redis_one_round_trip_counts_and_sets_the_expiry(private_redis_url, monkeypatch, clock):
     from core.redis_cache import RedisCache
 
     prefix = f"tracking-test-{uuid.uuid4().hex}"
-    backend = RedisCache(redis_url, {"KEY_PREFIX": prefix})
+    backend = RedisCache(private_redis_url, {"KEY_PREFIX": prefix})
     monkeypatch.setattr(ratelimit, "cache", backend)
 
     def refused(*args, **kwargs):
@@ -193,11 +191,12 @@ def test_on_redis_one_round_trip_counts_and_sets_the_expiry(redis_url, monkeypat
     assert backend.get(key.decode().split(":", 2)[2]) == 4
 
 
-@pytest.mark.xdist_group("celery-worker")
-def test_on_redis_the_count_and_the_page_cache_keys_come_back_together(redis_url, monkeypatch):
+def test_on_redis_the_count_and_the_page_cache_keys_come_back_together(
+    private_redis_url, monkeypatch
+):
     from core.redis_cache import RedisCache
 
-    backend = RedisCache(redis_url, {"KEY_PREFIX": f"tracking-test-{uuid.uuid4().hex}"})
+    backend = RedisCache(private_redis_url, {"KEY_PREFIX": f"tracking-test-{uuid.uuid4().hex}"})
     monkeypatch.setattr(ratelimit, "cache", backend)
     backend.set_many({"page": ("v1", 200, [], b"<p>stored</p>"), "tag": "v1"})
     args = {"scope": "pipe", "key": "203.0.113.9", "limit": 1, "window": 60}
