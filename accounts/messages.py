@@ -134,12 +134,15 @@ def messages_render(
     already holds (`{"agency": {7: agency}}`), which are then not queried.
     """
     pairs = [(message_id or "", params or {}) for message_id, params in items]
-    loaded: dict[str, dict] = {kind: dict(objs) for kind, objs in (known or {}).items()}
+    # The caller's mappings are read, never changed (they may be shared, e.g. a process's copy
+    # of the catalogue's names): what is loaded here goes into a new mapping.
+    loaded: dict[str, Mapping] = dict(known or {})
     for kind, ids in _ids_to_load(pairs).items():
-        missing = ids - set(loaded.get(kind, {}))
+        have = loaded.get(kind, {})
+        missing = {i for i in ids if i not in have}
         loader = _KINDS[kind].load
         if missing and loader is not None:
-            loaded.setdefault(kind, {}).update(loader(missing))
+            loaded[kind] = {**have, **loader(missing)}
     texts = []
     for message_id, params in pairs:
         message = _MESSAGES.get(message_id)
