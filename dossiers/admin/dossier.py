@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.constants import ApplicantType
 from core.admin import MissingObject404Mixin
 from core.cache import serve_private_page
+from core.html import status_badge as badge_html
 from procedures.cache import CATALOGUE_TAG
 from signing.verify import pdf_verify
 
@@ -253,9 +254,7 @@ class DossierAdmin(
 
     @admin.display(description=_("status"), ordering="status")
     def status_badge(self, obj: Dossier) -> str:
-        return format_html(
-            '<span class="status {}">{}</span>', obj.status_css, obj.get_status_display()
-        )
+        return badge_html(obj.status_css, obj.get_status_display())
 
     @admin.display(description=_("applicant type"))
     def applicant_kind(self, obj: Dossier) -> str:

@@ -6,9 +6,10 @@ from django import template
 from django.conf import settings
 from django.urls import get_script_prefix, reverse
 from django.utils import translation
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 
+from core.html import status_badge as badge_html
 from core.numbers import vnd
 
 register = template.Library()
@@ -29,7 +30,7 @@ register.filter("vnd", vnd)
 
 @register.simple_tag
 def status_badge(status: str, label: str, css: str = "") -> str:
-    return format_html('<span class="status {}">{}</span>', css, label)
+    return badge_html(css, label)
 
 
 # Rendered layout parts by (name, language, vary-on values): a few dozen strings at most.

@@ -7,9 +7,10 @@ from django import template
 from django.core.exceptions import ObjectDoesNotExist
 from django.utils import dateformat, timezone
 from django.utils.formats import get_format
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 
+from core.html import status_badge
 from dossiers.constants import COMPLETED
 
 from ..forms import RatingForm
@@ -58,14 +59,9 @@ def history_rows(events: Iterable[PublicEvent]) -> SafeString:
             (
                 dateformat.format(timezone.localtime(event.created_at), fmt),
                 event.handling_unit or "—",
-                _badge(event.status_css, event.status_label) if event.status_label else "—",
+                status_badge(event.status_css, event.status_label) if event.status_label else "—",
                 event.text or "—",
             )
             for event in events
         ),
     )
-
-
-def _badge(css: str, label: str) -> SafeString:
-    """The status badge, as portal_tags' `{% status_badge %}` writes it."""
-    return format_html('<span class="status {}">{}</span>', css, label)
