@@ -29,6 +29,7 @@ from ..constants import APOLOGY_STATUSES, ApologyStatus, DossierStatus, HandOver
 from ..history import Msg
 from ..models import ApologyLetter, Dossier, DossierEvent
 from ..selectors import agency_leaders
+from .events import dossier_history_add
 from .notify import dossier_notify, officer_notify
 from .processing import agency_today
 from .steps import audited
@@ -102,22 +103,6 @@ def new_date_problem(dossier: Dossier, new_date: date, today: date | None = None
     return ""
 
 
-def _history(dossier: Dossier, *, actor, action: str, message: str, params: dict, **text):
-    """A history entry that leaves the status as it is; `is_public` and the free text in
-    `text` (the public lookup reads only the composed message)."""
-    return DossierEvent.objects.create(
-        dossier=dossier,
-        actor=actor,
-        action=action,
-        from_status=dossier.status,
-        to_status=dossier.status,
-        message=message,
-        params={**params, "agency": dossier.agency_id},
-        handling_unit=dossier.agency.name,
-        **text,
-    )
-
-
 def letter_urls(dossier: Dossier, letter: ApologyLetter | None = None) -> dict[str, str]:
     """Absolute links to the letters the applicant downloads from their dossier page."""
     base = settings.SITE_URL
@@ -180,8 +165,8 @@ def dossier_apology_draft(
                 template="dossier_apology_to_sign",
                 context={"letter": letter},
             )
-        _history(
-            dossier,
+        dossier_history_add(
+            dossier=dossier,
             actor=actor,
             action="apology_draft",
             message=Msg.APOLOGY_DRAFTED,
@@ -237,8 +222,8 @@ def dossier_apology_sign(
         letter.save(update_fields=["previous_date", "status", "signed_by", "signed_at"])
         dossier.appointment_date = letter.new_date
         dossier.save(update_fields=["appointment_date", "updated_at"])
-        _history(
-            dossier,
+        dossier_history_add(
+            dossier=dossier,
             actor=actor,
             action="apology_sign",
             message=Msg.APOLOGY_SIGNED,
@@ -268,8 +253,8 @@ def dossier_apology_cancel(
         letter.status = ApologyStatus.CANCELLED
         letter.cancelled_at = timezone.now()
         letter.save(update_fields=["status", "cancelled_at"])
-        _history(
-            dossier,
+        dossier_history_add(
+            dossier=dossier,
             actor=actor,
             action="apology_cancel",
             message=Msg.APOLOGY_CANCELLED,
@@ -324,14 +309,13 @@ def dossier_stop(
         dossier = result.dossier
         # The open step ends with a STOP line on the processing-control slip (its own history
         # entry links to it); the stop's event links to it too.
-        process_close(
+        handover = process_close(
             dossier,
             actor=actor,
             now=dossier.completed_at or timezone.now(),
             kind=HandOverKind.STOP,
             reason=reason,
         )
-        handover = dossier.handovers.filter(kind=HandOverKind.STOP).order_by("-id").first()
         if handover is not None:
             DossierEvent.objects.filter(pk=result.event.pk).update(handover=handover)
         dossier_notify(dossier=dossier, template="dossier_stopped", context=letter_urls(dossier))

@@ -256,16 +256,18 @@ def process_forward(dossier: Dossier, *, actor, now: datetime) -> HandOver | Non
     return _advance(dossier, step, actor=actor, now=now)
 
 
-def process_close(dossier: Dossier, *, actor, now: datetime, kind: str, reason: str = "") -> None:
+def process_close(
+    dossier: Dossier, *, actor, now: datetime, kind: str, reason: str = ""
+) -> HandOver | None:
     """End the process early (rejected, withdrawn, stopped): the open step is finished and the
-    hand-over recorded as `kind`."""
+    hand-over recorded as `kind` (returned; None when no step was open)."""
     step = dossier.current_step
     if step is None:
-        return
+        return None
     _finish(step, now)
     dossier.current_step = None
     dossier.save(update_fields=["current_step"])
-    _record(
+    return _record(
         dossier,
         kind=kind,
         actor=actor,
