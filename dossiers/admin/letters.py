@@ -173,63 +173,65 @@ class DossierLettersMixin:
         }
         return TemplateResponse(request, "admin/dossiers/dossier/step_form.html", context)
 
-    def apology_draft_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+    def _form_step(self, request, object_id: str, step_name: str, form_class, call, done):
+        """A step with a form: GET shows it; a valid POST calls `call(dossier, cleaned_data)`
+        (the service) and goes back to the dossier, a refusal shows on the form again."""
         dossier = self._dossier(request, object_id)
-        change_url = reverse("admin:dossiers_dossier_change", args=[dossier.pk])
         if request.method != "POST":
-            form = ApologyDraftForm(initial={"expected_status": dossier.status})
-            return self._form_page(request, dossier, "apology_draft", form)
-        form = ApologyDraftForm(request.POST)
+            form = form_class(initial={"expected_status": dossier.status})
+            return self._form_page(request, dossier, step_name, form)
+        form = form_class(request.POST)
         if form.is_valid():
-            data = form.cleaned_data
             refusal = take_admin_step(
                 request,
-                lambda: services.dossier_apology_draft(
-                    dossier_id=dossier.pk,
-                    actor=request.user,
-                    reason=data["reason"],
-                    new_date=data["new_date"],
-                    expected_status=data["expected_status"],
-                    request=request,
-                ),
-                done=lambda letter: (
-                    gettext(
-                        "The apology letter with the new date %(date)s awaits a leader's signature."
-                    )
-                    % {"date": date_filter(letter.new_date, "SHORT_DATE_FORMAT")}
-                ),
+                lambda: call(dossier, form.cleaned_data),
+                done=done,
                 refused=(services.DossierError,),
             )
             if refusal is None or isinstance(refusal, services.TransitionRefused):
-                return HttpResponseRedirect(change_url)
+                return HttpResponseRedirect(
+                    reverse("admin:dossiers_dossier_change", args=[dossier.pk])
+                )
             form.add_error(None, str(refusal))
-        return self._form_page(request, dossier, "apology_draft", form)
+        return self._form_page(request, dossier, step_name, form)
+
+    def apology_draft_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        return self._form_step(
+            request,
+            object_id,
+            "apology_draft",
+            ApologyDraftForm,
+            lambda dossier, data: services.dossier_apology_draft(
+                dossier_id=dossier.pk,
+                actor=request.user,
+                reason=data["reason"],
+                new_date=data["new_date"],
+                expected_status=data["expected_status"],
+                request=request,
+            ),
+            done=lambda letter: (
+                gettext(
+                    "The apology letter with the new date %(date)s awaits a leader's signature."
+                )
+                % {"date": date_filter(letter.new_date, "SHORT_DATE_FORMAT")}
+            ),
+        )
 
     def stop_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        dossier = self._dossier(request, object_id)
-        change_url = reverse("admin:dossiers_dossier_change", args=[dossier.pk])
-        if request.method != "POST":
-            form = StopForm(initial={"expected_status": dossier.status})
-            return self._form_page(request, dossier, "stop", form)
-        form = StopForm(request.POST)
-        if form.is_valid():
-            data = form.cleaned_data
-            refusal = take_admin_step(
-                request,
-                lambda: services.dossier_stop(
-                    dossier_id=dossier.pk,
-                    actor=request.user,
-                    reason=data["reason"],
-                    expected_status=data["expected_status"],
-                    request=request,
-                ),
-                done=gettext("Processing stopped: the applicant was sent the notice."),
-                refused=(services.DossierError,),
-            )
-            if refusal is None or isinstance(refusal, services.TransitionRefused):
-                return HttpResponseRedirect(change_url)
-            form.add_error(None, str(refusal))
-        return self._form_page(request, dossier, "stop", form)
+        return self._form_step(
+            request,
+            object_id,
+            "stop",
+            StopForm,
+            lambda dossier, data: services.dossier_stop(
+                dossier_id=dossier.pk,
+                actor=request.user,
+                reason=data["reason"],
+                expected_status=data["expected_status"],
+                request=request,
+            ),
+            done=gettext("Processing stopped: the applicant was sent the notice."),
+        )
 
     # One-button steps on a letter
 
