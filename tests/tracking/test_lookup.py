@@ -203,6 +203,30 @@ def test_history_shows_public_steps_only(client, dossier):
         assert hidden not in html
 
 
+def test_history_rows_escape_what_they_show_and_give_the_local_time(client):
+    """The rows are written in Python (tracking_tags.history_rows): every value still escaped,
+    the time in the portal's zone and the short format of each language, the badge as before."""
+    agency = AgencyFactory(code="CXS", name='Cục <script>alert("x")</script>', name_en="")
+    dossier = DossierFactory(procedure=ProcedureFactory(agency=agency), code="CXS-261125-0001")
+    event = DossierEventFactory(
+        dossier=dossier,
+        from_status=S.SUBMITTED,
+        to_status=S.RECEIVED,
+        message="dossier.received",
+        params={"due_date": "2027-03-15", "agency": agency.pk},
+    )
+    utc = timezone.make_aware(timezone.datetime(2026, 11, 25, 1, 30), timezone.UTC)
+    type(event).objects.filter(pk=event.pk).update(created_at=utc)  # 08:30 in Hà Nội
+
+    html = client.get(HISTORY, {"code": dossier.code}, HTTP_ACCEPT_LANGUAGE="vi").content.decode()
+    row = re.search(r"<tr><td>25/11/2026 08:30</td>.*?</tr>", html)
+    assert row is not None
+    assert "<script>" not in html
+    assert "Cục &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in row.group(0)
+    assert '<span class="status ">Đã tiếp nhận</span>' in row.group(0)
+    assert "Đã tiếp nhận hồ sơ; ngày hẹn trả kết quả 15/03/2027." in row.group(0)
+
+
 @pytest.fixture
 def secret_dossier():
     agency = AgencyFactory(code="CTS", name="Cục Tần số", require_lookup_secret=True)
